@@ -1,0 +1,759 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Building a gateway from its configuration: pools, ports, then every
+ * stage in pipeline order, then the runner that places them on lcores.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_random.h>
+#include <rte_string_fns.h>
+
+#include "braid_engine.h"
+#include "braid_meta.h"
+#include "braid_wire.h"
+#include "gw_priv.h"
+
+RTE_LOG_REGISTER(braid_gateway_logtype, braid.gateway, INFO);
+
+/* Small fixed pools next to the packet pool: header mbufs for chained
+ * frames and control packets, and indirect mbufs for clones. */
+#define GW_HDR_ROOM (RTE_PKTMBUF_HEADROOM + 256)
+
+struct build_err {
+	char *buf;
+	size_t len;
+};
+
+static int
+fail(struct build_err *e, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e->buf != NULL && e->len > 0) {
+		va_start(ap, fmt);
+		vsnprintf(e->buf, e->len, fmt, ap);
+		va_end(ap);
+	}
+	return err < 0 ? err : -err;
+}
+
+void
+gw_objname(const struct braid_gateway *gw, const char *what, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s_%s", gw->name, what);
+}
+
+static unsigned int
+next_pow2(unsigned int v)
+{
+	return rte_align32pow2(v < 2 ? 2 : v);
+}
+
+static int
+build_pools(struct braid_gateway *gw, struct build_err *e)
+{
+	const struct braid_config_mempool *mc = &gw->cfg.mempool;
+	char name[RTE_MEMPOOL_NAMESIZE];
+
+	gw_objname(gw, "pkt", name, sizeof(name));
+	gw->pkt_pool = braid_pktmbuf_pool_create(name, mc->mbufs, mc->cache,
+						 (uint16_t)mc->data_room, SOCKET_ID_ANY);
+	gw_objname(gw, "hdr", name, sizeof(name));
+	gw->hdr_pool = braid_pktmbuf_pool_create(name, mc->mbufs, mc->cache,
+						 GW_HDR_ROOM, SOCKET_ID_ANY);
+	gw_objname(gw, "clone", name, sizeof(name));
+	gw->clone_pool = braid_pktmbuf_pool_create(name, mc->mbufs * 2 + 1,
+						   mc->cache, 0, SOCKET_ID_ANY);
+	if (gw->pkt_pool == NULL || gw->hdr_pool == NULL || gw->clone_pool == NULL)
+		return fail(e, rte_errno, "mempools (%u mbufs of %u bytes): %s",
+			    mc->mbufs, mc->data_room, rte_strerror(rte_errno));
+	return 0;
+}
+
+/*
+ * Device string for a port: the config's device ("net_af_packet0,iface=eth1"
+ * or a PCI address) merged with the profile's devargs template: template
+ * keys first, a "%s" value taken from the same key in the config, then the
+ * config's other keys; a key given in both takes the config's value.
+ */
+static int
+device_string(const struct braid_port_profile *prof, const char *device,
+	      char *buf, size_t len)
+{
+	char name[BRAID_CONFIG_DEVICE_LEN], own[BRAID_CONFIG_DEVICE_LEN];
+	char tmpl[sizeof(prof->devargs)];
+	char *kv, *save = NULL;
+	const char *comma = strchr(device, ',');
+	size_t used;
+
+	snprintf(name, sizeof(name), "%.*s", (int)(comma ? comma - device : (long)strlen(device)), device);
+	snprintf(own, sizeof(own), "%s", comma ? comma + 1 : "");
+	snprintf(tmpl, sizeof(tmpl), "%s", prof->devargs);
+	used = (size_t)snprintf(buf, len, "%s", name);
+	for (kv = strtok_r(tmpl, ",", &save); kv != NULL; kv = strtok_r(NULL, ",", &save)) {
+		char key[64], *eq = strchr(kv, '=');
+		const char *val = eq ? eq + 1 : "";
+		const char *o;
+
+		snprintf(key, sizeof(key), "%.*s", (int)(eq ? eq - kv : (long)strlen(kv)), kv);
+		/* The config's value for this key, if any. */
+		o = NULL;
+		for (const char *p = own; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+			size_t kl = strlen(key);
+
+			if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
+				o = p + kl + 1;
+				break;
+			}
+		}
+		if (o != NULL) {
+			size_t vl = strcspn(o, ",");
+
+			used += (size_t)snprintf(buf + RTE_MIN(used, len), len - RTE_MIN(used, len),
+						 ",%s=%.*s", key, (int)vl, o);
+		} else if (strcmp(val, "%s") == 0) {
+			return -EINVAL;   /* the profile needs this key from the config */
+		} else {
+			used += (size_t)snprintf(buf + RTE_MIN(used, len), len - RTE_MIN(used, len),
+						 ",%s", kv);
+		}
+	}
+	/* The config's keys the template does not have. */
+	for (const char *p = own; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+		size_t kl = strcspn(p, "=,");
+		char key[64];
+
+		snprintf(key, sizeof(key), ",%.*s=", (int)kl, p);
+		if (strstr(prof->devargs, key + 1) == prof->devargs ||
+		    strstr(prof->devargs, key) != NULL)
+			continue;
+		used += (size_t)snprintf(buf + RTE_MIN(used, len), len - RTE_MIN(used, len),
+					 ",%.*s", (int)strcspn(p, ","), p);
+	}
+	return used < len ? 0 : -ENOSPC;
+}
+
+static int
+build_port(struct braid_gateway *gw, unsigned int i, struct build_err *e)
+{
+	const struct braid_config_port *pc = &gw->cfg.ports[i];
+	struct braid_port_profile prof;
+	struct braid_port_setup_conf sc = { 0 };
+	struct braid_port_report rep;
+	char path[512], msg[256], dev[BRAID_CONFIG_DEVICE_LEN + 64];
+	uint16_t pid;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s.json", gw->profile_dir, pc->profile);
+	ret = braid_port_profile_load(path, &prof, msg, sizeof(msg));
+	if (ret < 0)
+		return fail(e, ret, "ports[%u] (%s): profile %s: %s", i, pc->name,
+			    path, msg);
+	ret = device_string(&prof, pc->device, dev, sizeof(dev));
+	if (ret < 0)
+		return fail(e, ret, "ports[%u] (%s): device \"%s\": %s", i,
+			    pc->name, pc->device, ret == -EINVAL ?
+			    "the profile's devargs need a value from the device string "
+			    "(e.g. \"net_af_packet0,iface=eth1\")" : strerror(-ret));
+	ret = braid_port_resolve(dev, &pid);
+	if (ret < 0)
+		return fail(e, ret, "ports[%u] (%s): no such device \"%s\": %s", i,
+			    pc->name, dev, strerror(-ret));
+	sc.mp = gw->pkt_pool;
+	sc.socket = SOCKET_ID_ANY;
+	sc.mtu = pc->mtu;
+	sc.rx_queues = 1;
+	sc.tx_queues = 1;
+	sc.mac = pc->has_mac ? &pc->mac : NULL;
+	ret = braid_port_setup(pid, &prof, &sc, &rep);
+	if (ret < 0)
+		return fail(e, ret, "ports[%u] (%s): setup of %s failed: %s", i,
+			    pc->name, dev, strerror(-ret));
+	gw->port_id[i] = pid;
+	gw->port_up[i] = true;
+	/* A device that cannot take the configured MAC (net_ring, some VFs)
+	 * still receives it in promiscuous mode: frames carry the configured
+	 * one. */
+	gw->port_mac[i] = pc->has_mac ? pc->mac : rep.mac;
+	if (rte_is_zero_ether_addr(&gw->port_mac[i]))
+		return fail(e, EINVAL, "ports[%u] (%s): device %s has no MAC address; "
+			    "set \"mac\" in the port's configuration", i, pc->name, dev);
+	gw->port_mtu[i] = rep.mtu;
+	gw->port_txo[i] = rep.tx_offloads;
+	rte_strscpy(gw->stats_ports[i].name, pc->name, sizeof(gw->stats_ports[i].name));
+	gw->stats_ports[i].port_id = pid;
+	gw->n_ports = (uint16_t)(i + 1);
+	return 0;
+}
+
+static void
+wire_link(const struct braid_gateway *gw, unsigned int l, struct braid_wire_link *w)
+{
+	const struct braid_config_link *lc = &gw->cfg.links[l];
+
+	memset(w, 0, sizeof(*w));
+	w->src_mac = gw->port_mac[lc->port];
+	if (lc->has_next_hop_mac)
+		w->dst_mac = lc->next_hop_mac;
+	w->local_ip = lc->local_ip;
+	w->peer_ip = lc->peer_ip;
+	w->local_port = lc->local_port;
+	w->peer_port = lc->peer_port;
+	w->mtu = RTE_MAX(gw->port_mtu[lc->port], (uint16_t)576);
+	/* Every tunnel frame carries a UDP checksum: the IPv4 checksum covers
+	 * only the outer IP header, and a damaged braid header (sequence,
+	 * FEC block) must be a counted drop, not a wrong packet. The NIC
+	 * computes it when the port has the offload, else software does. */
+	if (gw->port_txo[lc->port] & RTE_ETH_TX_OFFLOAD_UDP_CKSUM)
+		w->tx_offloads = BRAID_WIRE_TXO_UDP_CKSUM |
+			(gw->port_txo[lc->port] & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM ?
+			 BRAID_WIRE_TXO_IPV4_CKSUM : 0);
+	else
+		w->tx_offloads = BRAID_WIRE_TXO_UDP_SW;
+}
+
+static int
+build_send_chain(struct braid_gateway *gw, struct build_err *e)
+{
+	const struct braid_config *c = &gw->cfg;
+	struct braid_port_rx_conf rxc = { 0 };
+	struct braid_classify_rule *rules;
+	struct braid_classify_conf clc = { 0 };
+	struct braid_sched_conf *sc;
+	struct braid_fec_enc_conf fc = { 0 };
+	struct braid_rtx_class_conf rcc[BRAID_CONFIG_MAX_CLASSES];
+	struct braid_rtx_conf rc = { 0 };
+	struct braid_encap_conf ec = { 0 };
+	struct braid_tx_conf tc = { 0 };
+	char name[64];
+	uint32_t max_inner = 0;
+	uint64_t usable = 0;
+	int ret;
+
+	/* LAN RX: every LAN port. */
+	for (unsigned int i = 0; i < c->n_ports; i++) {
+		if (c->ports[i].role != BRAID_PORT_ROLE_LAN)
+			continue;
+		rxc.inputs[rxc.n_inputs++] = (struct braid_port_rx_input){ gw->port_id[i], 0 };
+		if (gw->lan_port < 0)
+			gw->lan_port = (int)i;
+	}
+	gw->lan_rx = braid_port_rx_create(&rxc, SOCKET_ID_ANY);
+	if (gw->lan_rx == NULL)
+		return fail(e, rte_errno, "lan_rx: %s", rte_strerror(rte_errno));
+
+	/* Classify: the config's rules, plus ICMP to our LAN addresses
+	 * punted to the control path. */
+	rules = rte_calloc("gw_rules", c->n_rules + c->n_ports, sizeof(*rules), 0);
+	if (rules == NULL)
+		return fail(e, ENOMEM, "classify: no memory for rules");
+	for (uint32_t i = 0; i < c->n_rules; i++) {
+		const struct braid_config_rule *r = &c->rules[i];
+		struct braid_classify_rule *o = &rules[clc.n_rules++];
+
+		o->src_ip = r->src_ip;
+		o->src_mask_len = r->src_prefix;
+		o->dst_ip = r->dst_ip;
+		o->dst_mask_len = r->dst_prefix;
+		o->proto = r->has_proto ? r->proto : 0;
+		o->sport_lo = r->src_port_lo;
+		o->sport_hi = r->src_port_hi;
+		o->dport_lo = r->dst_port_lo;
+		o->dport_hi = r->dst_port_hi;
+		o->dscp = r->has_dscp ? (int16_t)r->dscp : -1;
+		o->in_port = r->has_in_port ? (int32_t)gw->port_id[r->in_port] : -1;
+		o->priority = r->priority;
+		o->class_id = r->class_idx;
+	}
+	for (unsigned int i = 0; i < c->n_ports; i++) {
+		struct braid_classify_rule *o;
+
+		if (c->ports[i].role != BRAID_PORT_ROLE_LAN || !c->ports[i].has_ipv4)
+			continue;
+		o = &rules[clc.n_rules++];
+		memset(o, 0, sizeof(*o));
+		o->dst_ip = c->ports[i].ipv4;
+		o->dst_mask_len = 32;
+		o->sport_hi = o->dport_hi = UINT16_MAX;
+		o->dscp = -1;
+		o->in_port = gw->port_id[i];
+		o->priority = UINT32_MAX;
+		o->class_id = BRAID_CLASSIFY_PUNT;
+	}
+	gw_objname(gw, "acl", name, sizeof(name));
+	clc.name = name;
+	clc.rules = rules;
+	clc.n_classes = c->n_classes;
+	clc.default_class = c->default_class;
+	clc.punt_ring = gw->punt_ring;
+	clc.acl_alg = RTE_ACL_CLASSIFY_DEFAULT;
+	clc.sw_ip_cksum = true;
+	gw->classify = braid_classify_create(&clc, SOCKET_ID_ANY);
+	rte_free(rules);
+	if (gw->classify == NULL)
+		return fail(e, rte_errno, "classify: %s", rte_strerror(rte_errno));
+
+	/* Largest inner packet any link carries. */
+	for (unsigned int l = 0; l < c->n_links; l++) {
+		uint32_t mtu = gw->port_mtu[c->links[l].port];
+		uint32_t inner = mtu > BRAID_WIRE_OVERHEAD - RTE_ETHER_HDR_LEN ?
+				 mtu - (uint32_t)(BRAID_WIRE_OVERHEAD - RTE_ETHER_HDR_LEN) : 64;
+
+		max_inner = l == 0 ? inner : RTE_MIN(max_inner, inner);
+	}
+	max_inner = RTE_MAX(max_inner, 64u);
+
+	/* Sched. */
+	sc = rte_zmalloc("gw_sched_conf", sizeof(*sc), 0);
+	if (sc == NULL)
+		return fail(e, ENOMEM, "sched: no memory");
+	sc->n_classes = c->n_classes;
+	sc->n_links = c->n_links;
+	sc->mtu = max_inner;
+	sc->clone_pool = gw->clone_pool;
+	for (unsigned int k = 0; k < c->n_classes; k++) {
+		const struct braid_config_class *cc = &c->classes[k];
+		struct braid_sched_class_conf *o = &sc->classes[k];
+
+		o->weight = cc->weight;
+		o->queue_size = cc->queue_packets;
+		o->priority = cc->priority;
+		o->rate_cap_kbps = cc->rate_cap_kbps;
+		o->fec_k = cc->fec_enabled ? cc->fec_k : 0;
+		o->fec_m = cc->fec_enabled ? cc->fec_m : 0;
+		switch (cc->policy) {
+		case BRAID_POLICY_DUPLICATE:
+			o->policy = BRAID_SCHED_DUPLICATE;
+			o->dup_copies = cc->copies;
+			break;
+		case BRAID_POLICY_PIN:
+			o->policy = BRAID_SCHED_PIN;
+			for (unsigned int p = 0; p < cc->n_pin; p++)
+				o->link_mask |= 1u << cc->pin[p];
+			break;
+		default:
+			o->policy = BRAID_SCHED_STRIPE;
+			break;
+		}
+	}
+	for (unsigned int l = 0; l < c->n_links; l++) {
+		sc->links[l].capacity_kbps = c->links[l].capacity_kbps;
+		sc->links[l].weight_factor = gw_link_factor(c->links[l].weight);
+		sc->links[l].backup = c->links[l].backup;
+		sc->links[l].start_down = !c->links[l].admin_up;
+	}
+	gw->sched = braid_sched_create(sc, SOCKET_ID_ANY);
+	rte_free(sc);
+	if (gw->sched == NULL)
+		return fail(e, rte_errno, "sched: %s", rte_strerror(rte_errno));
+	ret = gw_wrap_init(&gw->sched_wrap, gw, "sched", &braid_sched_stage_ops, gw->sched);
+	if (ret < 0)
+		return fail(e, ret, "sched: command ring: %s", strerror(-ret));
+
+	/* FEC encode. */
+	fc.n_classes = c->n_classes;
+	for (unsigned int k = 0; k < c->n_classes; k++) {
+		fc.classes[k].k = c->classes[k].fec_enabled ? c->classes[k].fec_k : 0;
+		fc.classes[k].m = c->classes[k].fec_enabled ? c->classes[k].fec_m : 0;
+		fc.classes[k].timeout_ns = (uint64_t)c->fec.block_timeout_us * 1000;
+	}
+	fc.n_links = c->n_links;
+	fc.pool = gw->pkt_pool;
+	fc.max_len = (uint16_t)max_inner;
+	fc.parity_pkt_type = BRAID_PKT_PARITY;
+	gw->fec = braid_fec_enc_create(&fc, SOCKET_ID_ANY);
+	if (gw->fec == NULL)
+		return fail(e, rte_errno, "fec: %s", rte_strerror(rte_errno));
+	ret = gw_wrap_init(&gw->fec_wrap, gw, "fec", &braid_fec_stage_ops, gw->fec);
+	if (ret < 0)
+		return fail(e, ret, "fec: command ring: %s", strerror(-ret));
+
+	/* Retransmit cache: ARQ classes keep window_ms of packets. */
+	for (unsigned int k = 0; k < c->n_classes; k++) {
+		rcc[k].window_ms = c->classes[k].arq_enabled ? c->retransmit.window_ms : 0;
+		rcc[k].max_packets = c->retransmit.max_packets;
+	}
+	gw_objname(gw, "rtx", name, sizeof(name));
+	rc.name = name;
+	rc.n_classes = c->n_classes;
+	rc.classes = rcc;
+	rc.clone_pool = gw->clone_pool;
+	/* NACKs are served on this lcore by the control stage (no ring). */
+	rc.request_ring_size = 0;
+	/* A lost tail is only noticed when something follows it. */
+	rc.tail_probe_ns = 30000000ULL;
+	gw->rtx = braid_rtx_create(&rc, SOCKET_ID_ANY);
+	if (gw->rtx == NULL)
+		return fail(e, rte_errno, "rtx: %s", rte_strerror(rte_errno));
+	{
+		struct braid_arq_tx_class_conf acc[BRAID_CONFIG_MAX_CLASSES];
+		struct braid_arq_tx_conf atc = { 0 };
+
+		for (unsigned int k = 0; k < c->n_classes; k++)
+			acc[k].deadline_ns = c->classes[k].arq_enabled ?
+				(uint64_t)c->classes[k].arq_deadline_ms * 1000000ULL : 0;
+		gw_objname(gw, "arqtx", name, sizeof(name));
+		atc.name = name;
+		atc.rtx = gw->rtx;
+		atc.n_classes = c->n_classes;
+		atc.classes = acc;
+		/* Retransmissions may take half of the usable capacity, with
+		 * a burst of 100 ms of it: enough to repair what a link lost
+		 * before it was found dead (a third of the traffic for a few
+		 * probe intervals), bounded so that a storm of NACKs cannot
+		 * crowd out new data. */
+		for (unsigned int l = 0; l < c->n_links; l++)
+			usable += (uint64_t)c->links[l].capacity_kbps * 125;
+		atc.capacity_ppm = 500000;
+		atc.burst_bytes = (uint32_t)RTE_MIN(RTE_MAX(usable / 10, 65536ULL),
+						    (uint64_t)BRAID_ARQ_MAX_BURST);
+		gw->arq_tx = braid_arq_tx_create(&atc, SOCKET_ID_ANY);
+		if (gw->arq_tx == NULL)
+			return fail(e, rte_errno, "arq: %s", rte_strerror(rte_errno));
+		braid_arq_tx_set_capacity(gw->arq_tx, usable);
+	}
+
+	/* Encap: one template per link. */
+	ec.session_id = gw->session_id;
+	ec.n_links = c->n_links;
+	for (unsigned int l = 0; l < c->n_links; l++)
+		wire_link(gw, l, &ec.links[l]);
+	ec.hdr_pool = gw->hdr_pool;
+	ec.clone_pool = gw->clone_pool;
+	gw->encap = braid_encap_create(&ec, SOCKET_ID_ANY);
+	if (gw->encap == NULL)
+		return fail(e, rte_errno, "encap: %s", rte_strerror(rte_errno));
+
+	/* Link TX: link id -> its port; control frames arrive on the inject
+	 * ring already encapsulated. */
+	tc.n_links = c->n_links;
+	for (unsigned int l = 0; l < c->n_links; l++)
+		tc.links[l] = (struct braid_tx_output){ gw->port_id[c->links[l].port], 0 };
+	tc.drain_ns = (uint64_t)c->tx.drain_us * 1000;
+	tc.inject = gw->link_inject;
+	gw->link_tx = braid_tx_create(&tc, SOCKET_ID_ANY);
+	if (gw->link_tx == NULL)
+		return fail(e, rte_errno, "link_tx: %s", rte_strerror(rte_errno));
+	return 0;
+}
+
+/* The longest a class's packet may wait for a gap: its ARQ deadline, or
+ * the configured reorder window. */
+static uint64_t
+class_deadline_ns(const struct braid_config *c, unsigned int k)
+{
+	if (c->classes[k].arq_enabled)
+		return (uint64_t)c->classes[k].arq_deadline_ms * 1000000ULL;
+	return (uint64_t)(c->reorder.window_ms != 0 ? c->reorder.window_ms : 100) *
+	       1000000ULL;
+}
+
+static int
+build_recv_chain(struct braid_gateway *gw, struct build_err *e)
+{
+	const struct braid_config *c = &gw->cfg;
+	struct braid_port_rx_conf rxc = { 0 };
+	struct braid_decap_conf dc = { 0 };
+	struct braid_fec_dec_conf fdc = { 0 };
+	struct braid_reorder_class_conf roc[BRAID_CONFIG_MAX_CLASSES];
+	struct braid_reorder_conf ro = { 0 };
+	struct braid_tx_conf tc = { 0 };
+	struct braid_link_conf lc;
+	uint64_t max_deadline = 0;
+	char name[64];
+
+	for (unsigned int i = 0; i < c->n_ports; i++)
+		if (c->ports[i].role == BRAID_PORT_ROLE_LINK)
+			rxc.inputs[rxc.n_inputs++] =
+				(struct braid_port_rx_input){ gw->port_id[i], 0 };
+	gw->link_rx = braid_port_rx_create(&rxc, SOCKET_ID_ANY);
+	if (gw->link_rx == NULL)
+		return fail(e, rte_errno, "link_rx: %s", rte_strerror(rte_errno));
+
+	dc.n_links = c->n_links;
+	for (unsigned int l = 0; l < c->n_links; l++)
+		wire_link(gw, l, &dc.links[l]);
+	dc.n_classes = c->n_classes;
+	/* Control frames leave decap with the data: link health sees them
+	 * first (gw_decap.c). */
+	dc.ctrl_ring = NULL;
+	dc.punt_ring = gw->punt_ring;
+	/* braid always sends UDP checksums (wire_link()). */
+	dc.require_udp_cksum = true;
+	dc.confirm_session = true;
+	gw->decap = braid_decap_create(&dc, SOCKET_ID_ANY);
+	if (gw->decap == NULL)
+		return fail(e, rte_errno, "rx_decap: %s", rte_strerror(rte_errno));
+
+	braid_link_conf_defaults(&lc);
+	lc.n_links = c->n_links;
+	for (unsigned int l = 0; l < c->n_links; l++) {
+		lc.links[l].capacity_kbps = c->links[l].capacity_kbps;
+		lc.links[l].admin_down = !c->links[l].admin_up;
+	}
+	lc.probe_interval_ms = c->health.probe_interval_ms;
+	lc.down_after_probes = c->health.down_after_probes;
+	lc.up_hold_ms = c->health.up_hold_ms;
+	if (lc.hold_max_ms < lc.up_hold_ms)
+		lc.hold_max_ms = lc.up_hold_ms;
+	/* Usable capacity already follows the measured loss (1 - loss);
+	 * random loss is what FEC and ARQ are for, so "degraded" (loss above
+	 * 10 %, back below 5 %) is a state to show and to prefer other links
+	 * by, not a further cut of the link's capacity. */
+	lc.degraded_permille = 1000;
+	lc.loss_enter_ppm = 100000;
+	lc.loss_leave_ppm = 50000;
+	lc.pool = gw->hdr_pool;
+	lc.on_change = gw_link_changed;
+	lc.on_change_arg = gw;
+	gw->link = braid_link_create(&lc, SOCKET_ID_ANY);
+	if (gw->link == NULL)
+		return fail(e, rte_errno, "link health: %s", rte_strerror(rte_errno));
+	gw_objname(gw, "dcmd", name, sizeof(name));
+	gw->decap_cmds = rte_ring_create(name, 256, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	if (gw->decap_cmds == NULL)
+		return fail(e, rte_errno, "rx_decap commands: %s", rte_strerror(rte_errno));
+
+	for (unsigned int k = 0; k < c->n_classes; k++) {
+		uint32_t buf = next_pow2(c->reorder.max_packets);
+
+		roc[k].buf_size = buf;
+		roc[k].dedup_window = RTE_MAX(buf, 65536u);
+		roc[k].deadline_ns = class_deadline_ns(c, k);
+		/* The first packet may have overtaken seq 0 on a faster link. */
+		roc[k].start_window = RTE_MIN(buf / 4, 256u);
+		max_deadline = RTE_MAX(max_deadline, roc[k].deadline_ns);
+	}
+	fdc.n_classes = c->n_classes;
+	fdc.max_blocks = 256;
+	fdc.timeout_ns = (uint64_t)c->fec.block_timeout_us * 1000 + max_deadline;
+	fdc.pool = gw->pkt_pool;
+	fdc.parity_pkt_type = BRAID_PKT_PARITY;
+	fdc.data_pkt_type = BRAID_PKT_DATA;
+	gw->fec_dec = braid_fec_dec_create(&fdc, SOCKET_ID_ANY);
+	if (gw->fec_dec == NULL)
+		return fail(e, rte_errno, "fec_decode: %s", rte_strerror(rte_errno));
+
+	gw_objname(gw, "reorder", name, sizeof(name));
+	ro.name = name;
+	ro.n_classes = c->n_classes;
+	ro.classes = roc;
+	gw->reorder = braid_reorder_create(&ro, SOCKET_ID_ANY);
+	if (gw->reorder == NULL)
+		return fail(e, rte_errno, "reorder: %s", rte_strerror(rte_errno));
+	if (gw_arq_rx_create(gw) < 0)
+		return fail(e, rte_errno, "arq (receiver): %s", rte_strerror(rte_errno));
+
+	if (gw->lan_port < 0)
+		return fail(e, EINVAL, "no LAN port to deliver to");
+	tc.n_links = 1;
+	tc.single = true;
+	tc.links[0] = (struct braid_tx_output){ gw->port_id[gw->lan_port], 0 };
+	tc.drain_ns = (uint64_t)c->tx.drain_us * 1000;
+	tc.inject = gw->lan_inject;
+	gw->lan_txq = braid_tx_create(&tc, SOCKET_ID_ANY);
+	if (gw->lan_txq == NULL)
+		return fail(e, rte_errno, "lan_tx: %s", rte_strerror(rte_errno));
+	gw->lan_tx.gw = gw;
+	gw->lan_tx.tx = gw->lan_txq;
+	gw->lan_tx.port_id = gw->port_id[gw->lan_port];
+	{
+		struct braid_arp_pending_conf pq = { .arp = gw->arp, .max_nexthops = 256,
+						     .max_packets = 256 };
+
+		gw->lan_tx.pending = braid_arp_pending_create(&pq, SOCKET_ID_ANY);
+		if (gw->lan_tx.pending == NULL)
+			return fail(e, rte_errno, "lan_tx: ARP pending queue: %s",
+				    rte_strerror(rte_errno));
+	}
+	gw->lan_tx.src_mac = gw->port_mac[gw->lan_port];
+	if (c->ports[gw->lan_port].has_ipv4) {
+		gw->lan_tx.lan_ip = c->ports[gw->lan_port].ipv4;
+		gw->lan_tx.lan_mask = c->ports[gw->lan_port].prefix == 0 ? 0 :
+			~0u << (32 - c->ports[gw->lan_port].prefix);
+	}
+	return 0;
+}
+
+/* ARP and ICMP on every port with an address; static next hops from the
+ * links' next_hop_mac. */
+static int
+build_arp(struct braid_gateway *gw, struct build_err *e)
+{
+	const struct braid_config *c = &gw->cfg;
+	struct braid_arp_static st[BRAID_CONFIG_MAX_PORTS][BRAID_CONFIG_MAX_LINKS];
+	struct braid_arp_conf ac;
+	char name[64];
+
+	braid_arp_conf_defaults(&ac);
+	gw_objname(gw, "arp", name, sizeof(name));
+	ac.name = name;
+	ac.pool = gw->hdr_pool;
+	ac.garp_count = 1;
+	for (unsigned int i = 0; i < c->n_ports; i++) {
+		struct braid_arp_port_conf *pc = &ac.ports[ac.n_ports++];
+		uint16_t n_st = 0;
+
+		pc->port_id = gw->port_id[i];
+		pc->mac = gw->port_mac[i];
+		if (c->ports[i].has_ipv4) {
+			pc->n_addrs = 1;
+			pc->addrs[0] = (struct braid_arp_addr){ c->ports[i].ipv4, c->ports[i].prefix };
+		}
+		for (unsigned int l = 0; l < c->n_links; l++)
+			if (c->links[l].port == i && c->links[l].has_next_hop_mac)
+				st[i][n_st++] = (struct braid_arp_static){
+					c->links[l].next_hop, c->links[l].next_hop_mac };
+		pc->n_static = n_st;
+		pc->statics = st[i];
+	}
+	gw->arp = braid_arp_create(&ac, SOCKET_ID_ANY);
+	if (gw->arp == NULL)
+		return fail(e, rte_errno, "arp: %s", rte_strerror(rte_errno));
+	return 0;
+}
+
+static int
+build_rings(struct braid_gateway *gw, struct build_err *e)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	gw_objname(gw, "ctrl", name, sizeof(name));
+	gw->ctrl_ring = rte_ring_create(name, 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	gw_objname(gw, "punt", name, sizeof(name));
+	gw->punt_ring = rte_ring_create(name, 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	gw_objname(gw, "linj", name, sizeof(name));
+	gw->link_inject = braid_tx_inject_ring_create(name, 4096, SOCKET_ID_ANY);
+	gw_objname(gw, "ctx", name, sizeof(name));
+	gw->ctrl_tx = rte_ring_create(name, 4096, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	gw_objname(gw, "lanj", name, sizeof(name));
+	gw->lan_inject = braid_tx_inject_ring_create(name, 1024, SOCKET_ID_ANY);
+	if (gw->ctrl_ring == NULL || gw->punt_ring == NULL ||
+	    gw->link_inject == NULL || gw->lan_inject == NULL || gw->ctrl_tx == NULL)
+		return fail(e, rte_errno, "control rings: %s", rte_strerror(rte_errno));
+	return 0;
+}
+
+static void
+add_stage(struct braid_runner_conf *rc, const struct braid_config *c,
+	  const char *name, const struct braid_stage_ops *ops, void *ctx,
+	  unsigned int chain, enum braid_stage_id placed_as)
+{
+	struct braid_runner_stage *s = &rc->stages[rc->n_stages++];
+
+	snprintf(s->stage.name, sizeof(s->stage.name), "%s", name);
+	s->stage.ops = ops;
+	s->stage.ctx = ctx;
+	s->chain = chain;
+	s->lcore = c->lcores.stage_lcore[placed_as];
+}
+
+static int
+build_runner(struct braid_gateway *gw, struct build_err *e)
+{
+	const struct braid_config *c = &gw->cfg;
+	struct braid_runner_conf *rc = rte_zmalloc("gw_runner_conf", sizeof(*rc), 0);
+
+	if (rc == NULL)
+		return fail(e, ENOMEM, "runner: no memory");
+	rc->ring_size = c->lcores.ring_size;
+	rc->idle_polls = c->lcores.idle_polls;
+	rc->idle_sleep_max_us = c->lcores.idle_sleep_max_us;
+	rc->main_hook = gw_main_hook;
+	rc->main_hook_arg = gw;
+	rc->hook_period_us = 1000;
+	add_stage(rc, c, "lan_rx", &braid_port_rx_ops, gw->lan_rx, 0, BRAID_STAGE_LAN_RX);
+	add_stage(rc, c, "classify", &braid_classify_stage_ops, gw->classify, 0, BRAID_STAGE_CLASSIFY);
+	add_stage(rc, c, "sched", &gw_wrap_ops, &gw->sched_wrap, 0, BRAID_STAGE_SCHED);
+	add_stage(rc, c, "fec", &gw_wrap_ops, &gw->fec_wrap, 0, BRAID_STAGE_FEC);
+	add_stage(rc, c, "rtx", &braid_rtx_stage_ops, gw->rtx, 0, BRAID_STAGE_RTX);
+	add_stage(rc, c, "encap", &gw_encap_ops, gw, 0, GW_ENCAP_WITH);
+	add_stage(rc, c, "link_tx", &braid_tx_ops, gw->link_tx, 0, BRAID_STAGE_LINK_TX);
+	add_stage(rc, c, "link_rx", &braid_port_rx_ops, gw->link_rx, 1, BRAID_STAGE_LINK_RX);
+	add_stage(rc, c, "rx_decap", &gw_decap_ops, gw, 1, BRAID_STAGE_RX_DECAP);
+	add_stage(rc, c, "fec_decode", &gw_fec_dec_ops, gw, 1, BRAID_STAGE_FEC_DECODE);
+	add_stage(rc, c, "reorder", &gw_reorder_ops, gw, 1, BRAID_STAGE_REORDER);
+	add_stage(rc, c, "lan_tx", &gw_lan_tx_ops, &gw->lan_tx, 1, BRAID_STAGE_LAN_TX);
+	add_stage(rc, c, "ctrl", &gw_ctrl_ops, gw->ctrl, 2, GW_CTRL_WITH);
+	gw->runner = braid_runner_create(rc, SOCKET_ID_ANY);
+	rte_free(rc);
+	if (gw->runner == NULL)
+		return fail(e, rte_errno, "runner: %s (is every lcore of lcores.map in EAL's -l?)",
+			    rte_strerror(rte_errno));
+	return 0;
+}
+
+struct braid_gateway *
+braid_gateway_create(const struct braid_gateway_conf *conf, char *err, size_t errlen)
+{
+	struct build_err e = { err, errlen };
+	struct braid_gateway *gw;
+	int ret;
+
+	if (conf == NULL || conf->cfg == NULL || conf->profile_dir == NULL) {
+		fail(&e, EINVAL, "no configuration");
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	if (braid_meta_register() < 0) {
+		fail(&e, rte_errno, "mbuf metadata field: %s", rte_strerror(rte_errno));
+		return NULL;
+	}
+	gw = rte_zmalloc("braid_gateway", sizeof(*gw), RTE_CACHE_LINE_SIZE);
+	if (gw == NULL) {
+		fail(&e, ENOMEM, "no memory for the gateway");
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	gw->cfg = *conf->cfg;
+	gw->lan_port = -1;
+	snprintf(gw->name, sizeof(gw->name), "%.15s", gw->cfg.name);
+	snprintf(gw->profile_dir, sizeof(gw->profile_dir), "%s", conf->profile_dir);
+	gw->session_id = conf->session_id;
+	gw->duration_ns = (uint64_t)conf->duration_s * 1000000000ULL;
+	while (gw->session_id == 0)
+		gw->session_id = (uint32_t)rte_rand();
+
+	ret = build_pools(gw, &e);
+	for (unsigned int i = 0; ret == 0 && i < gw->cfg.n_ports; i++)
+		ret = build_port(gw, i, &e);
+	if (ret == 0)
+		ret = build_rings(gw, &e);
+	if (ret == 0)
+		ret = build_arp(gw, &e);
+	if (ret == 0)
+		ret = build_send_chain(gw, &e);
+	if (ret == 0)
+		ret = build_recv_chain(gw, &e);
+	if (ret == 0) {
+		gw->ctrl = gw_ctrl_create(gw);
+		if (gw->ctrl == NULL)
+			ret = fail(&e, rte_errno, "ctrl: %s", rte_strerror(rte_errno));
+	}
+	if (ret == 0)
+		ret = build_runner(gw, &e);
+	if (ret == 0 && conf->console != NULL && gw->cfg.stats.console) {
+		gw->console = braid_stats_console_create(gw->runner, gw->stats_ports,
+				gw->n_ports, gw->cfg.stats.interval_ms, conf->console);
+		if (gw->console == NULL)
+			ret = fail(&e, rte_errno, "console stats: %s", rte_strerror(rte_errno));
+	}
+	if (ret == 0)
+		ret = gw_mgmt_create(gw, conf, err, errlen);
+	if (ret < 0) {
+		braid_gateway_free(gw);
+		rte_errno = -ret;
+		return NULL;
+	}
+	GW_LOG(INFO, "gateway %s: %u ports, %u links, %u classes, session %08x",
+	       gw->cfg.name, gw->n_ports, gw->cfg.n_links, gw->cfg.n_classes,
+	       gw->session_id);
+	return gw;
+}

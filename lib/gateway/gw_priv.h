@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef BRAID_GW_PRIV_H
+#define BRAID_GW_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_ring.h>
+
+#include "braid_arp.h"
+#include "braid_arq.h"
+#include "braid_classify.h"
+#include "braid_counters.h"
+#include "braid_meta.h"
+#include "braid_config.h"
+#include "braid_decap.h"
+#include "braid_encap.h"
+#include "braid_fec.h"
+#include "braid_gateway.h"
+#include "braid_link.h"
+#include "braid_log.h"
+#include "braid_port.h"
+#include "braid_reorder.h"
+#include "braid_rtx.h"
+#include "braid_sched.h"
+#include "braid_stats.h"
+#include "braid_tx.h"
+
+extern int braid_gateway_logtype;
+#define GW_LOG(level, ...) BRAID_LOG(level, braid_gateway_logtype, __VA_ARGS__)
+
+/* Stages placed on the lcore of another stage of the config's map. */
+#define GW_ENCAP_WITH  BRAID_STAGE_RTX
+/* ctrl serves NACKs from the retransmit cache, which rtx's lcore owns. */
+#define GW_CTRL_WITH   BRAID_STAGE_RTX
+
+/* A control-path change for a stage on another lcore: queued on that
+ * stage's command ring, applied by the stage's own lcore (no locks). */
+enum gw_cmd_op {
+	GW_CMD_LINK_UP,         /* a = link, b = up */
+	GW_CMD_LINK_CAPACITY,   /* a = link, v = kbps (decap ring: link health's configured) */
+	GW_CMD_LINK_WEIGHT,     /* a = link, b = factor (per mille) */
+	GW_CMD_CLASS_WEIGHT,    /* a = class, b = weight */
+	GW_CMD_CLASS_FEC,       /* a = class, b = k, c = m, v = timeout ns */
+	GW_CMD_LINK_ADMIN,      /* a = link, b = down (link health, decap lcore) */
+	GW_CMD_LINK_CHARGE,     /* a = link, v = bytes sent outside sched (repairs) */
+};
+
+struct gw_cmd {
+	uint16_t op;
+	uint16_t a;
+	uint32_t b;
+	uint32_t c;
+	uint64_t v;
+};
+
+/* A wrapped stage: applies queued commands, then runs the real stage. */
+struct gw_wrap {
+	const struct braid_stage_ops *inner;
+	void *inner_ctx;
+	struct rte_ring *cmds;                  /* MP/SC, of struct gw_cmd * */
+	struct braid_gateway *gw;
+	uint64_t cmds_applied;
+	uint64_t cmds_failed;
+};
+
+/* LAN delivery: inner IPv4 packets get an Ethernet header for their LAN
+ * host, then go to the buffered TX stage. */
+#define GW_LAN_TX_COUNTERS(X) \
+	X(delivered) X(held_for_arp) X(drop_no_route) X(drop_unresolved) X(drop_no_mbuf)
+struct gw_lan_tx {
+	struct braid_gateway *gw;
+	struct braid_tx *tx;
+	struct braid_arp_pending *pending;   /* frames waiting for ARP */
+	uint16_t port_id;
+	struct rte_ether_addr src_mac;
+	uint32_t lan_ip;
+	uint32_t lan_mask;
+	struct { BRAID_COUNTERS_FIELDS(GW_LAN_TX_COUNTERS) } cnt __rte_cache_aligned;
+};
+
+struct gw_ctrl;
+struct gw_mgmt;
+
+/* Receiver ARQ (gw_arq.c): the NACK policy is lib/arq's braid_arq_rx;
+ * the gateway feeds it RTT and delay spread and sends its NACKs. */
+#define GW_ARQ_COUNTERS(X) X(nack_frames) X(drop_no_mbuf) X(drop_ctrl_full) \
+	X(recovered)   /* retransmissions delivered in order: each filled a gap */
+struct gw_arq {
+	struct { BRAID_COUNTERS_FIELDS(GW_ARQ_COUNTERS) } cnt __rte_cache_aligned;
+	uint64_t recovered[BRAID_CONFIG_MAX_CLASSES];   /* cnt.recovered by class */
+	struct braid_arq_rx *rx;
+};
+
+#define GW_DECAP_COUNTERS(X) X(unchained) X(linearized) X(drop_segmented) \
+	X(drop_ctrl_full) X(drop_out_full) X(peer_restarts)
+struct gw_decap_cnt { BRAID_COUNTERS_FIELDS(GW_DECAP_COUNTERS) } __rte_cache_aligned;
+
+struct braid_gateway {
+	struct braid_config cfg;
+	char name[24];
+	uint32_t session_id;
+	char profile_dir[256];
+
+	struct rte_mempool *pkt_pool;
+	struct rte_mempool *hdr_pool;
+	struct rte_mempool *clone_pool;
+
+	uint16_t n_ports;
+	uint16_t port_id[BRAID_CONFIG_MAX_PORTS];
+	bool port_up[BRAID_CONFIG_MAX_PORTS];
+	struct rte_ether_addr port_mac[BRAID_CONFIG_MAX_PORTS];
+	uint16_t port_mtu[BRAID_CONFIG_MAX_PORTS];
+	uint64_t port_txo[BRAID_CONFIG_MAX_PORTS];   /* TX offloads enabled */
+	struct braid_stats_port stats_ports[BRAID_CONFIG_MAX_PORTS];
+	int lan_port;                  /* index of the LAN port delivering */
+
+	/* send chain */
+	struct braid_port_rx *lan_rx;
+	struct braid_classify *classify;
+	struct braid_sched *sched;
+	struct gw_wrap sched_wrap;
+	struct braid_fec_enc *fec;
+	struct gw_wrap fec_wrap;
+	struct braid_rtx *rtx;
+	struct braid_arq_tx *arq_tx;    /* NACK policy, on rtx's lcore */
+	struct braid_encap *encap;
+	struct braid_tx *link_tx;
+	struct rte_ring *link_inject;  /* finished frames to links (unused by braid's own control path) */
+	struct rte_ring *ctrl_tx;      /* NACK/probe payloads to encapsulate */
+
+	/* receive chain */
+	struct braid_port_rx *link_rx;
+	struct braid_decap *decap;
+	struct braid_link *link;        /* link health, owned by rx_decap's lcore */
+	struct rte_ring *decap_cmds;    /* admin changes for link health */
+	struct gw_decap_cnt decap_cnt;
+	uint32_t peer_session;
+	bool peer_session_known;
+	bool session_reset_pending;     /* decap: flag the next payload */
+	bool reorder_reset_pending;     /* fec_decode: flag its next output */
+	uint8_t link_state[BRAID_CONFIG_MAX_LINKS];   /* enum braid_link_state */
+	struct braid_fec_dec *fec_dec;
+	struct braid_reorder *reorder;
+	struct gw_arq arq;              /* owned by reorder's lcore */
+	struct braid_tx *lan_txq;
+	struct gw_lan_tx lan_tx;
+	struct rte_ring *lan_inject;   /* frames from other chains to the LAN */
+
+	/* control */
+	struct rte_ring *ctrl_ring;    /* nack, probe, probe_reply from decap */
+	struct rte_ring *punt_ring;    /* ARP / ICMP from classify and decap */
+	struct gw_ctrl *ctrl;
+	struct braid_arp *arp;          /* owned by the ctrl stage's lcore */
+
+	struct braid_runner *runner;
+	struct braid_stats_console *console;
+	struct gw_mgmt *mgmt;          /* management server, running config (gw_mgmt.c) */
+	uint64_t duration_ns;          /* 0 = run until stopped */
+	uint64_t started_ns;
+};
+
+/* Stage ops defined by the gateway. */
+extern const struct braid_stage_ops gw_wrap_ops;
+extern const struct braid_stage_ops gw_lan_tx_ops;
+extern const struct braid_stage_ops gw_encap_ops;
+extern const struct braid_stage_ops gw_decap_ops;
+
+extern const struct braid_stage_ops gw_fec_dec_ops;
+extern const struct braid_stage_ops gw_reorder_ops;
+
+/* Receiver half of ARQ (gw_arq.c), run by the reorder stage's lcore. */
+int gw_arq_rx_create(struct braid_gateway *gw);
+void gw_arq_rx_free(struct braid_gateway *gw);
+void gw_arq_rx_reset(struct braid_gateway *gw);
+uint16_t gw_arq_rx_poll(struct braid_gateway *gw, uint64_t now_ns);
+void gw_arq_rx_stats(const struct braid_gateway *gw, braid_stat_fn fn, void *arg);
+
+/* Link health -> scheduler (braid_link_change_fn). */
+void gw_link_changed(void *arg, uint16_t link, enum braid_link_state state,
+		     uint64_t usable_kbps);
+extern const struct braid_stage_ops gw_ctrl_ops;
+
+int gw_wrap_init(struct gw_wrap *w, struct braid_gateway *gw, const char *what,
+		 const struct braid_stage_ops *inner, void *inner_ctx);
+void gw_wrap_fini(struct gw_wrap *w);
+int gw_wrap_send(struct gw_wrap *w, const struct gw_cmd *cmd);
+
+/* Main-lcore periodic work: console, --duration, management. */
+void gw_main_hook(void *arg, uint64_t now_ns);
+
+struct gw_ctrl *gw_ctrl_create(struct braid_gateway *gw);
+/* Shutdown: free what the control path still holds (pending packets). */
+void gw_ctrl_release(struct gw_ctrl *c);
+void gw_ctrl_free(struct gw_ctrl *c);
+
+/* Scheduler weight factor (per mille) of a link of configured weight
+ * 1..1000: the weight itself, so the configured weights keep their ratio
+ * (the scheduler's link quanta are capacity x factor). */
+static inline uint16_t
+gw_link_factor(uint16_t weight)
+{
+	return (uint16_t)RTE_MAX(RTE_MIN(weight, (uint16_t)1000), (uint16_t)1);
+}
+
+/* Management (gw_mgmt.c): create and start the server when the conf and
+ * the config ask for it (0 without: nothing to do); stop serving before
+ * the chains drain; free; after the main lcore's loop, report a client's
+ * shutdown request to conf->on_shutdown. */
+int gw_mgmt_create(struct braid_gateway *gw, const struct braid_gateway_conf *conf,
+		   char *err, size_t errlen);
+void gw_mgmt_stop(struct braid_gateway *gw);
+void gw_mgmt_free(struct braid_gateway *gw);
+void gw_mgmt_after_run(struct braid_gateway *gw);
+
+/* DPDK object name "<gw>_<what>". */
+void gw_objname(const struct braid_gateway *gw, const char *what, char *buf,
+		size_t len);
+
+#endif /* BRAID_GW_PRIV_H */

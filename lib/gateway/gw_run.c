@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Running, stopping and freeing a gateway; reading its counters. */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+
+#include "braid_clock.h"
+#include "braid_engine.h"
+#include "gw_priv.h"
+
+int
+braid_gateway_start(struct braid_gateway *gw)
+{
+	gw->started_ns = braid_now_ns();
+	return braid_runner_start(gw->runner);
+}
+
+void
+gw_main_hook(void *arg, uint64_t now_ns)
+{
+	struct braid_gateway *gw = arg;
+
+	if (gw->console != NULL)
+		braid_stats_console_tick(gw->console, now_ns);
+	if (gw->duration_ns != 0 && now_ns - gw->started_ns >= gw->duration_ns)
+		braid_runner_stop(gw->runner);
+}
+
+int
+braid_gateway_run_main(struct braid_gateway *gw)
+{
+	int ret = braid_runner_run_main(gw->runner);
+
+	gw_mgmt_after_run(gw);
+	return ret;
+}
+
+unsigned int
+braid_gateway_step(struct braid_gateway *gw, uint64_t now_ns)
+{
+	return braid_runner_step(gw->runner, now_ns);
+}
+
+void
+braid_gateway_stop(struct braid_gateway *gw)
+{
+	braid_runner_stop(gw->runner);
+}
+
+unsigned int
+braid_gateway_mbufs_in_use(const struct braid_gateway *gw)
+{
+	unsigned int n = 0;
+
+	if (gw->pkt_pool != NULL)
+		n += braid_mempool_in_use(gw->pkt_pool);
+	if (gw->hdr_pool != NULL)
+		n += braid_mempool_in_use(gw->hdr_pool);
+	if (gw->clone_pool != NULL)
+		n += braid_mempool_in_use(gw->clone_pool);
+	return n;
+}
+
+int
+braid_gateway_shutdown(struct braid_gateway *gw)
+{
+	unsigned int in_use;
+	int ret;
+
+	/* No more management requests: they read what is being torn down. */
+	gw_mgmt_stop(gw);
+	/* Stop RX first: nothing new enters while the chains drain. */
+	braid_runner_stop(gw->runner);
+	ret = braid_runner_shutdown(gw->runner);
+	if (gw->console != NULL)
+		braid_stats_console_print(gw->console, braid_now_ns());
+	for (unsigned int i = 0; i < gw->n_ports; i++) {
+		if (!gw->port_up[i])
+			continue;
+		braid_port_stop(gw->port_id[i]);
+		gw->port_up[i] = false;
+	}
+	gw_ctrl_release(gw->ctrl);
+	/* Frames still waiting for a LAN host's ARP reply (counted). */
+	braid_arp_pending_free(gw->lan_tx.pending);
+	gw->lan_tx.pending = NULL;
+	in_use = braid_gateway_mbufs_in_use(gw);
+	if (in_use != 0) {
+		GW_LOG(ERR, "gateway %s: %u mbufs still in use after shutdown "
+		       "(packets %u, headers %u, clones %u)", gw->cfg.name, in_use,
+		       braid_mempool_in_use(gw->pkt_pool),
+		       braid_mempool_in_use(gw->hdr_pool),
+		       braid_mempool_in_use(gw->clone_pool));
+		return -EBUSY;
+	}
+	return ret;
+}
+
+static void
+free_stages(struct braid_gateway *gw)
+{
+	braid_port_rx_free(gw->lan_rx);
+	braid_classify_free(gw->classify);
+	gw_wrap_fini(&gw->sched_wrap);
+	braid_sched_free(gw->sched);
+	gw_wrap_fini(&gw->fec_wrap);
+	braid_fec_enc_free(gw->fec);
+	braid_arq_tx_free(gw->arq_tx);
+	braid_rtx_free(gw->rtx);
+	braid_encap_free(gw->encap);
+	braid_tx_free(gw->link_tx);
+	braid_port_rx_free(gw->link_rx);
+	braid_decap_free(gw->decap);
+	braid_link_free(gw->link);
+	if (gw->decap_cmds != NULL) {
+		void *c;
+
+		while (rte_ring_dequeue(gw->decap_cmds, &c) == 0)
+			rte_free(c);
+		rte_ring_free(gw->decap_cmds);
+	}
+	braid_fec_dec_free(gw->fec_dec);
+	gw_arq_rx_free(gw);
+	braid_reorder_free(gw->reorder);
+	braid_tx_free(gw->lan_txq);
+	braid_arp_pending_free(gw->lan_tx.pending);
+	gw_ctrl_free(gw->ctrl);
+	braid_arp_free(gw->arp);
+}
+
+void
+braid_gateway_free(struct braid_gateway *gw)
+{
+	if (gw == NULL)
+		return;
+	gw_mgmt_free(gw);
+	braid_stats_console_free(gw->console);
+	braid_runner_free(gw->runner);
+	free_stages(gw);
+	rte_ring_free(gw->ctrl_ring);
+	rte_ring_free(gw->punt_ring);
+	rte_ring_free(gw->link_inject);
+	rte_ring_free(gw->lan_inject);
+	rte_ring_free(gw->ctrl_tx);
+	for (unsigned int i = 0; i < gw->n_ports; i++) {
+		/* braid_port_close() stops a started port first. */
+		if (gw->port_up[i])
+			braid_port_close(gw->port_id[i]);
+		else
+			rte_eth_dev_close(gw->port_id[i]);
+	}
+	rte_mempool_free(gw->pkt_pool);
+	rte_mempool_free(gw->hdr_pool);
+	rte_mempool_free(gw->clone_pool);
+	rte_free(gw);
+}
+
+const struct braid_runner *
+braid_gateway_runner(const struct braid_gateway *gw)
+{
+	return gw->runner;
+}
+
+void
+braid_gateway_stats_walk(const struct braid_gateway *gw, braid_stats_fn fn, void *arg)
+{
+	braid_stats_walk(gw->runner, gw->stats_ports, gw->n_ports, fn, arg);
+}
+
+struct counter_pick {
+	const char *owner, *name;
+	uint64_t sum;
+};
+
+static void
+pick_counter(void *arg, enum braid_stats_scope scope, const char *owner,
+	     const char *name, uint64_t v)
+{
+	struct counter_pick *p = arg;
+
+	RTE_SET_USED(scope);
+	if (strcmp(owner, p->owner) == 0 && strcmp(name, p->name) == 0)
+		p->sum += v;
+}
+
+uint64_t
+braid_gateway_counter(const struct braid_gateway *gw, const char *owner,
+		      const char *name)
+{
+	struct counter_pick p = { owner, name, 0 };
+
+	braid_gateway_stats_walk(gw, pick_counter, &p);
+	return p.sum;
+}
+
+const struct braid_config *
+braid_gateway_config(const struct braid_gateway *gw)
+{
+	return &gw->cfg;
+}
+
+uint32_t
+braid_gateway_session_id(const struct braid_gateway *gw)
+{
+	return gw->session_id;
+}
+
+int
+braid_gateway_port_id(const struct braid_gateway *gw, unsigned int idx)
+{
+	return idx < gw->n_ports ? gw->port_id[idx] : -ENOENT;
+}

@@ -1,0 +1,1184 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Link health: probes, RTT/jitter/loss/rate estimators, the state machine
+ * with hysteresis and exponential hold-down, usable capacity. The rules
+ * are written down in doc/link-health.md.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "braid_decap.h"
+#include "braid_link.h"
+#include "braid_log.h"
+#include "braid_meta.h"
+#include "link_priv.h"
+
+RTE_LOG_REGISTER(braid_link_logtype, braid.link, INFO);
+#define LINK_LOG(level, ...) BRAID_LOG(level, braid_link_logtype, __VA_ARGS__)
+
+/* ------------------------------------------------------------ estimators */
+
+enum link_seq_verdict
+link_seq_add(struct link_seq *q, uint32_t s, uint64_t *gap)
+{
+	uint64_t e, d;
+
+	*gap = 0;
+	if (!q->started) {
+		/* One cycle of headroom so seqs just before the first extend. */
+		q->started = true;
+		q->base = (1ULL << 32) + s;
+		q->max = q->base;
+		q->received = 1;
+		memset(q->bitmap, 0, sizeof(q->bitmap));
+		q->bitmap[(q->max % BRAID_LINK_REORDER_WINDOW) / 64] |=
+			1ULL << (q->max % 64);
+		return LINK_SEQ_NEW;
+	}
+	e = braid_seq_extend(q->max, s);
+	if (e > q->max) {
+		d = e - q->max;
+		if (d >= BRAID_LINK_REORDER_WINDOW) {
+			memset(q->bitmap, 0, sizeof(q->bitmap));
+		} else {
+			for (uint64_t x = q->max + 1; x <= e; x++)
+				q->bitmap[(x % BRAID_LINK_REORDER_WINDOW) / 64] &=
+					~(1ULL << (x % 64));
+		}
+		*gap = d - 1;
+		q->max = e;
+		q->received++;
+		q->bitmap[(e % BRAID_LINK_REORDER_WINDOW) / 64] |= 1ULL << (e % 64);
+		return LINK_SEQ_NEW;
+	}
+	if (q->max - e >= BRAID_LINK_REORDER_WINDOW || e < q->base) {
+		q->late++;
+		return LINK_SEQ_LATE;
+	}
+	if (q->bitmap[(e % BRAID_LINK_REORDER_WINDOW) / 64] & (1ULL << (e % 64))) {
+		q->dup++;
+		return LINK_SEQ_DUP;
+	}
+	q->bitmap[(e % BRAID_LINK_REORDER_WINDOW) / 64] |= 1ULL << (e % 64);
+	q->received++;
+	return LINK_SEQ_NEW;
+}
+
+void
+link_seq_settled(const struct link_seq *q, uint64_t *expected,
+		 uint64_t *received, uint64_t *lost)
+{
+	uint64_t settled, recent = 0;
+
+	if (!q->started || q->max < q->base + BRAID_LINK_LOSS_SETTLE) {
+		*expected = 0;
+		*received = 0;
+		*lost = 0;
+		return;
+	}
+	settled = q->max - BRAID_LINK_LOSS_SETTLE;
+	for (uint64_t x = settled + 1; x <= q->max; x++)
+		recent += (q->bitmap[(x % BRAID_LINK_REORDER_WINDOW) / 64] >> (x % 64)) & 1;
+	*expected = settled - q->base + 1;
+	*received = q->received - recent;
+	*lost = *expected - *received;
+}
+
+void
+link_winmin_add(struct link_winmin *w, int64_t v, uint64_t now, uint64_t win)
+{
+	if (!w->valid) {
+		w->valid = true;
+		w->cur = v;
+		w->prev = INT64_MAX;
+		w->start = now;
+		return;
+	}
+	if (now - w->start >= win) {
+		/* A whole window without samples forgets the old bucket too. */
+		w->prev = now - w->start >= 2 * win ? INT64_MAX : w->cur;
+		w->cur = v;
+		w->start = now;
+		return;
+	}
+	if (v < w->cur)
+		w->cur = v;
+}
+
+static double
+ewma_decay(uint64_t dt, uint64_t tau)
+{
+	return tau == 0 ? 0.0 : exp(-(double)dt / (double)tau);
+}
+
+static uint32_t
+ratio_ppm(double lost, double total)
+{
+	double r;
+
+	if (!(total >= (double)BRAID_LINK_LOSS_MIN_FRAMES))
+		return 0;
+	r = lost / total;
+	if (r <= 0.0)
+		return 0;
+	if (r >= 1.0)
+		return 1000000;
+	return (uint32_t)(r * 1e6 + 0.5);
+}
+
+/* -------------------------------------------------------------- helpers */
+
+const char *
+braid_link_state_name(enum braid_link_state s)
+{
+	switch (s) {
+	case BRAID_LINK_DOWN: return "down";
+	case BRAID_LINK_DEGRADED: return "degraded";
+	case BRAID_LINK_UP: return "up";
+	case BRAID_LINK_ADMIN_DOWN: return "admin_down";
+	}
+	return "unknown";
+}
+
+void
+braid_link_conf_defaults(struct braid_link_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->probe_interval_ms = 50;
+	conf->down_after_probes = 3;
+	conf->up_hold_ms = 2000;
+	conf->hold_max_ms = 60000;
+	conf->probe_timeout_ms = 1000;
+	conf->loss_enter_ppm = 50000;
+	conf->loss_leave_ppm = 10000;
+	conf->rtt_enter_us = 0;
+	conf->rtt_leave_us = 0;
+	conf->loss_tau_ms = 1000;
+	conf->rate_tau_ms = 1000;
+	conf->capacity_tau_ms = 500;
+	conf->rtt_min_window_ms = 10000;
+	conf->degraded_permille = 500;
+	conf->change_permille = 10;
+}
+
+static int
+conf_check(const struct braid_link_conf *c)
+{
+#define CHECK(cond, ...) do { if (!(cond)) { LINK_LOG(ERR, __VA_ARGS__); return -EINVAL; } } while (0)
+	CHECK(c->n_links >= 1 && c->n_links <= BRAID_LINK_MAX_LINKS,
+	      "link: n_links %u not in 1..%u", c->n_links, BRAID_LINK_MAX_LINKS);
+	for (uint16_t i = 0; i < c->n_links; i++)
+		CHECK(c->links[i].capacity_kbps >= 1 &&
+		      c->links[i].capacity_kbps <= 100000000ULL,
+		      "link: links[%u].capacity_kbps %" PRIu64 " not in 1..100000000",
+		      i, c->links[i].capacity_kbps);
+	CHECK(c->probe_interval_ms >= 1 && c->probe_interval_ms <= 10000,
+	      "link: probe_interval_ms %" PRIu32 " not in 1..10000", c->probe_interval_ms);
+	CHECK(c->down_after_probes >= 1 && c->down_after_probes <= 100,
+	      "link: down_after_probes %" PRIu32 " not in 1..100", c->down_after_probes);
+	CHECK(c->up_hold_ms <= 600000, "link: up_hold_ms %" PRIu32 " above 600000",
+	      c->up_hold_ms);
+	CHECK(c->hold_max_ms >= c->up_hold_ms && c->hold_max_ms <= 3600000,
+	      "link: hold_max_ms %" PRIu32 " not in up_hold_ms..3600000", c->hold_max_ms);
+	CHECK(c->probe_timeout_ms >= 1 &&
+	      (uint64_t)c->probe_timeout_ms <=
+	      (uint64_t)(BRAID_LINK_PROBE_SLOTS - 1) * c->probe_interval_ms,
+	      "link: probe_timeout_ms %" PRIu32 " not in 1..%u probe intervals",
+	      c->probe_timeout_ms, BRAID_LINK_PROBE_SLOTS - 1);
+	CHECK(c->loss_enter_ppm <= 1000000 && c->loss_leave_ppm <= c->loss_enter_ppm,
+	      "link: need loss_leave_ppm <= loss_enter_ppm <= 1000000");
+	CHECK(c->rtt_leave_us <= c->rtt_enter_us,
+	      "link: rtt_leave_us %" PRIu32 " above rtt_enter_us %" PRIu32,
+	      c->rtt_leave_us, c->rtt_enter_us);
+	CHECK(c->rtt_enter_us == 0 || c->rtt_leave_us > 0,
+	      "link: rtt_leave_us must be > 0 when rtt_enter_us is set");
+	CHECK(c->loss_tau_ms >= 1 && c->loss_tau_ms <= 600000,
+	      "link: loss_tau_ms %" PRIu32 " not in 1..600000", c->loss_tau_ms);
+	CHECK(c->rate_tau_ms >= 1 && c->rate_tau_ms <= 600000,
+	      "link: rate_tau_ms %" PRIu32 " not in 1..600000", c->rate_tau_ms);
+	CHECK(c->capacity_tau_ms <= 600000,
+	      "link: capacity_tau_ms %" PRIu32 " above 600000", c->capacity_tau_ms);
+	CHECK(c->rtt_min_window_ms >= 1 && c->rtt_min_window_ms <= 3600000,
+	      "link: rtt_min_window_ms %" PRIu32 " not in 1..3600000", c->rtt_min_window_ms);
+	CHECK(c->degraded_permille <= 1000, "link: degraded_permille %u above 1000",
+	      c->degraded_permille);
+	CHECK(c->change_permille >= 1 && c->change_permille <= 1000,
+	      "link: change_permille %u not in 1..1000", c->change_permille);
+	CHECK(c->pool == NULL || rte_pktmbuf_data_room_size(c->pool) >=
+	      RTE_PKTMBUF_HEADROOM + sizeof(struct braid_probe_reply_wire),
+	      "link: pool data room too small for a probe reply");
+	CHECK(braid_meta_offset >= 0, "link: braid_meta_register() not called");
+#undef CHECK
+	return 0;
+}
+
+static void
+link_reset_peer(struct link_st *l)
+{
+	memset(&l->seq, 0, sizeof(l->seq));
+	l->rx_bytes = 0;
+	l->rx_skip = 0;
+	l->skip_pending = 0;
+	l->skip_upto = 0;
+	l->have_transit = false;
+	l->prev_transit = 0;
+	l->jitter16 = 0;
+	memset(&l->tmin, 0, sizeof(l->tmin));
+	l->owdv16 = 0;
+	l->snap_valid = false;
+	l->rx_total = 0;
+	l->rx_lostw = 0;
+	l->rate_valid = false;
+	l->rate_bps = 0;
+	l->peer_valid = false;
+	l->peer_rx = 0;
+	l->peer_lost = 0;
+	l->tx_total = 0;
+	l->tx_lostw = 0;
+}
+
+struct braid_link *
+braid_link_create(const struct braid_link_conf *conf, int socket)
+{
+	struct braid_link *lh;
+
+	if (conf == NULL || conf_check(conf) != 0) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	lh = rte_zmalloc_socket("braid_link", sizeof(*lh), RTE_CACHE_LINE_SIZE, socket);
+	if (lh == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	lh->links = rte_zmalloc_socket("braid_link_st",
+				       sizeof(struct link_st) * conf->n_links,
+				       RTE_CACHE_LINE_SIZE, socket);
+	lh->pub = rte_zmalloc_socket("braid_link_pub",
+				     sizeof(struct link_pub) * conf->n_links,
+				     RTE_CACHE_LINE_SIZE, socket);
+	if (lh->links == NULL || lh->pub == NULL) {
+		braid_link_free(lh);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	lh->n_links = conf->n_links;
+	lh->interval_ns = (uint64_t)conf->probe_interval_ms * MS_NS;
+	lh->down_ns = lh->interval_ns * conf->down_after_probes;
+	lh->up_hold_ns = (uint64_t)conf->up_hold_ms * MS_NS;
+	lh->hold_max_ns = (uint64_t)conf->hold_max_ms * MS_NS;
+	lh->timeout_ns = (uint64_t)conf->probe_timeout_ms * MS_NS;
+	lh->loss_tau_ns = (uint64_t)conf->loss_tau_ms * MS_NS;
+	lh->rate_tau_ns = (uint64_t)conf->rate_tau_ms * MS_NS;
+	lh->cap_tau_ns = (uint64_t)conf->capacity_tau_ms * MS_NS;
+	lh->min_win_ns = (uint64_t)conf->rtt_min_window_ms * MS_NS;
+	lh->loss_enter_ppm = conf->loss_enter_ppm;
+	lh->loss_leave_ppm = conf->loss_leave_ppm;
+	lh->rtt_enter_us = conf->rtt_enter_us;
+	lh->rtt_leave_us = conf->rtt_leave_us;
+	lh->degraded_permille = conf->degraded_permille;
+	lh->change_permille = conf->change_permille;
+	lh->pool = conf->pool;
+	lh->tx_ring = conf->tx_ring;
+	lh->on_change = conf->on_change;
+	lh->on_change_arg = conf->on_change_arg;
+
+	for (uint16_t i = 0; i < lh->n_links; i++) {
+		struct link_st *l = &lh->links[i];
+
+		l->capacity_kbps = conf->links[i].capacity_kbps;
+		l->admin_req = conf->links[i].admin_down;
+		l->admin = conf->links[i].admin_down;
+		l->health = BRAID_LINK_DOWN;
+		l->state = l->admin ? BRAID_LINK_ADMIN_DOWN : BRAID_LINK_DOWN;
+		l->published_state = l->state;
+		l->pub_state = l->state;
+		l->hold_ns = 0;
+		rte_seqcount_init(&lh->pub[i].sc);
+		lh->pub[i].info.state = l->state;
+		lh->pub[i].info.health = l->health;
+		lh->pub[i].info.capacity_kbps = l->capacity_kbps;
+	}
+	return lh;
+}
+
+void
+braid_link_free(struct braid_link *lh)
+{
+	if (lh == NULL)
+		return;
+	rte_free(lh->links);
+	rte_free(lh->pub);
+	rte_free(lh);
+}
+
+/* ------------------------------------------------------------- session */
+
+int
+braid_link_session(struct braid_link *lh, uint32_t session_id, uint64_t now_ns)
+{
+	uint64_t cur = lh->session;
+
+	RTE_SET_USED(now_ns);
+	if (likely((cur >> 32) != 0 && (uint32_t)cur == session_id))
+		return 0;
+	if ((cur >> 32) == 0) {
+		__atomic_store_n(&lh->session, (1ULL << 32) | session_id, __ATOMIC_RELEASE);
+		return 0;
+	}
+	if (lh->have_prev_session && lh->prev_session == session_id)
+		return -ESTALE;
+	lh->have_prev_session = true;
+	lh->prev_session = (uint32_t)cur;
+	__atomic_store_n(&lh->session, (1ULL << 32) | session_id, __ATOMIC_RELEASE);
+	lh->have_tref = false;
+	for (uint16_t i = 0; i < lh->n_links; i++)
+		link_reset_peer(&lh->links[i]);
+	lh->cnt.session_changes++;
+	return 0;
+}
+
+bool
+braid_link_peer_session(const struct braid_link *lh, uint32_t *session_id)
+{
+	uint64_t s = __atomic_load_n(&lh->session, __ATOMIC_ACQUIRE);
+
+	if ((s >> 32) == 0)
+		return false;
+	if (session_id != NULL)
+		*session_id = (uint32_t)s;
+	return true;
+}
+
+/* ----------------------------------------------------------------- rx */
+
+/* Transit time (arrival - peer send) relative to the object's reference,
+ * reduced modulo the peer clock wrap. */
+static int64_t
+transit_rel(struct braid_link *lh, uint64_t now_ns, uint64_t peer_tx_ns)
+{
+	const int64_t w = (int64_t)BRAID_LINK_PEER_CLOCK_WRAP_NS;
+	int64_t t = (int64_t)(now_ns - peer_tx_ns);
+	int64_t x;
+
+	if (!lh->have_tref) {
+		lh->have_tref = true;
+		lh->tref = t;
+	}
+	x = (int64_t)((uint64_t)t - (uint64_t)lh->tref);
+	x %= w;
+	if (x >= w / 2)
+		x -= w;
+	else if (x < -(w / 2))
+		x += w;
+	return x;
+}
+
+int
+braid_link_rx(struct braid_link *lh, uint16_t link, uint32_t link_seq,
+	      uint64_t peer_tx_ns, uint32_t bytes, uint64_t now_ns)
+{
+	struct link_st *l;
+	enum link_seq_verdict v;
+	uint64_t gap;
+	int64_t tr;
+
+	if (unlikely(link >= lh->n_links))
+		return -EINVAL;
+	l = &lh->links[link];
+	v = link_seq_add(&l->seq, link_seq, &gap);
+	if (v != LINK_SEQ_NEW)
+		return 0;
+	/* A gap spanning a time the link was down is outage, not loss rate:
+	 * it stays in rx_lost but not in the loss estimate. */
+	if (gap > 0 && l->health == BRAID_LINK_DOWN) {
+		l->skip_pending += gap;
+		l->skip_upto = l->seq.max - 1;
+	}
+	l->rx_bytes += bytes;
+
+	tr = transit_rel(lh, now_ns, peer_tx_ns);
+	if (l->have_transit) {
+		int64_t d = tr - l->prev_transit;
+
+		if (d < 0)
+			d = -d;
+		/* RFC 3550 6.4.1 / A.8: J += (|D| - J) / 16, J kept * 16. */
+		l->jitter16 += d - ((l->jitter16 + 8) >> 4);
+	}
+	l->have_transit = true;
+	l->prev_transit = tr;
+	link_winmin_add(&l->tmin, tr, now_ns, lh->min_win_ns);
+	l->owdv16 += (tr - link_winmin_get(&l->tmin)) - ((l->owdv16 + 8) >> 4);
+	return 0;
+}
+
+/* -------------------------------------------------------------- probes */
+
+/* The settled view of a working link: gaps of outages (frames skipped
+ * while the link was down) are taken out once they are settled. */
+static void
+link_view(struct link_st *l, uint64_t *expected, uint64_t *received, uint64_t *lost)
+{
+	link_seq_settled(&l->seq, expected, received, lost);
+	if (l->skip_pending != 0 &&
+	    l->seq.max >= l->skip_upto + BRAID_LINK_LOSS_SETTLE) {
+		l->rx_skip += l->skip_pending;
+		l->skip_pending = 0;
+	}
+	*expected -= RTE_MIN(l->rx_skip, *expected);
+	*lost -= RTE_MIN(l->rx_skip, *lost);
+}
+
+int
+braid_link_probe_rx(struct braid_link *lh, uint16_t link,
+		    const struct braid_probe *probe, uint64_t rx_ns,
+		    uint64_t now_ns, struct braid_probe_reply *reply)
+{
+	struct link_st *l;
+	uint64_t exp;
+
+	if (unlikely(link >= lh->n_links))
+		return -EINVAL;
+	l = &lh->links[link];
+	if (l->admin)
+		return -ENETDOWN;
+	reply->probe_id = probe->probe_id;
+	reply->probe_tx_ns = probe->tx_ns;
+	reply->probe_rx_ns = rx_ns;
+	reply->reply_tx_ns = now_ns;
+	link_view(l, &exp, &reply->link_rx_packets, &reply->link_lost);
+	reply->link_max_seq = (uint32_t)l->seq.max;
+	return 0;
+}
+
+static void
+rtt_sample(struct braid_link *lh, struct link_st *l, int64_t r, uint64_t now_ns)
+{
+	if (!l->rtt_valid) {
+		/* RFC 6298 2.2 */
+		l->rtt_valid = true;
+		l->srtt = r;
+		l->rttvar = r / 2;
+	} else {
+		/* RFC 6298 2.3, alpha 1/8, beta 1/4 */
+		int64_t dev = l->srtt - r;
+
+		if (dev < 0)
+			dev = -dev;
+		l->rttvar = (3 * l->rttvar + dev) / 4;
+		l->srtt = (7 * l->srtt + r) / 8;
+	}
+	link_winmin_add(&l->rtt_min, r, now_ns, lh->min_win_ns);
+}
+
+static void
+peer_view(struct braid_link *lh, struct link_st *l,
+	  const struct braid_probe_reply *r, uint64_t now_ns)
+{
+	double decay;
+	int64_t d_lost;
+	uint64_t d_rx;
+
+	if (!l->peer_valid || now_ns - l->peer_ns >= lh->down_ns) {
+		/* First report, or the first after silence: the gap of an
+		 * outage is not a loss rate. */
+		l->peer_valid = true;
+		l->peer_rx = r->link_rx_packets;
+		l->peer_lost = r->link_lost;
+		l->peer_ns = now_ns;
+		return;
+	}
+	if (r->link_rx_packets < l->peer_rx)
+		return; /* a reordered, older report */
+	d_rx = r->link_rx_packets - l->peer_rx;
+	d_lost = (int64_t)(r->link_lost - l->peer_lost);
+	decay = ewma_decay(now_ns - l->peer_ns, lh->loss_tau_ns);
+	l->tx_total = l->tx_total * decay + (double)d_rx + (double)d_lost;
+	l->tx_lostw = l->tx_lostw * decay + (double)d_lost;
+	l->peer_rx = r->link_rx_packets;
+	l->peer_lost = r->link_lost;
+	l->peer_ns = now_ns;
+}
+
+int
+braid_link_reply_rx(struct braid_link *lh, uint16_t link,
+		    const struct braid_probe_reply *reply, uint64_t now_ns)
+{
+	struct link_st *l;
+	struct probe_slot *s;
+	uint64_t raw, proc;
+
+	if (unlikely(link >= lh->n_links))
+		return -EINVAL;
+	l = &lh->links[link];
+	s = &l->slots[reply->probe_id & LINK_SLOT_MASK];
+	if (s->id != reply->probe_id || s->tx_ns != reply->probe_tx_ns ||
+	    (s->state != SLOT_OUT && s->state != SLOT_LOST) || now_ns < s->tx_ns) {
+		lh->cnt.replies_unmatched++;
+		return -ENOENT;
+	}
+	if (s->state == SLOT_OUT) {
+		l->probes_answered++;
+	} else {
+		l->replies_late++;
+		lh->cnt.replies_late++;
+	}
+	s->state = SLOT_DONE;
+	l->have_reply = true;
+	l->last_reply_ns = now_ns;
+
+	raw = now_ns - s->tx_ns;
+	proc = reply->reply_tx_ns - reply->probe_rx_ns;
+	/* The peer's hold time is a difference of its own clock; a bogus
+	 * one (negative or longer than the round trip) gives no sample. */
+	if ((int64_t)proc >= 0 && proc <= raw)
+		rtt_sample(lh, l, (int64_t)(raw - proc), now_ns);
+	peer_view(lh, l, reply, now_ns);
+	return 0;
+}
+
+/* --------------------------------------------------- state and capacity */
+
+static uint32_t
+link_rx_loss(const struct link_st *l)
+{
+	return ratio_ppm(l->rx_lostw, l->rx_total);
+}
+
+static uint32_t
+link_tx_loss(const struct link_st *l)
+{
+	return ratio_ppm(l->tx_lostw, l->tx_total);
+}
+
+static bool
+tx_loss_known(const struct link_st *l)
+{
+	return l->tx_total >= (double)BRAID_LINK_LOSS_MIN_FRAMES;
+}
+
+/* The state the measurements ask for; thresholds depend on the current
+ * health (enter when up, leave otherwise). */
+static enum braid_link_state
+link_quality(const struct braid_link *lh, const struct link_st *l, uint64_t now_ns)
+{
+	uint32_t loss, srtt_us;
+	bool bad;
+
+	/* Silent for down_after_probes intervals, plus the RTT a reply to
+	 * the last of those probes needs to come back: down. Replies to
+	 * the fast re-probes of an overdue link then count too. */
+	if (!l->have_reply || now_ns - l->last_reply_ns >=
+	    lh->down_ns + (l->rtt_valid ? (uint64_t)RTE_MAX(l->srtt, 0) : 0))
+		return BRAID_LINK_DOWN;
+	loss = RTE_MAX(link_rx_loss(l), link_tx_loss(l));
+	srtt_us = l->rtt_valid ? (uint32_t)RTE_MIN((uint64_t)l->srtt / US_NS,
+						   (uint64_t)UINT32_MAX) : 0;
+	if (l->health == BRAID_LINK_UP)
+		bad = loss > lh->loss_enter_ppm ||
+		      (lh->rtt_enter_us != 0 && srtt_us > lh->rtt_enter_us);
+	else
+		bad = loss > lh->loss_leave_ppm ||
+		      (lh->rtt_leave_us != 0 && srtt_us > lh->rtt_leave_us);
+	return bad ? BRAID_LINK_DEGRADED : BRAID_LINK_UP;
+}
+
+static void
+link_eval(struct braid_link *lh, struct link_st *l, uint64_t now_ns)
+{
+	enum braid_link_state q;
+
+	if (l->admin)
+		return;
+	q = link_quality(lh, l, now_ns);
+	if (q < l->health) {
+		/* Worse: at once. Repeated failures (the link going down)
+		 * double the hold time; loss crossing the degrade threshold
+		 * back and forth does not, or a link with steady random loss
+		 * near the threshold would earn an ever longer hold. */
+		if (q != BRAID_LINK_DOWN)
+			l->hold_ns = RTE_MAX(RTE_MIN(l->hold_ns, lh->up_hold_ns),
+					     lh->up_hold_ns);
+		else if (l->worsened && now_ns - l->last_worsen_ns < lh->hold_max_ns)
+			l->hold_ns = RTE_MIN(RTE_MAX(2 * l->hold_ns, lh->interval_ns),
+					     lh->hold_max_ns);
+		else
+			l->hold_ns = lh->up_hold_ns;
+		if (q == BRAID_LINK_DOWN) {
+			l->worsened = true;
+			l->last_worsen_ns = now_ns;
+		}
+		l->health = q;
+		l->improving = false;
+	} else if (q > l->health) {
+		/* Better: only after it has held for the hold time. */
+		if (!l->improving) {
+			l->improving = true;
+			l->improve_since = now_ns;
+		}
+		if (now_ns - l->improve_since >= l->hold_ns) {
+			l->health = q;
+			l->improving = false;
+		}
+	} else {
+		l->improving = false;
+	}
+}
+
+static void
+link_publish(struct braid_link *lh, uint16_t i, uint64_t now_ns);
+
+/* Recompute the usable capacity; on a tick let it rise. Publishes (and
+ * calls back) when the state or the capacity moved enough. */
+static void
+link_capacity(struct braid_link *lh, uint16_t i, uint64_t now_ns, bool tick)
+{
+	struct link_st *l = &lh->links[i];
+	double cap = (double)l->capacity_kbps;
+	double target;
+	uint64_t kbps, diff;
+	uint64_t thr = RTE_MAX(l->capacity_kbps * lh->change_permille / 1000, (uint64_t)1);
+
+	if (l->state == BRAID_LINK_DOWN || l->state == BRAID_LINK_ADMIN_DOWN) {
+		target = 0.0;
+	} else {
+		uint32_t loss = tx_loss_known(l) ? link_tx_loss(l) : link_rx_loss(l);
+
+		target = cap * (1.0 - (double)loss / 1e6);
+		if (l->state == BRAID_LINK_DEGRADED)
+			target = target * lh->degraded_permille / 1000.0;
+	}
+	if (target <= l->usable) {
+		l->usable = target;
+		l->usable_ns = now_ns;
+	} else if (!l->ever_up) {
+		/* First time up: nothing suggests it cannot carry its
+		 * capacity; the smooth rise is for links back from a failure. */
+		l->usable = target;
+		l->usable_ns = now_ns;
+		l->ever_up = true;
+	} else if (tick) {
+		double a = 1.0 - ewma_decay(now_ns - l->usable_ns, lh->cap_tau_ns);
+
+		l->usable += (target - l->usable) * a;
+		/* Within a publication step of the target counts as there. */
+		if (target - l->usable < (double)thr)
+			l->usable = target;
+		l->usable_ns = now_ns;
+	}
+	if (l->usable > cap)
+		l->usable = cap;
+	kbps = (uint64_t)l->usable;
+	diff = kbps > l->published_kbps ? kbps - l->published_kbps :
+		l->published_kbps - kbps;
+	if (l->published_once && l->published_state == l->state &&
+	    (kbps == 0) == (l->published_kbps == 0) && diff < thr &&
+	    !(kbps == (uint64_t)target && diff > 0))
+		return;
+	l->published_once = true;
+	l->published_kbps = kbps;
+	l->published_state = l->state;
+	__atomic_store_n(&l->pub_usable, kbps, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->pub_state, (uint32_t)l->state, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&lh->generation, 1, __ATOMIC_RELEASE);
+	lh->cnt.capacity_updates++;
+	link_publish(lh, i, now_ns);
+	if (lh->on_change != NULL)
+		lh->on_change(lh->on_change_arg, i, l->state, kbps);
+}
+
+static void
+link_set_state(struct braid_link *lh, uint16_t i, uint64_t now_ns)
+{
+	struct link_st *l = &lh->links[i];
+	enum braid_link_state s = l->admin ? BRAID_LINK_ADMIN_DOWN : l->health;
+
+	if (s == l->state)
+		return;
+	LINK_LOG(INFO, "link %u: %s -> %s (hold %" PRIu64 " ms)", i,
+		 braid_link_state_name(l->state), braid_link_state_name(s),
+		 (uint64_t)(l->hold_ns / MS_NS));
+	l->state = s;
+	l->state_changes++;
+	l->last_change_ns = now_ns;
+	lh->cnt.state_changes++;
+	if ((s == BRAID_LINK_UP || s == BRAID_LINK_DEGRADED) && l->usable <= 0.0) {
+		/* Back in use: the ramp starts with one interval's step, so a
+		 * usable state is never published with capacity 0. */
+		l->usable_ns = now_ns - RTE_MIN(now_ns, lh->interval_ns);
+		link_capacity(lh, i, now_ns, true);
+	} else {
+		link_capacity(lh, i, now_ns, false);
+	}
+}
+
+/* Per-interval estimates of the receive side. */
+static void
+link_tick(struct braid_link *lh, struct link_st *l, uint64_t now_ns)
+{
+	uint64_t expected, received, lost;
+
+	link_view(l, &expected, &received, &lost);
+	if (l->snap_valid && now_ns > l->snap_ns) {
+		uint64_t dt = now_ns - l->snap_ns;
+		double d_exp = (double)(int64_t)(expected - l->snap_expected);
+		double d_lost = (double)(int64_t)(lost - l->snap_lost);
+		double decay = ewma_decay(dt, lh->loss_tau_ns);
+		double inst = (double)(l->rx_bytes - l->snap_bytes) * 8e9 / (double)dt;
+
+		l->rx_total = l->rx_total * decay + d_exp;
+		l->rx_lostw = l->rx_lostw * decay + d_lost;
+		if (!l->rate_valid) {
+			l->rate_valid = true;
+			l->rate_bps = inst;
+		} else {
+			l->rate_bps += (inst - l->rate_bps) *
+				(1.0 - ewma_decay(dt, lh->rate_tau_ns));
+		}
+	}
+	l->snap_valid = true;
+	l->snap_ns = now_ns;
+	l->snap_expected = expected;
+	l->snap_lost = lost;
+	l->snap_bytes = l->rx_bytes;
+}
+
+static void
+link_publish(struct braid_link *lh, uint16_t i, uint64_t now_ns)
+{
+	struct link_st *l = &lh->links[i];
+	struct link_pub *p = &lh->pub[i];
+	struct braid_link_info in;
+	int64_t tmin_all = INT64_MAX;
+
+	RTE_SET_USED(now_ns);
+	for (uint16_t j = 0; j < lh->n_links; j++)
+		if (lh->links[j].tmin.valid)
+			tmin_all = RTE_MIN(tmin_all, link_winmin_get(&lh->links[j].tmin));
+
+	memset(&in, 0, sizeof(in));
+	in.state = l->state;
+	in.health = l->health;
+	if (l->rtt_valid) {
+		in.rtt_min_us = (uint32_t)RTE_MIN(
+			(uint64_t)link_winmin_get(&l->rtt_min) / US_NS, (uint64_t)UINT32_MAX);
+		in.srtt_us = (uint32_t)RTE_MIN((uint64_t)l->srtt / US_NS, (uint64_t)UINT32_MAX);
+		in.rttvar_us = (uint32_t)RTE_MIN((uint64_t)l->rttvar / US_NS,
+						 (uint64_t)UINT32_MAX);
+	}
+	in.jitter_us = (uint32_t)RTE_MIN((uint64_t)(l->jitter16 >> 4) / US_NS,
+					 (uint64_t)UINT32_MAX);
+	in.owd_var_us = (uint32_t)RTE_MIN((uint64_t)(l->owdv16 >> 4) / US_NS,
+					  (uint64_t)UINT32_MAX);
+	if (l->tmin.valid)
+		in.owd_offset_us = (link_winmin_get(&l->tmin) - tmin_all) / (int64_t)US_NS;
+	in.rx_loss_ppm = link_rx_loss(l);
+	in.tx_loss_ppm = link_tx_loss(l);
+	in.delivered_kbps = l->rate_valid && l->rate_bps > 0 ?
+		(uint64_t)(l->rate_bps / 1000.0) : 0;
+	in.usable_kbps = l->published_kbps;
+	in.capacity_kbps = l->capacity_kbps;
+	in.probes_sent = l->probes_sent;
+	in.probes_answered = l->probes_answered;
+	in.probes_lost = l->probes_lost;
+	in.replies_late = l->replies_late;
+	in.rx_packets = l->seq.received;
+	in.rx_bytes = l->rx_bytes;
+	in.rx_lost = link_seq_lost(&l->seq);
+	in.rx_dup = l->seq.dup;
+	in.rx_late = l->seq.late;
+	in.rx_max_seq = (uint32_t)l->seq.max;
+	in.peer_rx_packets = l->peer_rx;
+	in.peer_lost = l->peer_lost;
+	in.state_changes = l->state_changes;
+	in.last_change_ns = l->last_change_ns;
+	in.hold_ms = (uint32_t)(l->hold_ns / MS_NS);
+
+	rte_seqcount_write_begin(&p->sc);
+	memcpy(&p->info, &in, sizeof(in));
+	rte_seqcount_write_end(&p->sc);
+}
+
+/* Probes unanswered for the timeout are lost (probes are in send order,
+ * so the scan stops at the first one still in time). */
+static void
+link_timeouts(struct braid_link *lh, struct link_st *l, uint64_t now_ns)
+{
+	while (l->scan_id != l->next_id) {
+		struct probe_slot *s = &l->slots[l->scan_id & LINK_SLOT_MASK];
+
+		if (s->state == SLOT_OUT && s->id == l->scan_id) {
+			if (now_ns - s->tx_ns < lh->timeout_ns)
+				break;
+			s->state = SLOT_LOST;
+			l->probes_lost++;
+			lh->cnt.probes_lost++;
+		}
+		l->scan_id++;
+	}
+}
+
+static void
+link_probe_record(struct braid_link *lh, struct link_st *l, uint64_t now_ns,
+		  struct braid_probe *p)
+{
+	struct probe_slot *s = &l->slots[l->next_id & LINK_SLOT_MASK];
+
+	if (s->state == SLOT_OUT) {
+		/* Only when probes were held back: the slot's probe is
+		 * older than the ring, hence lost. */
+		l->probes_lost++;
+		lh->cnt.probes_lost++;
+	}
+	if (l->scan_id == l->next_id - BRAID_LINK_PROBE_SLOTS)
+		l->scan_id++;
+	s->id = l->next_id;
+	s->tx_ns = now_ns;
+	s->state = SLOT_OUT;
+	p->probe_id = l->next_id;
+	p->tx_ns = now_ns;
+	l->next_id++;
+	l->probes_sent++;
+	lh->cnt.probes_sent++;
+	l->next_probe_ns += lh->interval_ns;
+	if (l->next_probe_ns <= now_ns)
+		l->next_probe_ns = now_ns + lh->interval_ns;
+	/* A reply overdue (more than an interval plus the RTT): probe four
+	 * times as often until one comes, as BFD's poll sequence does. The
+	 * down_after_probes intervals before "down" then hold many probes,
+	 * so random loss alone does not take a working link down, while a
+	 * dead one is still down within those intervals. */
+	if (l->have_reply && l->rtt_valid &&
+	    now_ns - l->last_reply_ns > lh->interval_ns + (uint64_t)RTE_MAX(l->srtt, 0))
+		l->next_probe_ns = RTE_MIN(l->next_probe_ns, now_ns + lh->interval_ns / 4);
+}
+
+uint16_t
+braid_link_update(struct braid_link *lh, uint64_t now_ns,
+		  struct braid_link_probe_tx *out, uint16_t n)
+{
+	uint16_t k = 0;
+
+	if (unlikely(!lh->started)) {
+		/* Spread the links' probes over the first interval. */
+		lh->started = true;
+		for (uint16_t i = 0; i < lh->n_links; i++) {
+			struct link_st *l = &lh->links[i];
+
+			l->next_probe_ns = now_ns + lh->interval_ns * i / lh->n_links;
+			l->next_tick_ns = l->next_probe_ns;
+			l->usable_ns = now_ns;
+		}
+	}
+	for (uint16_t i = 0; i < lh->n_links; i++) {
+		struct link_st *l = &lh->links[i];
+		bool admin = __atomic_load_n(&l->admin_req, __ATOMIC_ACQUIRE) != 0;
+		bool tick = false;
+
+		if (admin != l->admin) {
+			l->admin = admin;
+			if (!admin) {
+				/* Back from admin down: measured afresh. */
+				l->health = BRAID_LINK_DOWN;
+				l->improving = false;
+				l->have_reply = false;
+			}
+		}
+		link_timeouts(lh, l, now_ns);
+		if (now_ns >= l->next_tick_ns) {
+			link_tick(lh, l, now_ns);
+			l->next_tick_ns += lh->interval_ns;
+			if (l->next_tick_ns <= now_ns)
+				l->next_tick_ns = now_ns + lh->interval_ns;
+			tick = true;
+		}
+		if (!l->admin && now_ns >= l->next_probe_ns && k < n) {
+			out[k].link = i;
+			link_probe_record(lh, l, now_ns, &out[k].probe);
+			k++;
+		} else if (l->admin) {
+			l->next_probe_ns = RTE_MAX(l->next_probe_ns, now_ns);
+		}
+		link_eval(lh, l, now_ns);
+		link_set_state(lh, i, now_ns);
+		if (tick) {
+			link_capacity(lh, i, now_ns, true);
+			link_publish(lh, i, now_ns);
+		}
+	}
+	return k;
+}
+
+uint16_t
+braid_link_poll(struct braid_link *lh, uint64_t now_ns, struct rte_mbuf **out,
+		uint16_t n)
+{
+	uint16_t k, j = 0;
+	uint64_t no_mbuf = 0;
+
+	k = braid_link_update(lh, now_ns, lh->probe_buf,
+			      (uint16_t)RTE_MIN(n, (uint16_t)BRAID_LINK_MAX_LINKS));
+	for (uint16_t i = 0; i < k; i++) {
+		struct rte_mbuf *m = NULL;
+
+		if (lh->pool != NULL)
+			m = braid_wire_probe_build(lh->pool, lh->probe_buf[i].link,
+						   &lh->probe_buf[i].probe);
+		if (m == NULL) {
+			no_mbuf++;
+			continue;
+		}
+		out[j++] = m;
+	}
+	lh->cnt.drop_no_mbuf += no_mbuf;
+	return j;
+}
+
+/* ---------------------------------------------------------- mbuf burst */
+
+uint16_t
+braid_link_burst(struct braid_link *lh, struct rte_mbuf **pkts, uint16_t n,
+		 struct rte_mbuf **tx, uint16_t *n_tx, uint64_t now_ns)
+{
+	uint64_t probes = 0, replies = 0, stale = 0, bad_link = 0, malformed = 0;
+	uint64_t no_mbuf = 0, sent = 0;
+	uint16_t kept = 0, t = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct braid_meta *md = braid_meta(m);
+		uint8_t type = md->pkt_type;
+		bool ctrl = type == BRAID_PKT_PROBE || type == BRAID_PKT_PROBE_REPLY;
+		uint64_t rx_ns = md->rx_ns != 0 ? md->rx_ns : now_ns;
+		uint16_t link = md->link_id;
+		const struct braid_hdr *h;
+		bool fresh;
+
+		/* The braid header sits right before the data after decap. */
+		fresh = m->data_off >= sizeof(struct braid_hdr) &&
+			rte_pktmbuf_headroom(m) >= sizeof(struct braid_hdr);
+		if (!fresh || link >= lh->n_links) {
+			if (!ctrl) {
+				pkts[kept++] = m;
+				continue;
+			}
+			if (!fresh)
+				malformed++;
+			else
+				bad_link++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		h = braid_decap_hdr(m);
+		if (braid_link_session(lh, rte_be_to_cpu_32(h->session_id), now_ns) != 0) {
+			if (!ctrl) {
+				pkts[kept++] = m;
+				continue;
+			}
+			stale++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		braid_link_rx(lh, link, rte_be_to_cpu_32(h->link_seq),
+			      braid_link_peer_tx_ns(rte_be_to_cpu_32(h->tx_us)),
+			      m->pkt_len + (uint32_t)BRAID_WIRE_OVERHEAD, rx_ns);
+		if (!ctrl) {
+			pkts[kept++] = m;
+			continue;
+		}
+		if (type == BRAID_PKT_PROBE) {
+			struct braid_probe p;
+			struct braid_probe_reply r;
+			struct rte_mbuf *rm = NULL;
+
+			if (braid_wire_probe_parse(m, &p) != 0) {
+				malformed++;
+				rte_pktmbuf_free(m);
+				continue;
+			}
+			probes++;
+			if (braid_link_probe_rx(lh, link, &p, rx_ns, now_ns, &r) != 0) {
+				/* admin down: a down link carries nothing */
+				rte_pktmbuf_free(m);
+				continue;
+			}
+			if (lh->pool != NULL)
+				rm = braid_wire_probe_reply_build(lh->pool, link, &r);
+			if (rm == NULL) {
+				no_mbuf++;
+			} else {
+				tx[t++] = rm;
+				sent++;
+			}
+		} else {
+			struct braid_probe_reply r;
+
+			if (braid_wire_probe_reply_parse(m, &r) != 0) {
+				malformed++;
+				rte_pktmbuf_free(m);
+				continue;
+			}
+			replies++;
+			braid_link_reply_rx(lh, link, &r, rx_ns);
+		}
+		rte_pktmbuf_free(m);
+	}
+	lh->cnt.rx_frames += n;
+	lh->cnt.passed += kept;
+	lh->cnt.rx_probes += probes;
+	lh->cnt.rx_replies += replies;
+	lh->cnt.replies_sent += sent;
+	lh->cnt.drop_stale_session += stale;
+	lh->cnt.drop_bad_link += bad_link;
+	lh->cnt.drop_malformed += malformed;
+	lh->cnt.drop_no_mbuf += no_mbuf;
+	*n_tx = t;
+	return kept;
+}
+
+/* -------------------------------------------------------------- reads */
+
+int
+braid_link_admin_set(struct braid_link *lh, uint16_t link, bool down)
+{
+	if (lh == NULL || link >= lh->n_links)
+		return -EINVAL;
+	__atomic_store_n(&lh->links[link].admin_req, (uint8_t)down, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int
+braid_link_capacity_set(struct braid_link *lh, uint16_t link, uint64_t capacity_kbps)
+{
+	if (lh == NULL || link >= lh->n_links || capacity_kbps < 1 ||
+	    capacity_kbps > 100000000ULL)
+		return -EINVAL;
+	lh->links[link].capacity_kbps = capacity_kbps;
+	return 0;
+}
+
+uint64_t
+braid_link_usable_kbps(const struct braid_link *lh, uint16_t link)
+{
+	if (lh == NULL || link >= lh->n_links)
+		return 0;
+	return __atomic_load_n(&lh->links[link].pub_usable, __ATOMIC_ACQUIRE);
+}
+
+enum braid_link_state
+braid_link_state(const struct braid_link *lh, uint16_t link)
+{
+	if (lh == NULL || link >= lh->n_links)
+		return BRAID_LINK_ADMIN_DOWN;
+	return (enum braid_link_state)__atomic_load_n(&lh->links[link].pub_state,
+						      __ATOMIC_ACQUIRE);
+}
+
+uint64_t
+braid_link_generation(const struct braid_link *lh)
+{
+	return __atomic_load_n(&lh->generation, __ATOMIC_ACQUIRE);
+}
+
+int
+braid_link_info_get(const struct braid_link *lh, uint16_t link,
+		    struct braid_link_info *info)
+{
+	const struct link_pub *p;
+	uint32_t sn;
+
+	if (lh == NULL || info == NULL || link >= lh->n_links)
+		return -EINVAL;
+	p = &lh->pub[link];
+	do {
+		sn = rte_seqcount_read_begin(&p->sc);
+		memcpy(info, &p->info, sizeof(*info));
+	} while (rte_seqcount_read_retry(&p->sc, sn));
+	return 0;
+}
+
+void
+braid_link_counters_get(const struct braid_link *lh, struct braid_link_counters *c)
+{
+#define LINK_CNT_COPY_(n) c->n = lh->cnt.n;
+	BRAID_LINK_COUNTERS(LINK_CNT_COPY_)
+#undef LINK_CNT_COPY_
+}
+
+/* --------------------------------------------------------------- stage */
+
+static void
+stage_send(struct braid_link *lh, struct rte_mbuf **m, uint16_t k,
+	   struct braid_burst *out)
+{
+	uint16_t done = 0;
+
+	if (k == 0)
+		return;
+	if (lh->tx_ring != NULL) {
+		done = (uint16_t)rte_ring_enqueue_burst(lh->tx_ring, (void **)m, k, NULL);
+	} else {
+		while (done < k && braid_burst_push(out, m[done]) == 0)
+			done++;
+	}
+	if (done < k) {
+		lh->cnt.drop_tx_full += k - done;
+		rte_pktmbuf_free_bulk(&m[done], k - done);
+	}
+}
+
+static void
+link_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
+		   struct braid_burst *out, uint64_t now_ns)
+{
+	struct braid_link *lh = ctx;
+	uint16_t n_tx = 0, kept, i = 0;
+
+	kept = braid_link_burst(lh, pkts, n, lh->tx_buf, &n_tx, now_ns);
+	while (i < kept && braid_burst_push(out, pkts[i]) == 0)
+		i++;
+	if (i < kept) {
+		lh->cnt.drop_out_full += kept - i;
+		rte_pktmbuf_free_bulk(&pkts[i], kept - i);
+	}
+	stage_send(lh, lh->tx_buf, n_tx, out);
+}
+
+static uint16_t
+link_stage_poll(void *ctx, struct braid_burst *out, uint64_t now_ns)
+{
+	struct braid_link *lh = ctx;
+	uint16_t k;
+
+	k = braid_link_poll(lh, now_ns, lh->tx_buf, BRAID_LINK_MAX_LINKS);
+	stage_send(lh, lh->tx_buf, k, out);
+	return k;
+}
+
+static void
+link_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
+{
+	const struct braid_link *lh = ctx;
+
+	BRAID_COUNTERS_REPORT(BRAID_LINK_COUNTERS, &lh->cnt, fn, arg);
+}
+
+const struct braid_stage_ops braid_link_ops = {
+	.kind = "link_health",
+	.flags = 0,
+	.process = link_stage_process,
+	.poll = link_stage_poll,
+	.drain = NULL,
+	.stats = link_stage_stats,
+};

@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Per-link throughput and end-to-end latency over time of one e2e run
+# (tests/e2e/run_profile.sh --out DIR). Reads, in DIR:
+#   links.csv        t_s,fwd_wan0..fwd_wanN-1,rev_wan0..rev_wanN-1 (Mbit/s
+#                    braid put on each link, from the gateways' wan veths)
+#   fwd-latency.csv  braid-traffic series of src -> dst, time shifted to the
+#   rev-latency.csv  stream start: t_s,rx_pkts,rx_bytes,lat_p50_ms,lat_max_ms
+#
+#   gnuplot -e "dir='results/X'; nlinks=3; duration=20; title='lossy'" scripts/plot.gp
+# writes DIR/braid.png.
+
+if (!exists("dir")) dir = "."
+if (!exists("nlinks")) nlinks = 3
+if (!exists("title")) title = ""
+if (!exists("out")) out = dir . "/braid.png"
+if (!exists("duration")) duration = 20
+
+set terminal pngcairo size 1200,900 enhanced font "DejaVu Sans,10"
+set output out
+set datafile separator ","
+set datafile missing "NaN"
+set key outside right top vertical
+set grid
+set xrange [-1:duration + 2]
+set lmargin 10
+set rmargin 22
+set multiplot layout 3,1 title "braid e2e " . title . ": per-link throughput and end-to-end latency" font ",12"
+
+set title "throughput per link, src -> dst (gwa wan ports)"
+set xlabel "time since stream start (s)"
+set ylabel "Mbit/s"
+set yrange [0:*]
+plot for [i=0:nlinks-1] dir . "/links.csv" using 1:(column(i + 2)) every ::1 \
+	with lines lw 2 title sprintf("wan%d", i), \
+	dir . "/links.csv" using 1:(sum [i=0:nlinks-1] column(i + 2)) every ::1 \
+	with lines lw 1 dt 2 lc rgb "black" title "all links"
+
+set title "throughput per link, dst -> src (gwb wan ports)"
+plot for [i=0:nlinks-1] dir . "/links.csv" using 1:(column(nlinks + i + 2)) every ::1 \
+	with lines lw 2 title sprintf("wan%d", i), \
+	dir . "/links.csv" using 1:(sum [i=0:nlinks-1] column(nlinks + i + 2)) every ::1 \
+	with lines lw 1 dt 2 lc rgb "black" title "all links"
+
+set title "end-to-end latency (braid-traffic, per 100 ms bin)"
+set ylabel "ms"
+set logscale y
+set yrange [*:*]
+plot dir . "/fwd-latency.csv" using 1:4 with lines lw 2 title "src->dst p50", \
+	"" using 1:5 with lines lw 1 title "src->dst max", \
+	dir . "/rev-latency.csv" using 1:4 with lines lw 2 title "dst->src p50", \
+	"" using 1:5 with lines lw 1 title "dst->src max"
+unset logscale y
+unset multiplot

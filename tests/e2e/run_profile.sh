@@ -1,0 +1,580 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# End-to-end test of two braid gateways over emulated WAN links, for one
+# emulator profile (tests/e2e/profiles/<name>.json):
+#
+#   src --lan0-- [braid gwa] ==wan0..N-1== braid-linkemu ==wan0..N-1== [braid gwb] --lan0-- dst
+#
+# 1. topology.sh (namespaces src gwa emu gwb dst), configurations from
+#    configs/gen_config.sh (checked with braid --check-config), one braid
+#    process per gateway on net_af_packet ports;
+# 2. braid-linkemu with the profile (outage times shifted so that the
+#    profile's t = 0 is the start of the stream), a ping each way until the
+#    tunnel carries traffic;
+# 3. a braid-traffic CBR stream of the profile's stream_kbps in each
+#    direction at the same time (src -> dst stream 1, dst -> src stream 2),
+#    link counters (the gateways' wan veths) sampled over time;
+# 4. SIGTERM to everything, then the assertions (one test each) and a
+#    summary table; BRAID_RESULT suite=e2e_<profile> passed=P failed=F.
+#
+# Always tears down (trap). Needs root, iproute2, jq, ethtool, ping.
+#
+# usage: tests/e2e/run_profile.sh PROFILE [BUILD_DIR] [options]
+#   PROFILE         a name in tests/e2e/profiles/ or a profile file
+#   BUILD_DIR       holds app/braid, app/braid-linkemu, app/braid-traffic
+#                   (default $BRAID_BUILD_DIR, else <repo>/build)
+#   --duration S    stream length in seconds (default 20)
+#   --lead S        profile time at which the emulator starts, before the
+#                   stream (gateways come up, tunnel warm-up; default 5)
+#   --out DIR       keep every file of the run there (default: a temporary
+#                   directory, removed at exit)
+#   --arp           no static next_hop_mac: gateways resolve next hops by ARP
+#   --sample-ms MS  link counter sampling period (default 250)
+#   --no-check      measure and print the summary, no assertions (demo)
+#   --quiet         only the summary table (and errors) on stdout
+# Exit status 0 when every assertion passed.
+
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+E2E=$ROOT/tests/e2e
+TOPO=$E2E/topology.sh
+GEN=$E2E/configs/gen_config.sh
+
+usage() {
+	sed -n '/^# usage:/,/^# Exit status/p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+PROFILE_ARG=
+BUILD=
+DURATION=20
+LEAD=5
+OUT=
+ARP=0
+SAMPLE_MS=250
+CHECK=1
+QUIET=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--duration) DURATION=${2:-}; shift 2 ;;
+	--lead) LEAD=${2:-}; shift 2 ;;
+	--out) OUT=${2:-}; shift 2 ;;
+	--arp) ARP=1; shift ;;
+	--sample-ms) SAMPLE_MS=${2:-}; shift 2 ;;
+	--no-check) CHECK=0; shift ;;
+	--quiet) QUIET=1; shift ;;
+	-h|--help) usage ;;
+	-*) usage ;;
+	*)
+		if [ -z "$PROFILE_ARG" ]; then PROFILE_ARG=$1
+		elif [ -z "$BUILD" ]; then BUILD=$1
+		else usage; fi
+		shift ;;
+	esac
+done
+[ -n "$PROFILE_ARG" ] || usage
+for v in "$DURATION" "$LEAD" "$SAMPLE_MS"; do
+	case "$v" in ''|*[!0-9]*) usage ;; esac
+done
+[ "$DURATION" -ge 2 ] && [ "$DURATION" -le 600 ] || usage
+[ "$LEAD" -ge 2 ] && [ "$LEAD" -le 60 ] || usage
+[ "$SAMPLE_MS" -ge 50 ] || usage
+BUILD=${BUILD:-${BRAID_BUILD_DIR:-$ROOT/build}}
+if [ -f "$PROFILE_ARG" ]; then
+	PROFILE=$PROFILE_ARG
+else
+	PROFILE=$E2E/profiles/$PROFILE_ARG.json
+fi
+NAME=$(basename "$PROFILE" .json)
+SUITE=e2e_$NAME
+[ "$ARP" = 1 ] && SUITE=${SUITE}_arp
+
+BRAID=$BUILD/app/braid/braid
+LINKEMU=$BUILD/app/braid-linkemu/braid-linkemu
+TRAFFIC=$BUILD/app/braid-traffic/braid-traffic
+BRAIDCTL=$BUILD/app/braidctl/braidctl
+P=${BRAID_NS_PREFIX:-be$$-}
+# The testbed's processes (gateways, emulator, stream tools) run at a
+# higher priority than the rest of the host: a measurement, not a build.
+NICE=${BRAID_E2E_NICE:--10}
+FP=braid-e2e-$$
+
+if [ -n "$OUT" ]; then
+	mkdir -p "$OUT" || exit 2
+	OUT=$(cd "$OUT" && pwd)
+	KEEP=1
+else
+	OUT=$(mktemp -d /tmp/braid-e2e.XXXXXX)
+	KEEP=0
+fi
+
+PASSED=0
+FAILED=0
+EMU_PID=
+SAMPLER_PID=
+MGMT_SAMPLER_PID=
+declare -A PIDS
+
+log() { [ "$QUIET" = 1 ] || echo "$@"; }
+
+finish() {
+	local p
+	[ -n "$SAMPLER_PID" ] && kill -TERM "$SAMPLER_PID" 2>/dev/null
+	[ -n "$MGMT_SAMPLER_PID" ] && kill -TERM "$MGMT_SAMPLER_PID" 2>/dev/null
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	"$TOPO" cleanup -p "$P"
+	rm -rf "/var/run/dpdk/$FP-gwa" "/var/run/dpdk/$FP-gwb"
+	# A failed run keeps its files for a look.
+	if [ "$KEEP" = 0 ] && [ "$FAILED" != 0 ]; then
+		echo "(files of the failed run kept in $OUT)"
+		KEEP=1
+	fi
+	[ "$KEEP" = 1 ] || rm -rf "$OUT"
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+result() {
+	[ "$QUIET" = 1 ] || echo
+	if [ "$CHECK" = 1 ]; then
+		echo "BRAID_RESULT suite=$SUITE passed=$PASSED failed=$FAILED"
+	fi
+	[ "$FAILED" = 0 ]
+	exit $?
+}
+
+ok() { PASSED=$((PASSED + 1)); log "  PASS $1"; }
+ko() {
+	FAILED=$((FAILED + 1))
+	echo "  FAIL $1"
+	shift
+	local l
+	for l in "$@"; do echo "       $l"; done
+}
+# fatal NAME DETAIL...: a failed step after which nothing else can run.
+fatal() { ko "$@"; result; }
+
+# stop_wait PID SECONDS: SIGTERM already sent; wait up to SECONDS for the
+# exit, then SIGKILL. Returns the exit status (137 after the KILL).
+stop_wait() {
+	local _
+	for _ in $(seq $(($2 * 10))); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
+	wait "$1"
+}
+
+# Wall clock in ns (CLOCK_REALTIME): the time base of the run's series.
+now_ns() { date +%s%N; }
+
+for tool in "$BRAID" "$LINKEMU" "$TRAFFIC"; do
+	[ -x "$tool" ] || fatal "tools built" "$tool not found (give the build directory)"
+done
+if [ "$(id -u)" != 0 ]; then
+	fatal "root" "needs root (network namespaces)"
+fi
+for c in jq ethtool ping ip; do
+	command -v "$c" >/dev/null || fatal "tools present" "$c not installed"
+done
+[ -r "$PROFILE" ] || fatal "profile readable" "$PROFILE"
+NLINKS=$(jq '.links | length' "$PROFILE") || fatal "profile is JSON" "$PROFILE"
+RATE=$(jq '.stream_kbps // empty' "$PROFILE")
+[ -n "$RATE" ] || fatal "profile has stream_kbps" "$PROFILE"
+# Latency bound: the largest one-way delay of the profile (fixed delay +
+# jitter, any link, any direction) + 60 ms.
+MAXOWD=$(jq '[.links[] | (.both + .a_to_b), (.both + .b_to_a) |
+	(.delay_ms // 0) + (.jitter_ms // 0)] | max' "$PROFILE")
+LAT_BOUND=$(jq -n "$MAXOWD + 60")
+# harsh: residual loss <= 0.1 % and no latency bound; every other
+# profile: no packet lost, p99 within the bound.
+case "$NAME" in
+harsh) LOSS_MAX_PCT=0.1; CHECK_LAT=0 ;;
+*) LOSS_MAX_PCT=0; CHECK_LAT=1 ;;
+esac
+
+log "profile $NAME: $(jq -r '.description // ""' "$PROFILE")"
+log "  stream $RATE kbit/s each way for ${DURATION} s, $NLINKS links," \
+    "latency bound ${LAT_BOUND} ms, residual loss <= ${LOSS_MAX_PCT} %, results in $OUT"
+cp "$PROFILE" "$OUT/profile.json"
+
+# --- topology and configurations --------------------------------------------
+"$TOPO" cleanup -p "$P"
+"$TOPO" setup -p "$P" -n "$NLINKS" > "$OUT/topology.log" 2>&1 ||
+	fatal "topology setup" "$(cat "$OUT/topology.log")"
+# The hosts' kernels leave UDP checksums to offload (CHECKSUM_PARTIAL) on
+# veths; braid's net_af_packet ports read the frames raw and would carry the
+# partial checksum to the far host, which drops the datagram. A real NIC
+# fills the checksum in on the wire: do it in the hosts' kernels.
+for ns in "${P}src" "${P}dst"; do
+	ip netns exec "$ns" ethtool -K lan0 tx off > /dev/null 2>&1 ||
+		fatal "checksum offload off on $ns lan0"
+done
+ok "topology with $NLINKS links"
+
+GEN_ARGS=()
+[ "$ARP" = 1 ] && GEN_ARGS+=(--arp)
+for side in a b; do
+	"$GEN" -s "$side" -e "$PROFILE" "${GEN_ARGS[@]}" > "$OUT/gw$side.json" 2> "$OUT/gen-$side.log" ||
+		fatal "gateway configuration gw$side generated" "$(cat "$OUT/gen-$side.log")"
+	"$BRAID" -- --check-config "$OUT/gw$side.json" > "$OUT/check-$side.log" 2>&1 ||
+		fatal "braid --check-config gw$side.json" "$(cat "$OUT/check-$side.log")"
+done
+ok "gateway configurations valid (braid --check-config)"
+
+# --- gateways ---------------------------------------------------------------
+for side in a b; do
+	nice -n "$NICE" ip netns exec "${P}gw$side" "$BRAID" --lcores '0@(0,1)' --no-huge -m 512 \
+		--file-prefix "$FP-gw$side" --no-pci -- --config "$OUT/gw$side.json" \
+		> "$OUT/gw$side.out" 2>&1 &
+	PIDS[gw$side]=$!
+done
+up=0
+for _ in $(seq 100); do
+	up=0
+	for side in a b; do
+		grep -q -- '^-- braid  t=' "$OUT/gw$side.out" 2>/dev/null && up=$((up + 1))
+		kill -0 "${PIDS[gw$side]}" 2>/dev/null || break 2
+	done
+	[ "$up" = 2 ] && break
+	sleep 0.1
+done
+[ "$up" = 2 ] || fatal "both gateways running" "gwa: $(tail -5 "$OUT/gwa.out")" \
+	"gwb: $(tail -5 "$OUT/gwb.out")"
+ok "both gateways running"
+
+# --- emulator -----------------------------------------------------------------
+# The profile's clock starts with the stream: outage windows move by LEAD.
+jq --argjson lead "$LEAD" '
+	def shift: if type == "object" then
+		(if has("outages") then .outages |= map(.from_s += $lead | .to_s += $lead) else . end) |
+		(if has("periodic_outage") then .periodic_outage |=
+			(.from_s = ((.from_s // 0) + $lead) |
+			 if has("to_s") then .to_s += $lead else . end) else . end)
+		else . end;
+	.links |= map(.both |= shift | .a_to_b |= shift | .b_to_a |= shift |
+		with_entries(select(.value != null)))' \
+	"$PROFILE" > "$OUT/emu-profile.json" || fatal "emulator profile shifted"
+EMU_T0=$(now_ns)
+nice -n "$NICE" ip netns exec "${P}emu" "$LINKEMU" --profile "$OUT/emu-profile.json" \
+	--stats-file "$OUT/emu.json" --ready-file "$OUT/emu.ready" \
+	--duration $((LEAD + DURATION + 30)) > "$OUT/emu.out" 2> "$OUT/emu.err" &
+EMU_PID=$!
+PIDS[emu]=$EMU_PID
+for _ in $(seq 50); do
+	[ -e "$OUT/emu.ready" ] && break
+	sleep 0.1
+done
+[ -e "$OUT/emu.ready" ] || fatal "emulator ready" "$(cat "$OUT/emu.err")"
+ok "emulator running"
+
+# Tunnel warm-up: a ping each way (LAN ARP, link probes) before the stream.
+warm=0
+deadline=$((EMU_T0 + (LEAD - 1) * 1000000000))
+while [ "$(now_ns)" -lt "$deadline" ]; do
+	if ip netns exec "${P}src" ping -n -q -c 1 -W 1 10.202.0.2 > /dev/null 2>&1 &&
+	   ip netns exec "${P}dst" ping -n -q -c 1 -W 1 10.201.0.2 > /dev/null 2>&1; then
+		warm=1
+		break
+	fi
+	sleep 0.2
+done
+[ "$warm" = 1 ] || fatal "tunnel carries a ping each way within $((LEAD - 1)) s" \
+	"gwa: $(grep 'braid: link\|drops:' "$OUT/gwa.out" | tail -4)"
+ok "tunnel carries a ping each way"
+
+# --- link counter sampler -------------------------------------------------------
+# tx_bytes of every wan veth of gwa (forward) and gwb (reverse): what braid
+# put on each link, every SAMPLE_MS, as "t_ns fwd0.. rev0.." lines.
+link_counters() {
+	local side ns
+	for side in a b; do
+		ns=${P}gw$side
+		ip -n "$ns" -s -j link show 2>/dev/null | jq -r --argjson n "$NLINKS" \
+			'map({key: .ifname, value: .stats64.tx.bytes}) | from_entries as $m |
+			 [range(0; $n) | $m["wan\(.)"] // 0] | join(" ")'
+	done | tr '\n' ' '
+}
+sampler() {
+	while :; do
+		echo "$(now_ns) $(link_counters)"
+		sleep "$(awk -v ms="$SAMPLE_MS" 'BEGIN { printf "%.3f", ms / 1000 }')"
+	done
+}
+
+# Link health as the gateways see it (management port, when served): one
+# JSON line per second per gateway, "braidctl --json stats braid_link_".
+mgmt_sampler() {
+	local side
+	[ -x "$BRAIDCTL" ] || return 0
+	while :; do
+		for side in a b; do
+			ip netns exec "${P}gw$side" "$BRAIDCTL" -s 127.0.0.1:9099 -T 500 \
+				--json stats braid_link_ 2>/dev/null |
+				jq -c --arg t "$(now_ns)" '{t_ns: ($t | tonumber), samples}' \
+				>> "$OUT/gw$side-links.jsonl" 2>/dev/null
+		done
+		sleep 1
+	done
+}
+
+# --- the streams ------------------------------------------------------------
+# Start at profile time 0 = emulator time LEAD.
+while [ "$(now_ns)" -lt $((EMU_T0 + LEAD * 1000000000 - 300000000)) ]; do
+	sleep 0.05
+done
+RX_T0=$(now_ns)
+nice -n "$NICE" ip netns exec "${P}dst" "$TRAFFIC" recv --bind 10.202.0.2:9000 --stream-id 1 \
+	--duration $((DURATION + 15)) --linger-ms 1500 --json "$OUT/fwd-rx.json" \
+	--series "$OUT/fwd-series.csv" > "$OUT/fwd-rx.out" 2>&1 &
+PIDS[rx1]=$!
+nice -n "$NICE" ip netns exec "${P}src" "$TRAFFIC" recv --bind 10.201.0.2:9000 --stream-id 2 \
+	--duration $((DURATION + 15)) --linger-ms 1500 --json "$OUT/rev-rx.json" \
+	--series "$OUT/rev-series.csv" > "$OUT/rev-rx.out" 2>&1 &
+PIDS[rx2]=$!
+while [ "$(now_ns)" -lt $((EMU_T0 + LEAD * 1000000000)) ]; do
+	sleep 0.01
+done
+sampler > "$OUT/links.raw" 2>/dev/null &
+SAMPLER_PID=$!
+mgmt_sampler > /dev/null 2>&1 &
+MGMT_SAMPLER_PID=$!
+T0=$(now_ns)
+nice -n "$NICE" ip netns exec "${P}src" "$TRAFFIC" send --dst 10.202.0.2:9000 --stream-id 1 \
+	--rate-kbps "$RATE" --size 1316 --duration "$DURATION" --json \
+	> "$OUT/fwd-tx.json" 2> "$OUT/fwd-tx.err" &
+PIDS[tx1]=$!
+nice -n "$NICE" ip netns exec "${P}dst" "$TRAFFIC" send --dst 10.201.0.2:9000 --stream-id 2 \
+	--rate-kbps "$RATE" --size 1316 --duration "$DURATION" --json \
+	> "$OUT/rev-tx.json" 2> "$OUT/rev-tx.err" &
+PIDS[tx2]=$!
+log "  streams running ($DURATION s)"
+for k in tx1 tx2 rx1 rx2; do
+	wait "${PIDS[$k]}"
+	unset "PIDS[$k]"
+done
+kill -TERM "$SAMPLER_PID" "$MGMT_SAMPLER_PID" 2>/dev/null
+wait "$SAMPLER_PID" "$MGMT_SAMPLER_PID" 2>/dev/null
+SAMPLER_PID=
+MGMT_SAMPLER_PID=
+echo "$(now_ns) $(link_counters)" >> "$OUT/links.raw"
+
+# Counters from the management port, when the gateway serves them.
+for side in a b; do
+	if [ -x "$BRAIDCTL" ]; then
+		timeout 5 ip netns exec "${P}gw$side" "$BRAIDCTL" -s 127.0.0.1:9099 -T 2000 \
+			--json stats > "$OUT/gw$side-stats.json" 2> "$OUT/gw$side-stats.err" ||
+			rm -f "$OUT/gw$side-stats.json"
+	fi
+done
+
+# --- stop -------------------------------------------------------------------
+for side in a b; do
+	kill -TERM "${PIDS[gw$side]}" 2>/dev/null
+done
+gw_clean=1
+gw_detail=()
+for side in a b; do
+	if stop_wait "${PIDS[gw$side]}" 20; then rc=0; else rc=$?; fi
+	unset "PIDS[gw$side]"
+	if [ "$rc" != 0 ] || ! grep -q 'braid: stopped, every mbuf back in its pool' "$OUT/gw$side.out"; then
+		gw_clean=0
+		gw_detail+=("gw$side: exit $rc: $(tail -3 "$OUT/gw$side.out" | tr '\n' ' ')")
+	fi
+done
+kill -TERM "$EMU_PID" 2>/dev/null
+if stop_wait "$EMU_PID" 10; then emu_rc=0; else emu_rc=$?; fi
+unset "PIDS[emu]"
+EMU_PID=
+
+# --- results ------------------------------------------------------------------
+for f in fwd-rx.json rev-rx.json fwd-tx.json rev-tx.json emu.json; do
+	if [ ! -s "$OUT/$f" ] || ! jq -e . "$OUT/$f" > /dev/null 2>&1; then
+		fatal "$f written" "$(cat "$OUT/${f%.json}.out" "$OUT/${f%.json}.err" 2>/dev/null | tail -5)"
+	fi
+done
+
+# Per-link rates (Mbit/s) between samples, time from the stream start:
+# links.csv "t_s,fwd_wan0..,rev_wan0.." (the plot reads it).
+awk -v t0="$T0" -v n="$NLINKS" '
+	BEGIN { h = "t_s"; for (i = 0; i < n; i++) h = h ",fwd_wan" i;
+		for (i = 0; i < n; i++) h = h ",rev_wan" i; print h }
+	NF == 2 * n + 1 {
+		if (have) {
+			dt = ($1 - pt) / 1e9; if (dt <= 0) next
+			line = sprintf("%.3f", ($1 + pt) / 2e9 - t0 / 1e9)
+			for (i = 2; i <= NF; i++) line = line sprintf(",%.3f", ($i - p[i]) * 8 / dt / 1e6)
+			print line
+		}
+		pt = $1; for (i = 2; i <= NF; i++) p[i] = $i; have = 1
+	}' "$OUT/links.raw" > "$OUT/links.csv"
+# Receiver series shifted to the same time base.
+for d in fwd rev; do
+	awk -F, -v off="$(( (RX_T0 - T0) / 1000000 ))" '
+		/^#/ || /^t_s/ { print; next }
+		{ $1 = sprintf("%.3f", $1 + off / 1000); print }' OFS=, \
+		"$OUT/$d-series.csv" > "$OUT/$d-latency.csv" 2>/dev/null
+done
+
+# summary.json: everything the table and the assertions read.
+first=$(head -1 "$OUT/links.raw")
+last=$(tail -1 "$OUT/links.raw")
+jq -n --slurpfile fr "$OUT/fwd-rx.json" --slurpfile ft "$OUT/fwd-tx.json" \
+	--slurpfile rr "$OUT/rev-rx.json" --slurpfile rt "$OUT/rev-tx.json" \
+	--slurpfile e "$OUT/emu.json" \
+	--arg first "$first" --arg last "$last" --argjson n "$NLINKS" \
+	--arg name "$NAME" --argjson bound "$LAT_BOUND" \
+	--slurpfile sa <(cat "$OUT/gwa-stats.json" 2>/dev/null || echo null) \
+	--slurpfile sb <(cat "$OUT/gwb-stats.json" 2>/dev/null || echo null) '
+	def counters($s): ($first | split(" ") | map(select(. != "") | tonumber)) as $f |
+		($last | split(" ") | map(select(. != "") | tonumber)) as $l |
+		[range(0; $n) | . + 1 + (if $s == "fwd" then 0 else $n end) | $l[.] - $f[.]];
+	# Sum of a management metric family (null when not served).
+	def metric($st; $name): if $st == null then null else
+		[$st.samples[]? | select(.name == $name) | .value] |
+		if length == 0 then null else add end end;
+	# Drops inside a gateway by "stage.reason": the send stages of the
+	# sending gateway, or the receive side of the receiving one (less the
+	# duplicates reorder discards on purpose).
+	def gwdrops($st; $send):
+		["lan_rx", "classify", "sched", "fec", "rtx", "encap", "link_tx"] as $ss |
+		if $st == null then null else
+		[$st.samples[]? | select(.name == "braid_stage_dropped_packets_total" and .value > 0) |
+		 select(((.labels.stage as $g | $ss | index($g)) != null) == $send) |
+		 select($send or .labels.reason != "duplicate") |
+		 {key: "\(.labels.stage).\(.labels.reason)", value}] |
+		group_by(.key) | map({key: .[0].key, value: (map(.value) | add)}) | from_entries end;
+	def dir($rx; $tx; $s; $st; $sst; $emudir):
+		counters($s) as $lb | ($lb | add) as $tot |
+		{sent: $rx.sent, tx_sent: $tx.sent, delivered: $rx.received, lost: $rx.lost,
+		 loss_pct: $rx.loss_pct, duplicates: $rx.duplicates,
+		 out_of_order: $rx.out_of_order, max_reorder_dist: $rx.max_reorder_dist,
+		 invalid: $rx.invalid,
+		 socket_drops: $rx.socket_drops, end_seen: $rx.end_seen,
+		 lat_p50_ms: $rx.lat_p50_ms, lat_p99_ms: $rx.lat_p99_ms,
+		 lat_p999_ms: $rx.lat_p999_ms, lat_max_ms: $rx.lat_max_ms,
+		 goodput_kbps: $rx.goodput_kbps,
+		 payload_bytes: $rx.bytes, link_bytes: $tot,
+		 overhead: (if $rx.bytes > 0 then $tot / $rx.bytes - 1 else null end),
+		 link_share: [$lb[] | if $tot > 0 then . / $tot else 0 end],
+		 fec_recovered: metric($st; "braid_fec_recovered_packets_total"),
+		 arq_recovered: metric($st; "braid_arq_recovered_packets_total"),
+		 drops_sender: gwdrops($sst; true), drops_receiver: gwdrops($st; false),
+		 late_duplicates: (if $st == null then null else
+			[$st.samples[]? | select(.name == "braid_stage_dropped_packets_total" and
+			 .labels.stage == "reorder" and .labels.reason == "duplicate") | .value] | add // 0 end),
+		 emu: [$e[0].links[] | .[$emudir] | {forwarded, bytes,
+			dropped: (.drop_outage + .drop_ge + .drop_loss + .drop_backlog +
+				  .drop_nobuf + .drop_oversize + .drop_tx + .drop_flush),
+			drop_impairment: (.drop_outage + .drop_ge + .drop_loss),
+			drop_backlog}]};
+	{profile: $name, lat_bound_ms: $bound,
+	 fwd: dir($fr[0]; $ft[0]; "fwd"; $sb[0]; $sa[0]; "a_to_b"),
+	 rev: dir($rr[0]; $rt[0]; "rev"; $sa[0]; $sb[0]; "b_to_a")}' > "$OUT/summary.json" ||
+	fatal "summary computed"
+
+# The table.
+jq -r --argjson n "$NLINKS" '
+	def f($x; $d): if $x == null then "n/a" else
+		($x * pow(10; $d) | round / pow(10; $d) | tostring) end;
+	def dsum($d): if $d == null then "n/a" else ([$d[]] | add // 0 | tostring) end;
+	def row($k; $a; $b): "  \($k)\(" " * (37 - ($k | length)))\($a)\(" " * (22 - ($a | length)))\($b)";
+	"braid e2e, profile \(.profile)",
+	row("";  "src -> dst"; "dst -> src"),
+	row("sent (packets)"; (.fwd.sent | tostring); (.rev.sent | tostring)),
+	row("delivered"; (.fwd.delivered | tostring); (.rev.delivered | tostring)),
+	row("recovered by FEC"; f(.fwd.fec_recovered; 0); f(.rev.fec_recovered; 0)),
+	row("recovered by retransmission"; f(.fwd.arq_recovered; 0); f(.rev.arq_recovered; 0)),
+	row("late originals (duplicates dropped)"; f(.fwd.late_duplicates; 0); f(.rev.late_duplicates; 0)),
+	row("residual loss"; "\(.fwd.lost) (\(f(.fwd.loss_pct; 4)) %)"; "\(.rev.lost) (\(f(.rev.loss_pct; 4)) %)"),
+	row("out of order / duplicates"; "\(.fwd.out_of_order) / \(.fwd.duplicates)"; "\(.rev.out_of_order) / \(.rev.duplicates)"),
+	row("latency p50 / p99 (ms)"; "\(f(.fwd.lat_p50_ms; 1)) / \(f(.fwd.lat_p99_ms; 1))"; "\(f(.rev.lat_p50_ms; 1)) / \(f(.rev.lat_p99_ms; 1))"),
+	row("latency p99.9 / max (ms)"; "\(f(.fwd.lat_p999_ms; 1)) / \(f(.fwd.lat_max_ms; 1))"; "\(f(.rev.lat_p999_ms; 1)) / \(f(.rev.lat_max_ms; 1))"),
+	row("goodput (Mbit/s)"; f(.fwd.goodput_kbps / 1000; 2); f(.rev.goodput_kbps / 1000; 2)),
+	row("wire overhead per payload byte"; f(.fwd.overhead; 3); f(.rev.overhead; 3)),
+	(range(0; $n) as $i | row("share of link wan\($i)";
+		"\(f(.fwd.link_share[$i] * 100; 1)) %"; "\(f(.rev.link_share[$i] * 100; 1)) %")),
+	row("dropped by the emulator"; ([.fwd.emu[].dropped] | add | tostring); ([.rev.emu[].dropped] | add | tostring)),
+	row("dropped by the sending gateway"; dsum(.fwd.drops_sender); dsum(.rev.drops_sender)),
+	row("dropped by the receiving gateway"; dsum(.fwd.drops_receiver); dsum(.rev.drops_receiver)),
+	(.fwd.drops_sender // {} | to_entries[] | "    src -> dst, gwa \(.key): \(.value)"),
+	(.fwd.drops_receiver // {} | to_entries[] | "    src -> dst, gwb \(.key): \(.value)"),
+	(.rev.drops_sender // {} | to_entries[] | "    dst -> src, gwb \(.key): \(.value)"),
+	(.rev.drops_receiver // {} | to_entries[] | "    dst -> src, gwa \(.key): \(.value)")
+	' "$OUT/summary.json" > "$OUT/summary.txt"
+if [ ! -s "$OUT/gwa-stats.json" ]; then
+	echo "  (FEC / retransmission recoveries: n/a, the gateways' management port did not answer \"stats\")" >> "$OUT/summary.txt"
+fi
+cat "$OUT/summary.txt"
+
+[ "$CHECK" = 1 ] || exit 0
+
+# --- assertions ---------------------------------------------------------------
+# check NAME JQ_EXPR (over summary.json as .)
+check() {
+	if jq -e "$2" "$OUT/summary.json" > /dev/null 2>&1; then
+		ok "$1"
+	else
+		ko "$1" "expected: $2" "measured: $(jq -c "$3" "$OUT/summary.json" 2>/dev/null)"
+	fi
+}
+[ "$gw_clean" = 1 ] && ok "gateways stop on SIGTERM with every mbuf back in its pool" ||
+	ko "gateways stop on SIGTERM with every mbuf back in its pool" "${gw_detail[@]}"
+[ "$emu_rc" = 0 ] && ok "emulator exits 0" || ko "emulator exits 0" "exit $emu_rc"
+for d in fwd rev; do
+	[ $d = fwd ] && what="src -> dst" || what="dst -> src"
+	check "$what: stream complete (end markers, no corrupt packet, no socket drop)" \
+		".$d | .end_seen and .sent == .tx_sent and .sent > 0 and .invalid == 0 and .socket_drops == 0" \
+		".$d | {sent, tx_sent, end_seen, invalid, socket_drops}"
+	check "$what: residual loss <= $LOSS_MAX_PCT %" \
+		".$d | .loss_pct <= $LOSS_MAX_PCT" ".$d | {sent, delivered, lost, loss_pct}"
+	check "$what: delivered in order" ".$d.out_of_order == 0" \
+		".$d | {out_of_order, max_reorder_dist}"
+	if [ "$CHECK_LAT" = 1 ]; then
+		check "$what: p99 latency <= $LAT_BOUND ms" ".$d.lat_p99_ms <= $LAT_BOUND" \
+			".$d | {lat_p50_ms, lat_p99_ms, lat_p999_ms, lat_max_ms}"
+	fi
+	# The stream really crossed every link, and the links really were
+	# impaired: the test cannot pass on a path that bypasses the emulator.
+	check "$what: every link carried the stream (>= 10 % of link bytes each)" \
+		"[.$d.link_share[] | . >= 0.10] | all" ".$d.link_share"
+	if jq -e '[.links[] | .both, .a_to_b, .b_to_a | select(. != null) |
+		((.loss_pct // 0) > 0 or has("ge") or has("outages"))] | any' "$PROFILE" > /dev/null; then
+		check "$what: the emulator dropped frames as the profile says" \
+			"[.$d.emu[].drop_impairment] | add > 0" ".$d.emu"
+	fi
+done
+
+# linkdown: braid stops sending on the dead link, and uses it again after.
+OUT_FROM=$(jq '[.links[] | .both.outages[]?.from_s] | min // empty' "$PROFILE")
+OUT_TO=$(jq '[.links[] | .both.outages[]?.to_s] | max // empty' "$PROFILE")
+OUT_LINK=$(jq '[.links | to_entries[] | select(.value.both.outages != null) | .key] | first // empty' "$PROFILE")
+if [ -n "$OUT_FROM" ] && [ -n "$OUT_LINK" ]; then
+	col=$((OUT_LINK + 2))
+	# mean Mbit/s on the dead link (forward) in a time window
+	win() { awk -F, -v a="$1" -v b="$2" -v c="$col" 'NR > 1 && $1 >= a && $1 < b { s += $c; n++ }
+		END { printf "%.3f", n ? s / n : -1 }' "$OUT/links.csv"; }
+	before=$(win 1 "$OUT_FROM")
+	during=$(win "$(jq -n "$OUT_FROM + 0.5")" "$OUT_TO")
+	after=$(win "$(jq -n "$OUT_TO + 5")" "$((DURATION - 1))")
+	if awk -v b="$before" -v d="$during" 'BEGIN { exit !(b > 1 && d >= 0 && d < b / 10) }'; then
+		ok "wan$OUT_LINK: braid stops sending on it during the outage"
+	else
+		ko "wan$OUT_LINK: braid stops sending on it during the outage" \
+			"Mbit/s before $before, during $during (want < before / 10)"
+	fi
+	if awk -v b="$before" -v a="$after" 'BEGIN { exit !(b > 1 && a > b / 2) }'; then
+		ok "wan$OUT_LINK: back in use from 5 s after the outage"
+	else
+		ko "wan$OUT_LINK: back in use from 5 s after the outage" \
+			"Mbit/s before $before, from $(jq -n "$OUT_TO + 5") s $after (want > before / 2)"
+	fi
+fi
+
+result

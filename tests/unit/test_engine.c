@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Stage runner: a known number of packets through a chain of stages from a
+ * net_ring port to a net_null port, on one lcore and across two, with
+ * counts asserted at every stage and zero mbufs left in use after shutdown.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "braid_clock.h"
+#include "braid_engine.h"
+#include "braid_meta.h"
+#include "braid_runner.h"
+#include "harness.h"
+
+#define N_PKTS   200000u
+#define POOL_N   8191u
+
+static struct rte_mempool *pool;
+static uint16_t ring_port, null_port;
+static struct rte_ring *feed_ring;
+
+/* ---- test stages ---- */
+
+struct rx_ctx { uint16_t port; uint64_t rx; };
+struct check_ctx { uint64_t expect; uint64_t seen; uint64_t out_of_order; };
+struct hold_ctx { struct rte_mbuf *held[64]; unsigned int n; uint64_t held_total; };
+struct tx_ctx { uint16_t port; uint64_t sent; uint64_t drop_tx; };
+
+static uint16_t
+rx_poll(void *ctx, struct braid_burst *out, uint64_t now)
+{
+	struct rx_ctx *c = ctx;
+	uint16_t n = rte_eth_rx_burst(c->port, 0, out->pkts + out->n,
+				      RTE_MIN(braid_burst_room(out), BRAID_BURST));
+
+	for (uint16_t i = 0; i < n; i++)
+		braid_meta(out->pkts[out->n + i])->rx_ns = now;
+	out->n += n;
+	c->rx += n;
+	return n;
+}
+
+static void
+check_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
+	      struct braid_burst *out, uint64_t now)
+{
+	struct check_ctx *c = ctx;
+
+	RTE_SET_USED(now);
+	for (uint16_t i = 0; i < n; i++) {
+		uint64_t seq = *rte_pktmbuf_mtod(pkts[i], uint64_t *);
+
+		if (seq != c->expect)
+			c->out_of_order++;
+		c->expect = seq + 1;
+		c->seen++;
+		braid_burst_push(out, pkts[i]);
+	}
+}
+
+/* Keeps every 100th packet until drain(): shutdown must flush it. */
+static void
+hold_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
+	     struct braid_burst *out, uint64_t now)
+{
+	struct hold_ctx *c = ctx;
+
+	RTE_SET_USED(now);
+	for (uint16_t i = 0; i < n; i++) {
+		uint64_t seq = *rte_pktmbuf_mtod(pkts[i], uint64_t *);
+
+		if (seq % 100 == 99 && c->n < RTE_DIM(c->held)) {
+			c->held[c->n++] = pkts[i];
+			c->held_total++;
+		} else {
+			braid_burst_push(out, pkts[i]);
+		}
+	}
+}
+
+/* Releases one held packet per call while the next comes in: keeps at
+ * most 64 held in steady state. */
+static uint16_t
+hold_poll(void *ctx, struct braid_burst *out, uint64_t now)
+{
+	struct hold_ctx *c = ctx;
+
+	RTE_SET_USED(now);
+	if (c->n < 32)
+		return 0;
+	braid_burst_push(out, c->held[0]);
+	memmove(c->held, c->held + 1, --c->n * sizeof(c->held[0]));
+	return 1;
+}
+
+static uint16_t
+hold_drain(void *ctx, struct braid_burst *out, uint64_t now)
+{
+	struct hold_ctx *c = ctx;
+	uint16_t k = 0;
+
+	RTE_SET_USED(now);
+	while (c->n > 0 && braid_burst_push(out, c->held[c->n - 1]) == 0) {
+		c->n--;
+		k++;
+	}
+	return k;
+}
+
+static void
+tx_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
+	   struct braid_burst *out, uint64_t now)
+{
+	struct tx_ctx *c = ctx;
+	uint16_t sent = rte_eth_tx_burst(c->port, 0, pkts, n);
+
+	RTE_SET_USED(out);
+	RTE_SET_USED(now);
+	c->sent += sent;
+	if (sent < n) {
+		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+		c->drop_tx += n - sent;
+	}
+}
+
+static const struct braid_stage_ops rx_ops = {
+	.kind = "test_rx", .flags = BRAID_STAGE_F_SOURCE, .poll = rx_poll,
+};
+static const struct braid_stage_ops check_ops = {
+	.kind = "test_check", .process = check_process,
+};
+static const struct braid_stage_ops hold_ops = {
+	.kind = "test_hold", .process = hold_process, .poll = hold_poll,
+	.drain = hold_drain,
+};
+static const struct braid_stage_ops tx_ops = {
+	.kind = "test_tx", .process = tx_process,
+};
+
+/* ---- feeding: the main hook refills the net_ring port's RX ring ---- */
+
+struct feed_state {
+	struct braid_runner *r;
+	uint64_t next_seq;
+	uint64_t total;
+	uint64_t max_in_flight;   /* 0 = unlimited */
+	struct tx_ctx *tx;
+};
+
+static void
+feed_hook(void *arg, uint64_t now)
+{
+	struct feed_state *f = arg;
+	struct rte_mbuf *m[BRAID_BURST];
+
+	RTE_SET_USED(now);
+	while (f->next_seq < f->total && rte_ring_free_count(feed_ring) >= BRAID_BURST) {
+		unsigned int n = RTE_MIN((uint64_t)BRAID_BURST, f->total - f->next_seq);
+
+		/* Window of 512 in flight: the 1024-slot ring between lcores
+		 * never overflows, so every packet must arrive. */
+		if (f->max_in_flight != 0 &&
+		    f->next_seq - (f->tx->sent + f->tx->drop_tx) + n > f->max_in_flight)
+			break;
+
+		/* Keep a quarter of the pool free for the stages in flight. */
+		if (rte_mempool_avail_count(pool) < POOL_N / 4 + n)
+			break;
+		if (rte_pktmbuf_alloc_bulk(pool, m, n) != 0)
+			break;
+		for (unsigned int i = 0; i < n; i++) {
+			uint64_t *p = (uint64_t *)rte_pktmbuf_append(m[i], 64);
+
+			*p = f->next_seq++;
+		}
+		rte_ring_enqueue_bulk(feed_ring, (void **)m, n, NULL);
+	}
+	/* Everything fed and read off the port (the RX stage stops first at
+	 * shutdown; what the stages hold is drained). */
+	if (f->next_seq == f->total && rte_ring_count(feed_ring) == 0 &&
+	    f->tx->sent + f->tx->drop_tx >= f->total - 64)
+		braid_runner_stop(f->r);
+}
+
+static void
+set_stage(struct braid_runner_conf *c, const char *name,
+	  const struct braid_stage_ops *ops, void *ctx, unsigned int lcore)
+{
+	struct braid_runner_stage *s = &c->stages[c->n_stages++];
+
+	snprintf(s->stage.name, sizeof(s->stage.name), "%s", name);
+	s->stage.ops = ops;
+	s->stage.ctx = ctx;
+	s->chain = 0;
+	s->lcore = lcore;
+}
+
+static void
+run_chain(unsigned int lcore_a, unsigned int lcore_b)
+{
+	struct rx_ctx rx = { .port = ring_port };
+	struct check_ctx chk = { 0 };
+	struct hold_ctx hold = { .n = 0 };
+	struct tx_ctx tx = { .port = null_port };
+	struct braid_runner_conf conf = {
+		.ring_size = 1024, .idle_polls = 16, .idle_sleep_max_us = 50,
+		.hook_period_us = 20,
+	};
+	struct feed_state feed = { .total = N_PKTS, .tx = &tx, .max_in_flight = 512 };
+	struct braid_runner_stage_stats st;
+	struct braid_runner *r;
+	uint64_t held_total = 0;
+
+	set_stage(&conf, "rx", &rx_ops, &rx, lcore_a);
+	set_stage(&conf, "check", &check_ops, &chk, lcore_a);
+	set_stage(&conf, "hold", &hold_ops, &hold, lcore_b);
+	set_stage(&conf, "tx", &tx_ops, &tx, lcore_b);
+	conf.main_hook = feed_hook;
+	conf.main_hook_arg = &feed;
+
+	r = braid_runner_create(&conf, SOCKET_ID_ANY);
+	CU_ASSERT_FATAL(r != NULL);
+	feed.r = r;
+	CU_ASSERT_EQUAL(braid_runner_start(r), 0);
+	braid_runner_run_main(r);
+	CU_ASSERT_EQUAL(braid_runner_shutdown(r), 0);
+
+	held_total = hold.held_total;
+	CU_ASSERT_EQUAL(rx.rx, N_PKTS);
+	CU_ASSERT_EQUAL(chk.seen, N_PKTS);
+	CU_ASSERT_EQUAL(chk.out_of_order, 0);
+	CU_ASSERT_TRUE(held_total > 0);
+	CU_ASSERT_EQUAL(hold.n, 0);
+	CU_ASSERT_EQUAL(tx.sent + tx.drop_tx, N_PKTS);
+	CU_ASSERT_EQUAL(tx.drop_tx, 0);
+	for (unsigned int i = 0; i < braid_runner_stage_count(r); i++) {
+		CU_ASSERT_EQUAL(braid_runner_stage_stats(r, i, &st), 0);
+		CU_ASSERT_EQUAL(st.drop_ring_full, 0);
+		CU_ASSERT_EQUAL(st.drop_unrouted, 0);
+		if (i > 0)
+			CU_ASSERT_EQUAL(st.pkts_in, N_PKTS);
+		if (i < 3)
+			CU_ASSERT_EQUAL(st.pkts_out, N_PKTS);
+		/* A ring exists exactly where the chain changes lcore. */
+		CU_ASSERT_EQUAL(st.ring_size != 0, i == 2 && lcore_a != lcore_b);
+	}
+	braid_runner_free(r);
+	CU_ASSERT_EQUAL(braid_mempool_in_use(pool), 0);
+}
+
+static void
+test_one_lcore(void)
+{
+	run_chain(1, 1);
+}
+
+static void
+test_two_lcores(void)
+{
+	run_chain(0, 1);
+}
+
+/* Packets left in an inter-lcore ring and held by a stage when the loops
+ * stop go through the rest of the chain at shutdown: nothing lost, nothing
+ * leaked. Lcore 1 is never launched, so everything for it stays queued. */
+struct stop_after { struct braid_runner *r; struct rx_ctx *rx; uint64_t n; struct feed_state *feed; };
+
+static void
+stop_after_hook(void *arg, uint64_t now)
+{
+	struct stop_after *s = arg;
+
+	feed_hook(s->feed, now);
+	if (s->rx->rx >= s->n)
+		braid_runner_stop(s->r);
+}
+
+static void
+test_shutdown_drains_rings(void)
+{
+	const uint64_t total = 1500;      /* ring holds 1024 */
+	struct rx_ctx rx = { .port = ring_port };
+	struct check_ctx chk = { 0 };
+	struct hold_ctx hold = { .n = 0 };
+	struct tx_ctx tx = { .port = null_port };
+	struct feed_state feed = { .total = total, .tx = &tx };
+	struct stop_after sa = { .rx = &rx, .n = total, .feed = &feed };
+	struct braid_runner_conf conf = {
+		.ring_size = 1024, .idle_polls = 1, .hook_period_us = 10,
+		.main_hook = stop_after_hook, .main_hook_arg = &sa,
+	};
+	struct braid_runner_stage_stats st;
+	struct braid_runner *r;
+	unsigned int cap;
+
+	set_stage(&conf, "rx", &rx_ops, &rx, 0);
+	set_stage(&conf, "check", &check_ops, &chk, 0);
+	set_stage(&conf, "hold", &hold_ops, &hold, 1);
+	set_stage(&conf, "tx", &tx_ops, &tx, 1);
+	r = braid_runner_create(&conf, SOCKET_ID_ANY);
+	CU_ASSERT_FATAL(r != NULL);
+	sa.r = r;
+	feed.r = r;
+	braid_runner_run_main(r);
+	CU_ASSERT_EQUAL(braid_runner_stage_stats(r, 2, &st), 0);
+	cap = st.ring_size;          /* 1023: one slot tells full from empty */
+	CU_ASSERT_EQUAL(cap, 1023);
+	CU_ASSERT_EQUAL(st.ring_count, cap);
+	CU_ASSERT_EQUAL(tx.sent, 0);
+	CU_ASSERT_EQUAL(braid_runner_stage_stats(r, 1, &st), 0);
+	CU_ASSERT_EQUAL(st.drop_ring_full, total - cap);
+	CU_ASSERT_EQUAL(braid_runner_shutdown(r), 0);
+	CU_ASSERT_EQUAL(chk.seen, total);
+	CU_ASSERT_TRUE(hold.held_total > 0);
+	CU_ASSERT_EQUAL(hold.n, 0);
+	CU_ASSERT_EQUAL(tx.sent, cap);
+	CU_ASSERT_EQUAL(braid_runner_stage_stats(r, 2, &st), 0);
+	CU_ASSERT_EQUAL(st.ring_count, 0);
+	CU_ASSERT_EQUAL(st.pkts_in, cap);
+	braid_runner_free(r);
+	CU_ASSERT_EQUAL(braid_mempool_in_use(pool), 0);
+}
+
+static void
+test_create_rejects(void)
+{
+	struct check_ctx chk = { 0 };
+	struct braid_runner_conf conf = { .ring_size = 1000 };
+
+	set_stage(&conf, "check", &check_ops, &chk, 1);
+	CU_ASSERT_PTR_NULL(braid_runner_create(&conf, SOCKET_ID_ANY));
+	CU_ASSERT_EQUAL(rte_errno, EINVAL);
+	conf.ring_size = 1024;
+	conf.stages[0].lcore = 7;   /* not in -l 0-1 */
+	CU_ASSERT_PTR_NULL(braid_runner_create(&conf, SOCKET_ID_ANY));
+	conf.stages[0].lcore = 1;
+	set_stage(&conf, "check", &check_ops, &chk, 1);
+	CU_ASSERT_PTR_NULL(braid_runner_create(&conf, SOCKET_ID_ANY));
+	conf.n_stages = 1;
+	conf.stages[0].chain = BRAID_MAX_CHAINS;
+	CU_ASSERT_PTR_NULL(braid_runner_create(&conf, SOCKET_ID_ANY));
+	conf.stages[0].chain = 0;
+	conf.n_stages = 0;
+	CU_ASSERT_PTR_NULL(braid_runner_create(&conf, SOCKET_ID_ANY));
+}
+
+/* With idle_sleep_max_us set, an idle lcore sleeps; with 0 it never does. */
+static void
+test_idle_backoff(void)
+{
+	struct rx_ctx rx = { .port = ring_port };
+	struct braid_runner_conf conf = {
+		.ring_size = 1024, .idle_polls = 8, .idle_sleep_max_us = 200,
+	};
+	struct braid_runner_lcore_stats ls;
+	struct braid_runner *r;
+
+	set_stage(&conf, "rx", &rx_ops, &rx, 1);
+	for (int pass = 0; pass < 2; pass++) {
+		conf.idle_sleep_max_us = pass == 0 ? 200 : 0;
+		r = braid_runner_create(&conf, SOCKET_ID_ANY);
+		CU_ASSERT_FATAL(r != NULL);
+		CU_ASSERT_EQUAL(braid_runner_start(r), 0);
+		rte_delay_us_sleep(50 * 1000);
+		CU_ASSERT_EQUAL(braid_runner_shutdown(r), 0);
+		CU_ASSERT_EQUAL(braid_runner_lcore_stats(r, 1, &ls), 0);
+		CU_ASSERT_TRUE(ls.loops > 0);
+		if (pass == 0) {
+			CU_ASSERT_TRUE(ls.idle_sleeps > 0);
+			/* Bounded back-off: never more than the max per sleep. */
+			CU_ASSERT_TRUE(ls.idle_sleep_us <= ls.idle_sleeps * 200);
+			/* Asleep most of the time: few loops in 50 ms. */
+			CU_ASSERT_TRUE(ls.loops < 200000);
+		} else {
+			CU_ASSERT_EQUAL(ls.idle_sleeps, 0);
+		}
+		CU_ASSERT_EQUAL(braid_runner_lcore_stats(r, 0, &ls), -ENOENT);
+		braid_runner_free(r);
+	}
+}
+
+static void
+test_clock(void)
+{
+	uint64_t a = braid_now_ns(), b;
+
+	rte_delay_us_block(2000);
+	b = braid_now_ns();
+	CU_ASSERT_TRUE(b - a >= 1900000);
+	CU_ASSERT_TRUE(b - a < 500000000);
+}
+
+static int
+suite_init(void)
+{
+	static const char *const vdevs[] = { "net_null0", NULL };
+	struct rte_eth_conf pc = { 0 };
+	struct rte_ring *tx_ring;
+	int port;
+
+	if (braid_test_eal_init(vdevs, "0-1") != 0)
+		return -1;
+	if (braid_meta_register() != 0)
+		return -1;
+	braid_clock_init();
+	pool = braid_pktmbuf_pool_create("test_engine", POOL_N, 128,
+					 RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	feed_ring = rte_ring_create("feed", 4096, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	tx_ring = rte_ring_create("ring_tx", 4096, SOCKET_ID_ANY, 0);
+	if (pool == NULL || feed_ring == NULL || tx_ring == NULL)
+		return -1;
+	port = rte_eth_from_rings("net_ring_feed", &feed_ring, 1, &tx_ring, 1,
+				  SOCKET_ID_ANY);
+	if (port < 0)
+		return -1;
+	ring_port = (uint16_t)port;
+	if (rte_eth_dev_get_port_by_name("net_null0", &null_port) != 0)
+		return -1;
+	for (uint16_t p = 0; p < 2; p++) {
+		uint16_t id = p == 0 ? ring_port : null_port;
+
+		if (rte_eth_dev_configure(id, 1, 1, &pc) != 0 ||
+		    rte_eth_rx_queue_setup(id, 0, 512, SOCKET_ID_ANY, NULL, pool) != 0 ||
+		    rte_eth_tx_queue_setup(id, 0, 512, SOCKET_ID_ANY, NULL) != 0 ||
+		    rte_eth_dev_start(id) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+register_tests(void)
+{
+	CU_pSuite s = CU_add_suite("engine", suite_init, NULL);
+
+	if (s == NULL)
+		return -1;
+	if (CU_add_test(s, "clock", test_clock) == NULL ||
+	    CU_add_test(s, "runner rejects bad conf", test_create_rejects) == NULL ||
+	    CU_add_test(s, "chain on one lcore", test_one_lcore) == NULL ||
+	    CU_add_test(s, "chain over two lcores", test_two_lcores) == NULL ||
+	    CU_add_test(s, "shutdown drains held packets", test_shutdown_drains_rings) == NULL ||
+	    CU_add_test(s, "idle back-off", test_idle_backoff) == NULL)
+		return -1;
+	return 0;
+}
+
+int
+main(void)
+{
+	return braid_test_main("engine", register_tests);
+}

@@ -1,0 +1,1466 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The gateway's management port, end to end: real gateways on net_ring
+ * ports (rings this test owns), driven with a virtual clock
+ * (braid_gateway_step) on the test thread, while the management server
+ * runs in its EAL control thread and the test calls it over TCP with
+ * lib/mgmt's client (doc/management-api.md is the specification).
+ *
+ *  - every gateway method: happy path and error paths;
+ *  - live changes reach the stages: a link weight moves the link spread,
+ *    a capacity reaches link health, admin down stops a link, a FEC change
+ *    moves the parity ratio, a class weight moves the class share on
+ *    saturated links; all of it shows in config.get;
+ *  - config.apply: a live change applied, a device change refused with
+ *    nothing changed, an invalid document named by path; config.save
+ *    round trip; counters.reset baseline; metric names; /metrics; token;
+ *    the shutdown hook;
+ *  - config.apply from another thread while traffic flows: every packet
+ *    delivered once and in order, no drop;
+ *  - recovery metrics under loss equal the stages' own counters.
+ * After each, every mbuf is back in its pool.
+ */
+#include <arpa/inet.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+#include <jansson.h>
+#include <rte_arp.h>
+#include <rte_bus_vdev.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include "braid_config.h"
+#include "braid_engine.h"
+#include "braid_gateway.h"
+#include "braid_meta.h"
+#include "braid_mgmt.h"
+#include "braid_mgmt_client.h"
+#include "harness.h"
+
+#define PROFILE_DIR BRAID_SOURCE_ROOT "/drivers-cfg"
+#define STEP_NS 50000ULL          /* virtual time per step: 50 us */
+#define MS 1000000ULL
+#define IO_MS 10000               /* client timeout */
+#define MAX_SEQ 200000
+
+static struct rte_mempool *host_pool;
+static uint64_t seed;
+static char tmpdir[64];
+
+/* ---- ports and gateways (as test_gateway.c) ------------------------------ */
+
+
+struct gw_opts {
+	uint32_t link_kbps;
+	const char *video_fec;     /* JSON: "\"off\"" or "{\"k\": 4, \"m\": 2}" */
+	bool video_arq, bulk_arq;
+	bool mgmt;
+	bool metrics;
+	const char *token_file;    /* NULL: none */
+};
+
+/* Side a is 10.9.<i>.1, side b 10.9.<i>.2; classes video (UDP 5000-5999)
+ * and bulk (default). */
+static char *
+side_json(const struct braid_test_side *s, const struct gw_opts *o)
+{
+	char *json = malloc(8192);
+	int me = s->me, peer = 3 - me;
+	size_t n = 0;
+
+	if (json == NULL)
+		return NULL;
+	n += (size_t)snprintf(json + n, 8192 - n,
+		"{\"name\": \"gm%c\", \"mempool\": {\"mbufs\": 16383},\n"
+		" \"ports\": [{\"name\": \"lan0\", \"role\": \"lan\", \"profile\": \"net_ring\","
+		" \"device\": \"net_ring_m%c_lan\", \"mac\": \"02:0%d:00:00:00:01\","
+		" \"ipv4\": \"192.168.%d.1/24\"}", s->tag, s->tag, me, me);
+	for (int i = 0; i < BRAID_TEST_LINKS; i++)
+		n += (size_t)snprintf(json + n, 8192 - n,
+			", {\"name\": \"wan%d\", \"role\": \"link\", \"profile\": \"net_ring\","
+			" \"device\": \"net_ring_m%c_wan%d\", \"mac\": \"02:0%d:00:00:01:0%d\","
+			" \"ipv4\": \"10.9.%d.%d/24\"}", i, s->tag, i, me, i, i, me);
+	n += (size_t)snprintf(json + n, 8192 - n, "],\n \"links\": [");
+	for (int i = 0; i < BRAID_TEST_LINKS; i++)
+		n += (size_t)snprintf(json + n, 8192 - n,
+			"%s{\"name\": \"l%d\", \"port\": \"wan%d\", \"local\": \"10.9.%d.%d:7000\","
+			" \"peer\": \"10.9.%d.%d:7000\", \"next_hop_mac\": \"02:0%d:00:00:01:0%d\","
+			" \"capacity_kbps\": %u}", i ? ", " : "", i, i, i, me, i, peer, peer, i,
+			o->link_kbps);
+	n += (size_t)snprintf(json + n, 8192 - n,
+		"],\n \"classes\": ["
+		"{\"name\": \"video\", \"weight\": 3, \"queue_packets\": 4096, \"fec\": %s,"
+		" \"arq\": {\"enabled\": %s, \"deadline_ms\": 300},"
+		" \"match\": [{\"proto\": \"udp\", \"dst_port\": \"5000-5999\"}]},"
+		"{\"name\": \"bulk\", \"weight\": 1, \"queue_packets\": 4096, \"fec\": \"off\","
+		" \"arq\": {\"enabled\": %s, \"deadline_ms\": 300}}],\n"
+		" \"default_class\": \"bulk\", \"fec\": {\"block_timeout_us\": 5000},\n"
+		" \"health\": {\"probe_interval_ms\": 50, \"up_hold_ms\": 200},\n"
+		" \"lcores\": {\"map\": [{\"lcore\": 1, \"stages\": [\"lan_rx\", \"classify\","
+		" \"sched\", \"fec\", \"rtx\", \"link_tx\", \"link_rx\", \"rx_decap\","
+		" \"fec_decode\", \"reorder\", \"lan_tx\"]}]},\n"
+		" \"management\": {\"enabled\": %s, \"port\": 19099, \"metrics_port\": %d,"
+		" \"token_file\": %s%s%s},\n"
+		" \"stats\": {\"console\": false}}",
+		o->video_fec, o->video_arq ? "true" : "false", o->bulk_arq ? "true" : "false",
+		o->mgmt ? "true" : "false", o->metrics ? 19101 : 0,
+		o->token_file ? "\"" : "", o->token_file ? o->token_file : "null",
+		o->token_file ? "\"" : "");
+	return json;
+}
+
+static struct braid_config *
+side_config(const struct braid_test_side *s, const struct gw_opts *o)
+{
+	struct braid_config_errors errs;
+	struct braid_config *c;
+	char *json = side_json(s, o);
+
+	c = json != NULL ? braid_config_load_string(json, &errs) : NULL;
+	if (c == NULL && json != NULL)
+		braid_config_errors_print(&errs, stderr);
+	free(json);
+	return c;
+}
+
+static int shutdown_calls;
+
+static void
+on_shutdown(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+static struct braid_gateway *
+make_gateway(const struct braid_config *cfg, uint32_t session, const char *file)
+{
+	struct braid_gateway_conf gc = {
+		.cfg = cfg, .profile_dir = PROFILE_DIR, .session_id = session,
+		.mgmt = true, .mgmt_ephemeral = true, .config_file = file,
+		.on_shutdown = on_shutdown, .on_shutdown_arg = &shutdown_calls,
+	};
+	char err[256];
+	struct braid_gateway *gw = braid_gateway_create(&gc, err, sizeof(err));
+
+	if (gw == NULL)
+		fprintf(stderr, "gateway: %s\n", err);
+	return gw;
+}
+
+/* RTE_IPV4() shifts an int: 192 << 24 overflows (UBSan). */
+static uint32_t
+ip4(uint32_t a, uint32_t b, uint32_t c, uint32_t d)
+{
+	return a << 24 | b << 16 | c << 8 | d;
+}
+
+/* UDP from LAN host 192.168.1.2 (behind a) to 192.168.2.2 (behind b);
+ * payload = 64-bit sequence. */
+static struct rte_mbuf *
+host_packet(uint16_t dport, uint64_t seq, uint16_t payload)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(host_pool);
+	struct rte_ether_hdr *eh;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+	uint16_t len = (uint16_t)(sizeof(*ip) + sizeof(*udp) + payload);
+
+	if (m == NULL)
+		return NULL;
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*eh) + len));
+	memset(eh, 0, sizeof(*eh) + len);
+	eh->dst_addr = (struct rte_ether_addr){ { 2, 1, 0, 0, 0, 1 } };
+	eh->src_addr = (struct rte_ether_addr){ { 2, 1, 0, 0, 0, 2 } };
+	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eh + 1);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(len);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(ip4(192, 168, 1, 2));
+	ip->dst_addr = rte_cpu_to_be_32(ip4(192, 168, 2, 2));
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	udp->src_port = rte_cpu_to_be_16(40000);
+	udp->dst_port = rte_cpu_to_be_16(dport);
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + payload));
+	memcpy(udp + 1, &seq, sizeof(seq));
+	return m;
+}
+
+/* ---- a pair joined by its three links -------------------------------------- */
+
+struct pair {
+	struct braid_test_side a, b;
+	struct braid_config *ca, *cb;
+	struct braid_gateway *ga, *gb;
+	uint64_t now;
+	double loss;               /* a -> b, per frame */
+	bool mix;                  /* alternate video (5000) and bulk (80) */
+	uint64_t gap_ns;           /* CBR spacing */
+	uint16_t payload;
+	uint64_t next_feed;
+	uint64_t fed, delivered, dups, out_of_order, lost_frames;
+	uint64_t last_seq[2];
+	bool got[2];
+	uint64_t rx_bytes[2];
+	bool seen[MAX_SEQ];
+};
+
+static void
+move_links(struct pair *p)
+{
+	for (int i = 0; i < BRAID_TEST_LINKS; i++) {
+		struct rte_mbuf *m[64];
+		unsigned int n;
+
+		while ((n = rte_ring_dequeue_burst(p->a.wan_tx[i], (void **)m, 64, NULL)) > 0)
+			for (unsigned int k = 0; k < n; k++) {
+				if ((p->loss > 0 &&
+				     (double)(braid_test_rand(&seed) % 1000000) / 1e6 < p->loss) ||
+				    rte_ring_enqueue(p->b.wan_rx[i], m[k]) != 0) {
+					p->lost_frames++;
+					rte_pktmbuf_free(m[k]);
+				}
+			}
+		while ((n = rte_ring_dequeue_burst(p->b.wan_tx[i], (void **)m, 64, NULL)) > 0)
+			for (unsigned int k = 0; k < n; k++)
+				if (rte_ring_enqueue(p->a.wan_rx[i], m[k]) != 0)
+					rte_pktmbuf_free(m[k]);
+	}
+}
+
+/* The LAN host behind a side: answers ARP for 192.168.<me>.2; behind b it
+ * records the stream (once, in order per class). */
+static void
+lan_host(struct pair *p, struct braid_test_side *s)
+{
+	struct rte_mbuf *m[64];
+	unsigned int n;
+
+	while ((n = rte_ring_dequeue_burst(s->lan_tx, (void **)m, 64, NULL)) > 0) {
+		for (unsigned int k = 0; k < n; k++) {
+			struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m[k], struct rte_ether_hdr *);
+
+			if (eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
+				struct rte_arp_hdr *a = (struct rte_arp_hdr *)(eh + 1);
+				uint32_t mine = rte_cpu_to_be_32(ip4(192, 168, (uint32_t)s->me, 2));
+
+				if (a->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) &&
+				    a->arp_data.arp_tip == mine) {
+					struct rte_ether_addr me = { { 2, (uint8_t)s->me, 0, 0, 0, 2 } };
+
+					a->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+					a->arp_data.arp_tha = a->arp_data.arp_sha;
+					a->arp_data.arp_tip = a->arp_data.arp_sip;
+					a->arp_data.arp_sha = me;
+					a->arp_data.arp_sip = mine;
+					eh->dst_addr = eh->src_addr;
+					eh->src_addr = me;
+					if (rte_ring_enqueue(s->lan_rx, m[k]) == 0)
+						continue;
+				}
+			} else if (eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) &&
+				   s->me == 2) {
+				const size_t off = sizeof(*eh) + sizeof(struct rte_ipv4_hdr) +
+						   sizeof(struct rte_udp_hdr);
+				struct rte_udp_hdr ub;
+				const struct rte_udp_hdr *udp;
+				const void *sp;
+				uint64_t seq = UINT64_MAX, sb;
+				int cls;
+
+				udp = rte_pktmbuf_read(m[k], off - sizeof(ub), sizeof(ub), &ub);
+				sp = rte_pktmbuf_read(m[k], off, sizeof(seq), &sb);
+				if (sp != NULL)
+					memcpy(&seq, sp, sizeof(seq));   /* unaligned */
+				if (udp != NULL && seq < MAX_SEQ) {
+					cls = udp->dst_port == rte_cpu_to_be_16(5000) ? 0 : 1;
+					p->rx_bytes[cls] += m[k]->pkt_len;
+					if (p->seen[seq]) {
+						p->dups++;
+					} else {
+						if (p->got[cls] && seq < p->last_seq[cls])
+							p->out_of_order++;
+						p->seen[seq] = true;
+						p->delivered++;
+						p->last_seq[cls] = seq;
+						p->got[cls] = true;
+					}
+				}
+			}
+			rte_pktmbuf_free(m[k]);
+		}
+	}
+}
+
+/* Run @p ns of virtual time; feed the stream while @p feed. */
+static void
+pair_run(struct pair *p, uint64_t ns, bool feed)
+{
+	uint64_t end = p->now + ns;
+
+	while (p->now < end) {
+		p->now += STEP_NS;
+		while (feed && p->fed < MAX_SEQ && p->now >= p->next_feed) {
+			uint16_t dport = p->mix ? (p->fed % 2 ? 5000 : 80) : 5000;
+			struct rte_mbuf *m = host_packet(dport, p->fed, p->payload);
+
+			if (m == NULL || rte_ring_enqueue(p->a.lan_rx, m) != 0) {
+				rte_pktmbuf_free(m);
+				break;
+			}
+			p->fed++;
+			p->next_feed += p->gap_ns;
+		}
+		if (!feed)
+			p->next_feed = p->now;
+		braid_gateway_step(p->ga, p->now);
+		braid_gateway_step(p->gb, p->now);
+		move_links(p);
+		lan_host(p, &p->a);
+		lan_host(p, &p->b);
+	}
+}
+
+/* Run until everything fed is delivered, at most @p max_ns. */
+static void
+pair_settle(struct pair *p, uint64_t max_ns)
+{
+	uint64_t end = p->now + max_ns;
+
+	while (p->delivered < p->fed && p->now < end)
+		pair_run(p, 10 * MS, false);
+	pair_run(p, 20 * MS, false);
+}
+
+static struct pair *
+pair_create(char ta, char tb, const struct gw_opts *oa, const struct gw_opts *ob)
+{
+	struct pair *p = calloc(1, sizeof(*p));
+
+	if (p == NULL || braid_test_side_make(&p->a, "m", ta, 1) != 0 || braid_test_side_make(&p->b, "m", tb, 2) != 0)
+		return NULL;
+	p->ca = side_config(&p->a, oa);
+	p->cb = side_config(&p->b, ob);
+	if (p->ca == NULL || p->cb == NULL)
+		return NULL;
+	p->ga = make_gateway(p->ca, 0xa0000001, NULL);
+	p->gb = make_gateway(p->cb, 0xb0000001, NULL);
+	if (p->ga == NULL || p->gb == NULL)
+		return NULL;
+	p->gap_ns = 200000;
+	p->payload = 1000;
+	p->mix = true;
+	return p;
+}
+
+static void
+pair_destroy(struct pair *p)
+{
+	/* Each gateway holds some of the other's mbufs (FEC pieces, reorder
+	 * buffers): drain both, empty the links, then every pool is full. */
+	braid_gateway_shutdown(p->ga);
+	braid_gateway_shutdown(p->gb);
+	braid_test_side_flush(&p->a);
+	braid_test_side_flush(&p->b);
+	CU_ASSERT_EQUAL(braid_gateway_mbufs_in_use(p->ga), 0);
+	CU_ASSERT_EQUAL(braid_gateway_mbufs_in_use(p->gb), 0);
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(host_pool), 0);
+	braid_gateway_free(p->ga);
+	braid_gateway_free(p->gb);
+	braid_config_free(p->ca);
+	braid_config_free(p->cb);
+	braid_test_side_destroy(&p->a);
+	braid_test_side_destroy(&p->b);
+	free(p);
+}
+
+/* ---- counters straight from the gateway ------------------------------------ */
+
+/* Every drop_ counter of the gateway's ports and stages on the LAN
+ * packets' path. Left out: the control stage (ARP, ICMP, NACKs: no LAN
+ * packet) and reorder's duplicate suppression (second copies: a packet
+ * FEC rebuilt before its data piece came out of a TX buffer). */
+static void
+sum_drops(void *arg, enum braid_stats_scope scope, const char *owner,
+	  const char *name, uint64_t v)
+{
+	bool excluded = strcmp(owner, "ctrl") == 0 ||
+			(strcmp(owner, "reorder") == 0 && strcmp(name, "drop_duplicate") == 0);
+
+	RTE_SET_USED(scope);
+	if (strncmp(name, "drop_", 5) != 0 && strstr(name, "_drop_") == NULL)
+		return;
+	if (v != 0)
+		printf("    %s %s.%s = %" PRIu64 "\n", excluded ? "(not a loss)" : "drop",
+		       owner, name, v);
+	if (!excluded)
+		*(uint64_t *)arg += v;
+}
+
+static uint64_t
+drops(const struct braid_gateway *gw)
+{
+	uint64_t n = 0;
+
+	braid_gateway_stats_walk(gw, sum_drops, &n);
+	return n;
+}
+
+/* ---- JSON-RPC helpers --------------------------------------------------------- */
+
+static struct braid_mgmt_client *
+client(const struct braid_gateway *gw)
+{
+	uint16_t port = braid_gateway_mgmt_port(gw);
+	struct braid_mgmt_client *c;
+
+	CU_ASSERT(port != 0);
+	c = braid_mgmt_client_connect("127.0.0.1", port, IO_MS);
+	CU_ASSERT_PTR_NOT_NULL(c);
+	return c;
+}
+
+/* Call, expect success. Takes @p params. @return the result (decref it). */
+static json_t *
+rpc(struct braid_mgmt_client *c, const char *method, json_t *params)
+{
+	struct braid_mgmt_error err = { 0 };
+	json_t *res = NULL;
+	int ret = braid_mgmt_client_call(c, method, params, &res, &err);
+
+	json_decref(params);
+	if (ret != 0) {
+		printf("\n    %s: %d %d %s\n", method, ret, err.code, err.message);
+		json_decref(err.data);
+	}
+	CU_ASSERT_EQUAL(ret, 0);
+	return res;
+}
+
+/* Call, expect a JSON-RPC error. Takes @p params. @return its code (0 if
+ * it succeeded); data.path to @p path, the message to @p msg. */
+static int
+rpc_err(struct braid_mgmt_client *c, const char *method, json_t *params,
+	char *path, size_t plen, json_t **data)
+{
+	struct braid_mgmt_error err = { 0 };
+	json_t *res = NULL;
+	int ret = braid_mgmt_client_call(c, method, params, &res, &err);
+	const char *p;
+
+	json_decref(params);
+	json_decref(res);
+	if (path != NULL) {
+		p = json_string_value(json_object_get(err.data, "path"));
+		snprintf(path, plen, "%s", p != NULL ? p : "");
+	}
+	if (ret == 0)
+		return 0;
+	CU_ASSERT_EQUAL(ret, -EREMOTEIO);
+	if (data != NULL)
+		*data = err.data;
+	else
+		json_decref(err.data);
+	return err.code;
+}
+
+/* The value of sample @p name with exactly the labels @p labels (JSON
+ * text), from `stats` (raw or with the reset baseline). NaN if absent. */
+static double
+stat(struct braid_mgmt_client *c, const char *name, const char *labels, bool raw)
+{
+	json_t *want = json_loads(labels, 0, NULL);
+	json_t *res = rpc(c, "stats", json_pack("{s:s, s:b}", "filter", name, "raw", raw));
+	json_t *s;
+	size_t i;
+	double v = NAN;
+
+	json_array_foreach(json_object_get(res, "samples"), i, s)
+		if (strcmp(json_string_value(json_object_get(s, "name")), name) == 0 &&
+		    json_equal(json_object_get(s, "labels"), want))
+			v = json_number_value(json_object_get(s, "value"));
+	json_decref(res);
+	json_decref(want);
+	return v;
+}
+
+static json_t *
+jget(const json_t *o, const char *path)
+{
+	/* "links.0.weight" */
+	char buf[128], *tok, *save = NULL;
+	const json_t *v = o;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok != NULL && v != NULL;
+	     tok = strtok_r(NULL, ".", &save))
+		v = json_is_array(v) ? json_array_get(v, strtoul(tok, NULL, 10)) :
+		    json_object_get(v, tok);
+	return (json_t *)(uintptr_t)v;
+}
+
+static json_int_t
+jint(const json_t *o, const char *path)
+{
+	return json_integer_value(jget(o, path));
+}
+
+static const char *
+jstr(const json_t *o, const char *path)
+{
+	const char *s = json_string_value(jget(o, path));
+
+	return s != NULL ? s : "";
+}
+
+/* The running configuration through config.get, as a struct. */
+static struct braid_config *
+running_config(struct braid_mgmt_client *c)
+{
+	json_t *doc = rpc(c, "config.get", NULL);
+	struct braid_config_errors errs;
+	struct braid_config *cfg = doc != NULL ? braid_config_load_json(doc, &errs) : NULL;
+
+	if (cfg == NULL && doc != NULL)
+		braid_config_errors_print(&errs, stderr);
+	json_decref(doc);
+	CU_ASSERT_PTR_NOT_NULL(cfg);
+	return cfg;
+}
+
+/* Byte shares of the links' sent_bytes (sched) over @p p's next @p ns. */
+static void
+link_shares(struct pair *p, uint64_t ns, double share[BRAID_TEST_LINKS])
+{
+	uint64_t b0[BRAID_TEST_LINKS], d[BRAID_TEST_LINKS], tot = 0;
+	char name[32];
+
+	for (int l = 0; l < BRAID_TEST_LINKS; l++) {
+		snprintf(name, sizeof(name), "link%d_sent_bytes", l);
+		b0[l] = braid_gateway_counter(p->ga, "sched", name);
+	}
+	pair_run(p, ns, true);
+	for (int l = 0; l < BRAID_TEST_LINKS; l++) {
+		snprintf(name, sizeof(name), "link%d_sent_bytes", l);
+		d[l] = braid_gateway_counter(p->ga, "sched", name) - b0[l];
+		tot += d[l];
+	}
+	for (int l = 0; l < BRAID_TEST_LINKS; l++)
+		share[l] = tot > 0 ? (double)d[l] / (double)tot : 0;
+}
+
+static const struct gw_opts opts_default = {
+	.link_kbps = 100000, .video_fec = "{\"k\": 4, \"m\": 2}",
+	.video_arq = true, .bulk_arq = true, .mgmt = true,
+};
+
+/* ---- tests ------------------------------------------------------------------- */
+
+/* status, links.list, links.set: happy and error paths; the change in
+ * config.get and in the stages (link spread, link health capacity, admin). */
+static void
+test_links(void)
+{
+	struct gw_opts ob = opts_default;
+	struct pair *p;
+	struct braid_mgmt_client *c;
+	json_t *r, *data = NULL;
+	struct braid_config *rc;
+	double sh[BRAID_TEST_LINKS];
+	char path[64];
+	uint64_t before;
+
+	ob.mgmt = false;
+	p = pair_create('a', 'b', &opts_default, &ob);
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_EQUAL(braid_gateway_mgmt_port(p->gb), 0);   /* cfg: disabled */
+	c = client(p->ga);
+	CU_ASSERT_FATAL(c != NULL);
+
+	/* status before the first step, then running. */
+	r = rpc(c, "status", NULL);
+	CU_ASSERT_STRING_EQUAL(jstr(r, "name"), "gma");
+	CU_ASSERT_STRING_EQUAL(jstr(r, "state"), "starting");
+	CU_ASSERT_STRING_EQUAL(jstr(r, "version"), "0.1.0");
+	CU_ASSERT(json_is_null(jget(r, "config.file")));
+	CU_ASSERT_EQUAL(jint(r, "config.generation"), 0);
+	CU_ASSERT(json_is_false(jget(r, "config.saved")));
+	CU_ASSERT_EQUAL(jint(r, "links.total"), BRAID_TEST_LINKS);
+	CU_ASSERT_EQUAL(jint(r, "links.down"), BRAID_TEST_LINKS);
+	CU_ASSERT_EQUAL(jint(r, "classes"), 2);
+	CU_ASSERT_EQUAL(jint(r, "lcores.0.lcore"), 1);
+	CU_ASSERT_EQUAL(json_array_size(jget(r, "lcores")), 1);
+	CU_ASSERT_EQUAL(json_array_size(jget(r, "lcores.0.stages")),
+			braid_runner_stage_count(braid_gateway_runner(p->ga)));
+	json_decref(r);
+	CU_ASSERT_EQUAL(rpc_err(c, "status", json_pack("{s:i}", "x", 1), NULL, 0, NULL),
+			BRAID_MGMT_ERR_INVALID_PARAMS);
+
+	pair_run(p, 500 * MS, true);
+	r = rpc(c, "status", NULL);
+	CU_ASSERT_STRING_EQUAL(jstr(r, "state"), "running");
+	CU_ASSERT_EQUAL(jint(r, "links.up"), BRAID_TEST_LINKS);
+	json_decref(r);
+
+	/* links.list */
+	r = rpc(c, "links.list", NULL);
+	CU_ASSERT_EQUAL(json_array_size(jget(r, "links")), BRAID_TEST_LINKS);
+	CU_ASSERT_STRING_EQUAL(jstr(r, "links.0.name"), "l0");
+	CU_ASSERT_STRING_EQUAL(jstr(r, "links.0.port"), "wan0");
+	CU_ASSERT_STRING_EQUAL(jstr(r, "links.0.local"), "10.9.0.1:7000");
+	CU_ASSERT_STRING_EQUAL(jstr(r, "links.0.peer"), "10.9.0.2:7000");
+	CU_ASSERT_STRING_EQUAL(jstr(r, "links.0.admin"), "up");
+	CU_ASSERT_STRING_EQUAL(jstr(r, "links.0.state"), "up");
+	CU_ASSERT(json_is_false(jget(r, "links.0.backup")));
+	CU_ASSERT_EQUAL(jint(r, "links.0.weight"), 1);
+	CU_ASSERT_EQUAL(jint(r, "links.0.effective_weight"), 1);
+	CU_ASSERT_EQUAL(jint(r, "links.0.capacity_kbps"), 100000);
+	CU_ASSERT(json_is_integer(jget(r, "links.0.rtt_us")));
+	CU_ASSERT(json_is_integer(jget(r, "links.0.loss_ppm")));
+	CU_ASSERT(jint(r, "links.0.tx_packets") > 0 && jint(r, "links.0.tx_bytes") > 0);
+	CU_ASSERT(jint(r, "links.0.rx_packets") > 0);
+	json_decref(r);
+	CU_ASSERT_EQUAL(rpc_err(c, "links.list", json_pack("{s:i}", "x", 1), NULL, 0, NULL),
+			BRAID_MGMT_ERR_INVALID_PARAMS);
+
+	/* links.set error paths. */
+	CU_ASSERT_EQUAL(rpc_err(c, "links.set", json_pack("{s:s, s:i}", "name", "l0",
+			"weight", 0), path, sizeof(path), &data), BRAID_MGMT_ERR_INVALID_PARAMS);
+	CU_ASSERT_STRING_EQUAL(path, "$.weight");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(data, "reason")),
+			       "must be an integer in 1..1000 (got 0)");
+	json_decref(data);
+	CU_ASSERT_EQUAL(rpc_err(c, "links.set", json_pack("{s:s, s:i}", "name", "l9",
+			"weight", 2), path, sizeof(path), NULL), BRAID_MGMT_ERR_INVALID_PARAMS);
+	CU_ASSERT_STRING_EQUAL(path, "$.name");
+	CU_ASSERT_EQUAL(rpc_err(c, "links.set", json_pack("{s:i}", "weight", 2), path,
+			sizeof(path), NULL), BRAID_MGMT_ERR_INVALID_PARAMS);
+	CU_ASSERT_STRING_EQUAL(path, "$.name");
+	CU_ASSERT_EQUAL(rpc_err(c, "links.set", json_pack("{s:s}", "name", "l0"), path,
+			sizeof(path), NULL), BRAID_MGMT_ERR_INVALID_PARAMS);
+	CU_ASSERT_STRING_EQUAL(path, "$");
+	CU_ASSERT_EQUAL(rpc_err(c, "links.set", json_pack("{s:s, s:i}", "name", "l0",
+			"colour", 2), path, sizeof(path), NULL), BRAID_MGMT_ERR_INVALID_PARAMS);
+	CU_ASSERT_STRING_EQUAL(path, "$.colour");
+	CU_ASSERT_EQUAL(rpc_err(c, "links.set", json_pack("{s:s, s:s}", "name", "l0",
+			"admin", "sideways"), path, sizeof(path), NULL),
+			BRAID_MGMT_ERR_INVALID_PARAMS);
+	CU_ASSERT_STRING_EQUAL(path, "$.admin");
+	CU_ASSERT_EQUAL(rpc_err(c, "links.set", json_pack("{s:s, s:I}", "name", "l0",
+			"capacity_kbps", (json_int_t)200000000), path, sizeof(path), NULL),
+			BRAID_MGMT_ERR_INVALID_PARAMS);
+	CU_ASSERT_STRING_EQUAL(path, "$.capacity_kbps");
+	CU_ASSERT_EQUAL(rpc_err(c, "links.set", json_pack("[s]", "l0"), path,
+			sizeof(path), NULL), BRAID_MGMT_ERR_INVALID_PARAMS);
+	/* Nothing changed by the refusals. */
+	rc = running_config(c);
+	CU_ASSERT_FATAL(rc != NULL);
+	CU_ASSERT_EQUAL(memcmp(rc, p->ca, sizeof(*rc)), 0);
+	braid_config_free(rc);
+
+	/* Weights 1:1:1 spread the bytes evenly; l0 at 3 takes 3/5. */
+	link_shares(p, 300 * MS, sh);
+	printf("\n  link shares 1:1:1: %.3f %.3f %.3f", sh[0], sh[1], sh[2]);
+	CU_ASSERT(sh[0] > 0.30 && sh[0] < 0.37);
+	r = rpc(c, "links.set", json_pack("{s:s, s:i}", "name", "l0", "weight", 3));
+	CU_ASSERT_STRING_EQUAL(jstr(r, "name"), "l0");
+	CU_ASSERT_EQUAL(jint(r, "weight"), 3);
+	CU_ASSERT_EQUAL(jint(r, "capacity_kbps"), 100000);
+	CU_ASSERT_STRING_EQUAL(jstr(r, "admin"), "up");
+	json_decref(r);
+	pair_run(p, 50 * MS, true);
+	link_shares(p, 300 * MS, sh);
+	printf(", 3:1:1: %.3f %.3f %.3f\n", sh[0], sh[1], sh[2]);
+	CU_ASSERT(sh[0] > 0.56 && sh[0] < 0.64);
+	CU_ASSERT(sh[1] > 0.17 && sh[1] < 0.23);
+	r = rpc(c, "links.list", NULL);
+	CU_ASSERT_EQUAL(jint(r, "links.0.weight"), 3);
+	CU_ASSERT_EQUAL(jint(r, "links.0.effective_weight"), 3);
+	json_decref(r);
+
+	/* Capacity: the running config, link health's configured capacity
+	 * (a stage's state, seen through the walker), the spread. A cut
+	 * applies at once (a raise ramps in with link health's
+	 * capacity_tau). */
+	r = rpc(c, "links.set", json_pack("{s:s, s:i}", "name", "l1", "capacity_kbps", 50000));
+	CU_ASSERT_EQUAL(jint(r, "capacity_kbps"), 50000);
+	json_decref(r);
+	pair_run(p, 200 * MS, true);
+	CU_ASSERT_EQUAL(stat(c, "braid_link_capacity_bits_per_second", "{\"link\":\"l1\"}",
+			     false), 50e6);
+	CU_ASSERT_EQUAL(stat(c, "braid_link_usable_capacity_bits_per_second",
+			     "{\"link\":\"l1\"}", false), 50e6);
+	CU_ASSERT_EQUAL(stat(c, "braid_link_capacity_bits_per_second", "{\"link\":\"l0\"}",
+			     false), 100e6);
+	link_shares(p, 300 * MS, sh);
+	printf("  after l1 capacity / 2: %.3f %.3f %.3f\n", sh[0], sh[1], sh[2]);
+	/* Quanta 3 x 100 : 1 x 50 : 1 x 100 = 6 : 1 : 2. */
+	CU_ASSERT(sh[0] > 0.62 && sh[0] < 0.71);
+	CU_ASSERT(sh[1] > 0.08 && sh[1] < 0.14);
+	CU_ASSERT(sh[2] > 0.19 && sh[2] < 0.25);
+
+	/* Admin down: config at once, link health and the scheduler after. */
+	r = rpc(c, "links.set", json_pack("{s:s, s:s}", "name", "l2", "admin", "down"));
+	CU_ASSERT_STRING_EQUAL(jstr(r, "admin"), "down");
+	json_decref(r);
+	pair_run(p, 100 * MS, true);
+	r = rpc(c, "links.list", NULL);
+	CU_ASSERT_STRING_EQUAL(jstr(r, "links.2.admin"), "down");
+	CU_ASSERT_STRING_EQUAL(jstr(r, "links.2.state"), "down");
+	CU_ASSERT_EQUAL(jint(r, "links.2.effective_weight"), 0);
+	json_decref(r);
+	CU_ASSERT_EQUAL(stat(c, "braid_link_up", "{\"link\":\"l2\"}", false), 0);
+	CU_ASSERT_EQUAL(stat(c, "braid_link_admin_up", "{\"link\":\"l2\"}", false), 0);
+	CU_ASSERT_EQUAL(stat(c, "braid_link_up", "{\"link\":\"l0\"}", false), 1);
+	before = braid_gateway_counter(p->ga, "sched", "link2_sent_pkts");
+	pair_run(p, 200 * MS, true);
+	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "sched", "link2_sent_pkts"), before);
+	r = rpc(c, "status", NULL);
+	CU_ASSERT_EQUAL(jint(r, "links.down"), 1);
+	json_decref(r);
+	/* ... and back. */
+	json_decref(rpc(c, "links.set", json_pack("{s:s, s:s}", "name", "l2", "admin", "up")));
+	pair_run(p, 1000 * MS, true);
+	CU_ASSERT_EQUAL(stat(c, "braid_link_up", "{\"link\":\"l2\"}", false), 1);
+	CU_ASSERT(braid_gateway_counter(p->ga, "sched", "link2_sent_pkts") > before);
+
+	/* Everything shows in config.get; nothing else changed. */
+	rc = running_config(c);
+	CU_ASSERT_FATAL(rc != NULL);
+	CU_ASSERT_EQUAL(rc->links[0].weight, 3);
+	CU_ASSERT_EQUAL(rc->links[1].capacity_kbps, 50000);
+	CU_ASSERT(rc->links[2].admin_up);
+	rc->links[0].weight = p->ca->links[0].weight;
+	rc->links[1].capacity_kbps = p->ca->links[1].capacity_kbps;
+	CU_ASSERT_EQUAL(memcmp(rc, p->ca, sizeof(*rc)), 0);
+	braid_config_free(rc);
+	r = rpc(c, "status", NULL);
+	CU_ASSERT_EQUAL(jint(r, "config.generation"), 0);   /* apply calls only */
+	json_decref(r);
+	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "sched", "cmds_failed"), 0);
+	CU_ASSERT(braid_gateway_counter(p->ga, "sched", "cmds_applied") >= 2);
+
+	pair_settle(p, 2000 * MS);
+	CU_ASSERT_EQUAL(p->delivered, p->fed);
+	CU_ASSERT_EQUAL(p->dups, 0);
+	braid_mgmt_client_close(c);
+	pair_destroy(p);
+}
+
+/* classes.list and classes.set: FEC live (parity ratio), the rest refused
+ * by name. */
+static void
+test_classes(void)
+{
+	struct gw_opts ob = opts_default;
+	struct pair *p;
+	struct braid_mgmt_client *c;
+	json_t *r, *data = NULL;
+	struct braid_config *rc;
+	uint64_t d0, p0, d1, p1;
+	char path[64];
+
+	ob.mgmt = false;
+	p = pair_create('c', 'd', &opts_default, &ob);
+	CU_ASSERT_FATAL(p != NULL);
+	c = client(p->ga);
+	CU_ASSERT_FATAL(c != NULL);
+	pair_run(p, 400 * MS, true);
+
+	r = rpc(c, "classes.list", NULL);
+	CU_ASSERT_EQUAL(json_array_size(jget(r, "classes")), 2);
+	CU_ASSERT_STRING_EQUAL(jstr(r, "classes.0.name"), "video");
+	CU_ASSERT_EQUAL(jint(r, "classes.0.weight"), 3);
+	CU_ASSERT(json_is_false(jget(r, "classes.0.priority")));
+	CU_ASSERT_EQUAL(jint(r, "classes.0.queue_packets"), 4096);
+	CU_ASSERT_EQUAL(jint(r, "classes.0.fec.k"), 4);
+	CU_ASSERT_EQUAL(jint(r, "classes.0.fec.m"), 2);
+	CU_ASSERT(json_is_true(jget(r, "classes.0.arq.enabled")));
+	CU_ASSERT_EQUAL(jint(r, "classes.0.arq.deadline_ms"), 300);
+	CU_ASSERT_STRING_EQUAL(jstr(r, "classes.0.policy.mode"), "stripe");
+	CU_ASSERT(json_is_integer(jget(r, "classes.0.queued")));
+	CU_ASSERT(jint(r, "classes.0.tx_packets") > 0);
+	CU_ASSERT(jint(r, "classes.0.tx_bytes") > 0);
+	CU_ASSERT_EQUAL(jint(r, "classes.0.drops"), 0);
+	CU_ASSERT_PTR_NULL(jget(r, "classes.0.match"));
+	CU_ASSERT_STRING_EQUAL(jstr(r, "classes.1.fec"), "off");
+	json_decref(r);
+	CU_ASSERT_EQUAL(rpc_err(c, "classes.list", json_pack("[i]", 1), NULL, 0, NULL),
+			BRAID_MGMT_ERR_INVALID_PARAMS);
+
+	/* Errors: bad values name the member; what cannot change live is
+	 * refused with -32010 naming it; nothing changes. */
+	CU_ASSERT_EQUAL(rpc_err(c, "classes.set", json_pack("{s:s, s:{s:i, s:i}}", "name",
+			"video", "fec", "k", 40, "m", 4), path, sizeof(path), &data),
+			BRAID_MGMT_ERR_INVALID_PARAMS);
+	CU_ASSERT_STRING_EQUAL(path, "$.fec.k");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(data, "reason")),
+			       "must be an integer in 1..32 (got 40)");
+	json_decref(data);
+	CU_ASSERT_EQUAL(rpc_err(c, "classes.set", json_pack("{s:s, s:i}", "name", "voice",
+			"weight", 2), path, sizeof(path), NULL), BRAID_MGMT_ERR_INVALID_PARAMS);
+	CU_ASSERT_STRING_EQUAL(path, "$.name");
+	CU_ASSERT_EQUAL(rpc_err(c, "classes.set", json_pack("{s:s, s:{s:b}}", "name", "video",
+			"arq", "enabled", 0), path, sizeof(path), NULL), BRAID_MGMT_ERR_FAILED);
+	CU_ASSERT_STRING_EQUAL(path, "$.arq");
+	CU_ASSERT_EQUAL(rpc_err(c, "classes.set", json_pack("{s:s, s:{s:s, s:i}}", "name",
+			"video", "policy", "mode", "duplicate", "copies", 2), path, sizeof(path),
+			NULL), BRAID_MGMT_ERR_FAILED);
+	CU_ASSERT_STRING_EQUAL(path, "$.policy");
+	/* A priority class needs a rate cap: the loader's rule, by path. */
+	CU_ASSERT_EQUAL(rpc_err(c, "classes.set", json_pack("{s:s, s:b}", "name", "video",
+			"priority", 1), NULL, 0, NULL), BRAID_MGMT_ERR_INVALID_PARAMS);
+	/* A weight change together with a refused one: neither happens. */
+	CU_ASSERT_EQUAL(rpc_err(c, "classes.set", json_pack("{s:s, s:i, s:{s:i}}", "name",
+			"video", "weight", 7, "arq", "deadline_ms", 100), path, sizeof(path),
+			NULL), BRAID_MGMT_ERR_FAILED);
+	CU_ASSERT_STRING_EQUAL(path, "$.arq");
+	rc = running_config(c);
+	CU_ASSERT_FATAL(rc != NULL);
+	CU_ASSERT_EQUAL(memcmp(rc, p->ca, sizeof(*rc)), 0);
+	braid_config_free(rc);
+	/* arq unchanged (the value it has) is no change: accepted. */
+	r = rpc(c, "classes.set", json_pack("{s:s, s:i, s:{s:b}}", "name", "bulk",
+		"weight", 2, "arq", "enabled", 1));
+	CU_ASSERT_EQUAL(jint(r, "weight"), 2);
+	CU_ASSERT(json_is_true(jget(r, "arq.enabled")));
+	json_decref(r);
+
+	/* FEC (4, 2) -> (4, 1): the parity ratio of new blocks halves. */
+	pair_run(p, 50 * MS, true);
+	d0 = braid_gateway_counter(p->ga, "fec", "data_protected");
+	p0 = braid_gateway_counter(p->ga, "fec", "parity_sent");
+	pair_run(p, 300 * MS, true);
+	d1 = braid_gateway_counter(p->ga, "fec", "data_protected") - d0;
+	p1 = braid_gateway_counter(p->ga, "fec", "parity_sent") - p0;
+	printf("\n  parity/data before: %.3f", (double)p1 / (double)d1);
+	CU_ASSERT((double)p1 / (double)d1 > 0.45 && (double)p1 / (double)d1 < 0.6);
+	r = rpc(c, "classes.set", json_pack("{s:s, s:{s:i, s:i}}", "name", "video",
+		"fec", "k", 4, "m", 1));
+	CU_ASSERT_STRING_EQUAL(jstr(r, "name"), "video");
+	CU_ASSERT_EQUAL(jint(r, "fec.k"), 4);
+	CU_ASSERT_EQUAL(jint(r, "fec.m"), 1);
+	CU_ASSERT_EQUAL(jint(r, "weight"), 3);
+	CU_ASSERT_PTR_NULL(jget(r, "match"));
+	json_decref(r);
+	pair_run(p, 50 * MS, true);
+	d0 = braid_gateway_counter(p->ga, "fec", "data_protected");
+	p0 = braid_gateway_counter(p->ga, "fec", "parity_sent");
+	pair_run(p, 300 * MS, true);
+	d1 = braid_gateway_counter(p->ga, "fec", "data_protected") - d0;
+	p1 = braid_gateway_counter(p->ga, "fec", "parity_sent") - p0;
+	printf(", after (4,1): %.3f\n", (double)p1 / (double)d1);
+	CU_ASSERT((double)p1 / (double)d1 > 0.22 && (double)p1 / (double)d1 < 0.3);
+	CU_ASSERT(braid_gateway_counter(p->ga, "fec", "cmds_applied") == 1);
+	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "fec", "cmds_failed"), 0);
+	/* FEC off, then on again. */
+	json_decref(rpc(c, "classes.set", json_pack("{s:s, s:s}", "name", "video", "fec", "off")));
+	pair_run(p, 100 * MS, true);
+	p0 = braid_gateway_counter(p->ga, "fec", "parity_sent");
+	pair_run(p, 200 * MS, true);
+	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "fec", "parity_sent"), p0);
+	/* A ratio above the largest the gateway started with (4,2) would
+	 * need bigger link buckets: refused, nothing changes. */
+	CU_ASSERT_EQUAL(rpc_err(c, "classes.set", json_pack("{s:s, s:{s:i, s:i}}",
+		"name", "video", "fec", "k", 2, "m", 2), NULL, 0, NULL), -32010);
+	r = rpc(c, "classes.set", json_pack("{s:s, s:{s:i, s:i}}", "name", "video",
+		"fec", "k", 8, "m", 4));
+	CU_ASSERT_EQUAL(jint(r, "fec.k"), 8);
+	json_decref(r);
+	pair_run(p, 200 * MS, true);
+	CU_ASSERT(braid_gateway_counter(p->ga, "fec", "parity_sent") > p0);
+
+	r = rpc(c, "classes.list", NULL);
+	CU_ASSERT_EQUAL(jint(r, "classes.0.fec.k"), 8);
+	CU_ASSERT_EQUAL(jint(r, "classes.0.fec.m"), 4);
+	CU_ASSERT_EQUAL(jint(r, "classes.1.weight"), 2);
+	json_decref(r);
+	rc = running_config(c);
+	CU_ASSERT_FATAL(rc != NULL);
+	CU_ASSERT(rc->classes[0].fec_enabled);
+	CU_ASSERT_EQUAL(rc->classes[0].fec_k, 8);
+	CU_ASSERT_EQUAL(rc->classes[0].fec_m, 4);
+	CU_ASSERT_EQUAL(rc->classes[1].weight, 2);
+	braid_config_free(rc);
+
+	pair_settle(p, 2000 * MS);
+	CU_ASSERT_EQUAL(p->delivered, p->fed);
+	CU_ASSERT_EQUAL(p->dups, 0);
+	CU_ASSERT_EQUAL(p->out_of_order, 0);
+	braid_mgmt_client_close(c);
+	pair_destroy(p);
+}
+
+/* Saturated links: a class weight change moves the class share. */
+static void
+test_class_share(void)
+{
+	struct gw_opts oa = opts_default, ob;
+	struct pair *p;
+	struct braid_mgmt_client *c;
+	uint64_t v0, b0, v1, b1;
+	double share;
+
+	oa.link_kbps = 2000;
+	oa.video_fec = "\"off\"";
+	oa.video_arq = oa.bulk_arq = false;
+	ob = oa;
+	ob.mgmt = false;
+	p = pair_create('e', 'f', &oa, &ob);
+	CU_ASSERT_FATAL(p != NULL);
+	c = client(p->ga);
+	CU_ASSERT_FATAL(c != NULL);
+	p->gap_ns = 500000;            /* 16 Mbit/s offered to 6 */
+	pair_run(p, 1000 * MS, true);
+	v0 = braid_gateway_counter(p->ga, "sched", "class0_bytes");
+	b0 = braid_gateway_counter(p->ga, "sched", "class1_bytes");
+	pair_run(p, 1000 * MS, true);
+	v1 = braid_gateway_counter(p->ga, "sched", "class0_bytes") - v0;
+	b1 = braid_gateway_counter(p->ga, "sched", "class1_bytes") - b0;
+	share = (double)v1 / (double)(v1 + b1);
+	printf("\n  video share at 3:1 %.4f", share);
+	CU_ASSERT(share > 0.72 && share < 0.78);
+
+	json_decref(rpc(c, "classes.set", json_pack("{s:s, s:i}", "name", "video", "weight", 1)));
+	pair_run(p, 300 * MS, true);
+	v0 = braid_gateway_counter(p->ga, "sched", "class0_bytes");
+	b0 = braid_gateway_counter(p->ga, "sched", "class1_bytes");
+	pair_run(p, 1000 * MS, true);
+	v1 = braid_gateway_counter(p->ga, "sched", "class0_bytes") - v0;
+	b1 = braid_gateway_counter(p->ga, "sched", "class1_bytes") - b0;
+	share = (double)v1 / (double)(v1 + b1);
+	printf(", at 1:1 %.4f\n", share);
+	CU_ASSERT(share > 0.47 && share < 0.53);
+	/* The queues are full: the gauge shows it, drops are counted. */
+	CU_ASSERT(stat(c, "braid_class_queue_packets", "{\"class\":\"bulk\"}", false) > 1000);
+	CU_ASSERT(!isnan(stat(c, "braid_stage_dropped_packets_total",
+		"{\"stage\":\"sched\",\"class\":\"bulk\",\"reason\":\"queue_full\"}", false)));
+	braid_mgmt_client_close(c);
+	pair_destroy(p);
+}
+
+/* config.get / config.apply / config.save / counters.reset / stats names /
+ * Prometheus / shutdown hook, on a gateway started from a file. */
+static void
+test_config_and_stats(void)
+{
+	struct gw_opts oa = opts_default, ob = opts_default;
+	struct braid_config *rc, *saved;
+	struct braid_config_errors errs;
+	struct braid_mgmt_client *c;
+	json_t *doc, *r, *data = NULL, *s;
+	char file[128], other[160], path[64], *text;
+	struct pair *p;
+	double v, raw;
+	size_t i;
+	FILE *f;
+
+	oa.metrics = true;
+	ob.mgmt = false;
+	p = calloc(1, sizeof(*p));
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_FATAL(braid_test_side_make(&p->a, "m", 'g', 1) == 0 && braid_test_side_make(&p->b, "m", 'h', 2) == 0);
+	/* a is started from a file, as the daemon does. */
+	snprintf(file, sizeof(file), "%s/gw.json", tmpdir);
+	text = side_json(&p->a, &oa);
+	f = fopen(file, "w");
+	CU_ASSERT_FATAL(f != NULL && text != NULL);
+	fputs(text, f);
+	fclose(f);
+	free(text);
+	p->ca = braid_config_load_file(file, &errs);
+	p->cb = side_config(&p->b, &ob);
+	CU_ASSERT_FATAL(p->ca != NULL && p->cb != NULL);
+	p->ga = make_gateway(p->ca, 0xa0000003, file);
+	p->gb = make_gateway(p->cb, 0xb0000003, NULL);
+	CU_ASSERT_FATAL(p->ga != NULL && p->gb != NULL);
+	p->gap_ns = 200000;
+	p->payload = 1000;
+	p->mix = true;
+	c = client(p->ga);
+	CU_ASSERT_FATAL(c != NULL);
+	pair_run(p, 400 * MS, true);
+
+	r = rpc(c, "status", NULL);
+	CU_ASSERT_STRING_EQUAL(jstr(r, "config.file"), file);
+	CU_ASSERT(json_is_true(jget(r, "config.saved")));
+	json_decref(r);
+
+	/* config.get is the running config, complete: it loads back equal. */
+	rc = running_config(c);
+	CU_ASSERT_FATAL(rc != NULL);
+	CU_ASSERT_EQUAL(memcmp(rc, p->ca, sizeof(*rc)), 0);
+	braid_config_free(rc);
+	CU_ASSERT_EQUAL(rpc_err(c, "config.get", json_pack("{s:i}", "x", 1), NULL, 0, NULL),
+			BRAID_MGMT_ERR_INVALID_PARAMS);
+
+	/* config.apply: a live change is applied. */
+	doc = rpc(c, "config.get", NULL);
+	json_integer_set(jget(doc, "links.0.weight"), 7);
+	json_integer_set(jget(doc, "classes.1.weight"), 2);
+	r = rpc(c, "config.apply", json_deep_copy(doc));
+	CU_ASSERT_EQUAL(jint(r, "generation"), 1);
+	CU_ASSERT_EQUAL(json_array_size(jget(r, "changed")), 2);
+	CU_ASSERT_STRING_EQUAL(jstr(r, "changed.0"), "links[0].weight");
+	CU_ASSERT_STRING_EQUAL(jstr(r, "changed.1"), "classes[1].weight");
+	CU_ASSERT_EQUAL(json_array_size(jget(r, "restart_needed")), 0);
+	json_decref(r);
+	rc = running_config(c);
+	CU_ASSERT_FATAL(rc != NULL);
+	CU_ASSERT_EQUAL(rc->links[0].weight, 7);
+	CU_ASSERT_EQUAL(rc->classes[1].weight, 2);
+	braid_config_free(rc);
+	r = rpc(c, "status", NULL);
+	CU_ASSERT_EQUAL(jint(r, "config.generation"), 1);
+	CU_ASSERT(json_is_false(jget(r, "config.saved")));
+	json_decref(r);
+	CU_ASSERT_EQUAL(stat(c, "braid_config_generation", "{\"gateway\":\"gmg\"}", false), 1);
+
+	/* A device change needs a restart: refused, nothing changes, not
+	 * even the live change that came with it. */
+	json_integer_set(jget(doc, "links.0.weight"), 9);
+	json_object_set_new(jget(doc, "ports.1"), "device", json_string("net_ring_zz"));
+	CU_ASSERT_EQUAL(rpc_err(c, "config.apply", json_deep_copy(doc), NULL, 0, &data),
+			BRAID_MGMT_ERR_FAILED);
+	CU_ASSERT(strstr(json_string_value(json_object_get(data, "reason")),
+			 "ports[1].device") != NULL);
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(data, "restart_needed")), 1);
+	json_decref(data);
+	rc = running_config(c);
+	CU_ASSERT_FATAL(rc != NULL);
+	CU_ASSERT_EQUAL(rc->links[0].weight, 7);
+	CU_ASSERT_STRING_EQUAL(rc->ports[1].device, "net_ring_mg_wan0");
+	braid_config_free(rc);
+	/* An invalid document: the loader's path and the full list. */
+	json_object_set_new(jget(doc, "ports.1"), "device", json_string("net_ring_mg_wan0"));
+	json_integer_set(jget(doc, "classes.0.weight"), 0);
+	CU_ASSERT_EQUAL(rpc_err(c, "config.apply", json_deep_copy(doc), path, sizeof(path),
+				&data), BRAID_MGMT_ERR_INVALID_PARAMS);
+	CU_ASSERT_STRING_EQUAL(path, "$.classes[0].weight");
+	CU_ASSERT_STRING_EQUAL(jstr(data, "errors.0.path"), "$.classes[0].weight");
+	CU_ASSERT_STRING_EQUAL(jstr(data, "errors.0.reason"),
+			       "must be an integer in 1..1000 (got 0)");
+	json_decref(data);
+	CU_ASSERT_EQUAL(rpc_err(c, "config.apply", NULL, path, sizeof(path), NULL),
+			BRAID_MGMT_ERR_INVALID_PARAMS);
+	CU_ASSERT(strncmp(path, "$", 1) == 0);
+	json_decref(doc);
+	r = rpc(c, "status", NULL);
+	CU_ASSERT_EQUAL(jint(r, "config.generation"), 1);
+	json_decref(r);
+
+	/* config.save: to the file braid was started with, round trip. */
+	r = rpc(c, "config.save", NULL);
+	CU_ASSERT_STRING_EQUAL(jstr(r, "path"), file);
+	CU_ASSERT(jint(r, "bytes") > 1000);
+	json_decref(r);
+	saved = braid_config_load_file(file, &errs);
+	CU_ASSERT_FATAL(saved != NULL);
+	rc = running_config(c);
+	CU_ASSERT_FATAL(rc != NULL);
+	CU_ASSERT_EQUAL(memcmp(rc, saved, sizeof(*rc)), 0);
+	CU_ASSERT_EQUAL(saved->links[0].weight, 7);
+	braid_config_free(saved);
+	braid_config_free(rc);
+	r = rpc(c, "status", NULL);
+	CU_ASSERT(json_is_true(jget(r, "config.saved")));
+	json_decref(r);
+	snprintf(other, sizeof(other), "%s/other.json", tmpdir);
+	r = rpc(c, "config.save", json_pack("{s:s}", "path", other));
+	CU_ASSERT_STRING_EQUAL(jstr(r, "path"), other);
+	json_decref(r);
+	saved = braid_config_load_file(other, &errs);
+	CU_ASSERT(saved != NULL && saved->links[0].weight == 7);
+	braid_config_free(saved);
+	CU_ASSERT_EQUAL(rpc_err(c, "config.save", json_pack("{s:s}", "path",
+			"/nonexistent/x.json"), path, sizeof(path), &data), BRAID_MGMT_ERR_FAILED);
+	CU_ASSERT_STRING_EQUAL(path, "$.path");
+	CU_ASSERT_STRING_EQUAL(jstr(data, "reason"), "No such file or directory");
+	json_decref(data);
+	CU_ASSERT_EQUAL(rpc_err(c, "config.save", json_pack("{s:i}", "path", 3), path,
+			sizeof(path), NULL), BRAID_MGMT_ERR_INVALID_PARAMS);
+	CU_ASSERT_STRING_EQUAL(path, "$.path");
+	CU_ASSERT_EQUAL(rpc_err(c, "config.save", json_pack("{s:s}", "file", "x"), path,
+			sizeof(path), NULL), BRAID_MGMT_ERR_INVALID_PARAMS);
+	CU_ASSERT_STRING_EQUAL(path, "$.file");
+
+	/* Metric names follow the doc. */
+	r = rpc(c, "stats", json_pack("{s:b}", "raw", 1));
+	CU_ASSERT(json_array_size(jget(r, "samples")) > 100);
+	json_array_foreach(jget(r, "samples"), i, s) {
+		const char *n = jstr(s, "name"), *t = jstr(s, "type");
+		size_t len = strlen(n);
+		bool total = len > 6 && strcmp(n + len - 6, "_total") == 0;
+
+		CU_ASSERT(fnmatch("braid_[a-z]*", n, 0) == 0);
+		CU_ASSERT(strspn(n, "abcdefghijklmnopqrstuvwxyz0123456789_") == len);
+		CU_ASSERT(strstr(n, "pkts") == NULL && strstr(n, "_us_") == NULL);
+		if (strcmp(t, "counter") == 0 && !total)
+			printf("\n    counter without _total: %s", n);
+		CU_ASSERT(strcmp(t, "counter") == 0 ? total : !total);
+	}
+	json_decref(r);
+	CU_ASSERT(stat(c, "braid_port_rx_packets_total", "{\"port\":\"lan0\"}", true) > 0);
+	CU_ASSERT(stat(c, "braid_port_tx_packets_total", "{\"port\":\"wan1\"}", true) > 0);
+	CU_ASSERT(stat(c, "braid_link_tx_bytes_total", "{\"link\":\"l0\"}", true) > 0);
+	CU_ASSERT(stat(c, "braid_stage_packets_in_total", "{\"stage\":\"sched\"}", true) > 0);
+	CU_ASSERT_EQUAL(stat(c, "braid_stage_dropped_packets_total",
+			     "{\"stage\":\"sched\",\"class\":\"video\",\"reason\":\"queue_full\"}",
+			     true), 0);
+	CU_ASSERT_EQUAL(stat(c, "braid_stage_dropped_packets_total",
+			     "{\"stage\":\"rx_decap\",\"reason\":\"out_full\"}", true), 0);
+	CU_ASSERT_EQUAL(stat(c, "braid_stage_cmds_failed_total", "{\"stage\":\"sched\"}",
+			     true), 0);
+	CU_ASSERT_EQUAL(stat(c, "braid_link_up", "{\"link\":\"l0\"}", true), 1);
+	v = stat(c, "braid_link_rtt_seconds", "{\"link\":\"l0\"}", true);
+	CU_ASSERT(v > 0 && v < 0.01);
+	CU_ASSERT(stat(c, "braid_link_usable_capacity_bits_per_second", "{\"link\":\"l0\"}",
+		       true) > 0);
+	CU_ASSERT(stat(c, "braid_class_queue_packets", "{\"class\":\"video\"}", true) >= 0);
+	CU_ASSERT_EQUAL(stat(c, "braid_fec_recovered_packets_total", "{\"class\":\"video\"}",
+			     true), 0);
+	CU_ASSERT_EQUAL(stat(c, "braid_arq_recovered_packets_total", "{\"class\":\"bulk\"}",
+			     true), 0);
+	CU_ASSERT(stat(c, "braid_lcore_loops_total", "{\"lcore\":\"1\"}", true) > 0);
+	CU_ASSERT_EQUAL(stat(c, "braid_mgmt_invalid_samples_total", "{}", true), 0);
+
+	/* counters.reset: a baseline for stats, raw values untouched. */
+	raw = stat(c, "braid_port_rx_packets_total", "{\"port\":\"lan0\"}", true);
+	r = rpc(c, "counters.reset", NULL);
+	CU_ASSERT(jint(r, "counters") > 100);
+	json_decref(r);
+	CU_ASSERT_EQUAL(stat(c, "braid_port_rx_packets_total", "{\"port\":\"lan0\"}", false), 0);
+	pair_run(p, 100 * MS, true);
+	v = stat(c, "braid_port_rx_packets_total", "{\"port\":\"lan0\"}", false);
+	CU_ASSERT(v >= 400 && v <= 600);     /* 100 ms at 5000 pps */
+	CU_ASSERT_EQUAL(stat(c, "braid_port_rx_packets_total", "{\"port\":\"lan0\"}", true),
+			raw + v);
+	/* Gauges have no baseline. */
+	CU_ASSERT_EQUAL(stat(c, "braid_link_up", "{\"link\":\"l0\"}", false), 1);
+
+	/* The Prometheus endpoint on the metrics port. */
+	{
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+					  .sin_port = htons(braid_gateway_metrics_port(p->ga)),
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		static char buf[1 << 20];
+		const char *req = "GET /metrics HTTP/1.1\r\nHost: gw\r\n\r\n";
+		size_t got = 0;
+		ssize_t n;
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		CU_ASSERT(braid_gateway_metrics_port(p->ga) != 0);
+		CU_ASSERT_FATAL(fd >= 0);
+		CU_ASSERT_FATAL(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+		CU_ASSERT(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
+		while ((n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+			got += (size_t)n;
+		buf[got] = '\0';
+		close(fd);
+		CU_ASSERT(strncmp(buf, "HTTP/1.1 200", 12) == 0);
+		CU_ASSERT(strstr(buf, "# TYPE braid_link_up gauge\n") != NULL);
+		CU_ASSERT(strstr(buf, "\nbraid_link_up{link=\"l0\"} 1\n") != NULL);
+		CU_ASSERT(strstr(buf, "# TYPE braid_port_rx_packets_total counter\n") != NULL);
+		CU_ASSERT(strstr(buf, "# TYPE braid_stage_dropped_packets_total counter\n") != NULL);
+	}
+
+	/* The shutdown hook: the reply, then the runner stops; the main
+	 * lcore's loop returns and reports it once. */
+	shutdown_calls = 0;
+	r = rpc(c, "shutdown", NULL);
+	CU_ASSERT(json_is_true(jget(r, "stopping")));
+	json_decref(r);
+	for (int t = 0; t < 500 && !braid_runner_stopping(braid_gateway_runner(p->ga)); t++)
+		usleep(10000);
+	CU_ASSERT(braid_runner_stopping(braid_gateway_runner(p->ga)));
+	r = rpc(c, "status", NULL);
+	CU_ASSERT_STRING_EQUAL(jstr(r, "state"), "stopping");
+	json_decref(r);
+	CU_ASSERT_EQUAL(braid_gateway_run_main(p->ga), 0);
+	CU_ASSERT_EQUAL(shutdown_calls, 1);
+	CU_ASSERT_EQUAL(braid_gateway_run_main(p->ga), 0);
+	CU_ASSERT_EQUAL(shutdown_calls, 1);
+
+	braid_mgmt_client_close(c);
+	unlink(other);
+	unlink(file);
+	pair_destroy(p);
+}
+
+/* config.apply from another thread while traffic flows. */
+struct applier {
+	struct braid_gateway *gw;
+	int n;                     /* applies to make */
+	int ok, failed;
+	int done;                  /* atomic */
+};
+
+static void *
+apply_loop(void *arg)
+{
+	struct applier *ap = arg;
+	struct braid_mgmt_client *c;
+	json_t *doc;
+
+	c = braid_mgmt_client_connect("127.0.0.1", braid_gateway_mgmt_port(ap->gw), IO_MS);
+	doc = NULL;
+	if (c != NULL) {
+		struct braid_mgmt_error err = { 0 };
+
+		if (braid_mgmt_client_call(c, "config.get", NULL, &doc, &err) != 0)
+			doc = NULL;
+	}
+	for (int i = 0; doc != NULL && i < ap->n; i++) {
+		struct braid_mgmt_error err = { 0 };
+		json_t *res = NULL;
+		int odd = i % 2;
+
+		json_integer_set(jget(doc, "links.0.weight"), odd ? 4 : 1);
+		json_integer_set(jget(doc, "links.1.capacity_kbps"), odd ? 80000 : 100000);
+		json_integer_set(jget(doc, "classes.0.weight"), odd ? 1 : 3);
+		json_integer_set(jget(doc, "classes.1.weight"), odd ? 5 : 1);
+		json_object_set_new(jget(doc, "classes.0"), "fec", odd ?
+				    json_pack("{s:i, s:i}", "k", 2, "m", 1) :
+				    json_pack("{s:i, s:i}", "k", 4, "m", 2));
+		if (braid_mgmt_client_call(c, "config.apply", doc, &res, &err) == 0)
+			ap->ok++;
+		else
+			ap->failed++;
+		json_decref(res);
+		json_decref(err.data);
+		usleep(3000);
+	}
+	json_decref(doc);
+	braid_mgmt_client_close(c);
+	__atomic_store_n(&ap->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void
+test_apply_under_traffic(void)
+{
+	struct gw_opts ob = opts_default;
+	struct applier ap = { .n = 40 };
+	struct pair *p;
+	pthread_t th;
+	uint64_t da, db, applied;
+
+	ob.mgmt = false;
+	p = pair_create('i', 'j', &opts_default, &ob);
+	CU_ASSERT_FATAL(p != NULL);
+	pair_run(p, 300 * MS, true);
+	ap.gw = p->ga;
+	applied = braid_gateway_counter(p->ga, "sched", "cmds_applied");
+	CU_ASSERT_FATAL(pthread_create(&th, NULL, apply_loop, &ap) == 0);
+	while (!__atomic_load_n(&ap.done, __ATOMIC_ACQUIRE) && p->fed < MAX_SEQ - 10000)
+		pair_run(p, 1 * MS, true);
+	pthread_join(th, NULL);
+	pair_run(p, 100 * MS, true);
+	pair_settle(p, 3000 * MS);
+	da = drops(p->ga);
+	db = drops(p->gb);
+	printf("\n  applies %d ok %d failed; fed %" PRIu64 ", delivered %" PRIu64
+	       ", drops %" PRIu64 "+%" PRIu64 ", sched commands %" PRIu64 "\n", ap.ok,
+	       ap.failed, p->fed, p->delivered, da, db,
+	       braid_gateway_counter(p->ga, "sched", "cmds_applied") - applied);
+	CU_ASSERT_EQUAL(ap.ok, ap.n);
+	CU_ASSERT_EQUAL(ap.failed, 0);
+	/* Packets in = packets out + counted drops, and no drop at all. */
+	CU_ASSERT_EQUAL(p->fed, p->delivered + da + db);
+	CU_ASSERT_EQUAL(da + db, 0);
+	CU_ASSERT_EQUAL(p->dups, 0);
+	CU_ASSERT_EQUAL(p->out_of_order, 0);
+	/* The first apply changes nothing; each later one flips the link and
+	 * class weights, a capacity (4 scheduler commands) and the FEC. */
+	CU_ASSERT(braid_gateway_counter(p->ga, "sched", "cmds_applied") - applied >= (uint64_t)4 * (ap.n - 1));
+	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "sched", "cmds_failed"), 0);
+	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "fec", "cmds_applied"), (uint64_t)ap.n - 1);
+	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "fec", "cmds_failed"), 0);
+	pair_destroy(p);
+}
+
+/* Under loss: the recovery metrics (receiver's management port) are the
+ * stages' own counters, under the doc's names. */
+static void
+test_recovery_metrics(void)
+{
+	struct gw_opts oa = opts_default, ob;
+	struct braid_mgmt_client *c;
+	struct pair *p;
+	double fec, arq;
+
+	oa.video_arq = false;          /* video: FEC only; bulk: ARQ only */
+	ob = oa;
+	oa.mgmt = false;
+	p = pair_create('k', 'l', &oa, &ob);
+	CU_ASSERT_FATAL(p != NULL);
+	c = client(p->gb);
+	CU_ASSERT_FATAL(c != NULL);
+	pair_run(p, 300 * MS, true);
+	p->loss = 0.02;
+	pair_run(p, 1000 * MS, true);
+	p->loss = 0;
+	pair_settle(p, 3000 * MS);
+	fec = stat(c, "braid_fec_recovered_packets_total", "{\"class\":\"video\"}", true);
+	arq = stat(c, "braid_arq_recovered_packets_total", "{\"class\":\"bulk\"}", true);
+	printf("\n  lost frames %" PRIu64 ", fec recovered %.0f, arq recovered %.0f, "
+	       "delivered %" PRIu64 "/%" PRIu64 "\n", p->lost_frames, fec, arq,
+	       p->delivered, p->fed);
+	CU_ASSERT(fec > 0);
+	CU_ASSERT(arq > 0);
+	CU_ASSERT_EQUAL(fec, (double)braid_gateway_counter(p->gb, "fec_decode", "pieces_recovered"));
+	CU_ASSERT_EQUAL(arq, (double)braid_gateway_counter(p->gb, "reorder", "recovered"));
+	CU_ASSERT_EQUAL(stat(c, "braid_arq_recovered_packets_total", "{\"class\":\"video\"}",
+			     true), 0);
+	CU_ASSERT_EQUAL(stat(c, "braid_stage_recovered_total", "{\"stage\":\"reorder\"}", true),
+			arq);
+	CU_ASSERT_EQUAL(p->delivered, p->fed);
+	CU_ASSERT_EQUAL(p->dups, 0);
+	braid_mgmt_client_close(c);
+	pair_destroy(p);
+}
+
+/* The token from management.token_file; a bad file fails the build;
+ * management off in the config or in the conf: no server. */
+static void
+test_token_and_switches(void)
+{
+	struct gw_opts o = opts_default;
+	struct braid_test_side s;
+	struct braid_config *cfg;
+	struct braid_gateway *gw;
+	struct braid_gateway_conf gc = { .profile_dir = PROFILE_DIR, .session_id = 7,
+					 .mgmt = true, .mgmt_ephemeral = true };
+	struct braid_mgmt_client *c;
+	char tf[128], err[256];
+	json_t *r;
+	FILE *f;
+
+	snprintf(tf, sizeof(tf), "%s/token", tmpdir);
+	f = fopen(tf, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fputs("s3cret-token\n", f);
+	fclose(f);
+	o.token_file = tf;
+	CU_ASSERT_FATAL(braid_test_side_make(&s, "m", 'm', 1) == 0);
+	cfg = side_config(&s, &o);
+	CU_ASSERT_FATAL(cfg != NULL);
+	gc.cfg = cfg;
+	gw = braid_gateway_create(&gc, err, sizeof(err));
+	CU_ASSERT_FATAL(gw != NULL);
+	c = client(gw);
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_EQUAL(rpc_err(c, "status", NULL, NULL, 0, NULL), BRAID_MGMT_ERR_UNAUTHORIZED);
+	CU_ASSERT_EQUAL(rpc_err(c, "links.set", json_pack("{s:s, s:i}", "name", "l0",
+			"weight", 5), NULL, 0, NULL), BRAID_MGMT_ERR_UNAUTHORIZED);
+	CU_ASSERT_EQUAL(braid_mgmt_client_set_token(c, "s3cret-token"), 0);
+	r = rpc(c, "status", NULL);
+	CU_ASSERT_STRING_EQUAL(jstr(r, "name"), "gmm");
+	json_decref(r);
+	braid_mgmt_client_close(c);
+	CU_ASSERT_EQUAL(braid_gateway_shutdown(gw), 0);
+	braid_gateway_free(gw);
+	braid_test_side_destroy(&s);
+
+	/* An empty token file: the gateway is not built, the reason says why. */
+	f = fopen(tf, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fclose(f);
+	CU_ASSERT_FATAL(braid_test_side_make(&s, "m", 'm', 1) == 0);
+	gw = braid_gateway_create(&gc, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(gw);
+	CU_ASSERT(strstr(err, "token file") != NULL);
+	braid_gateway_free(gw);
+	braid_test_side_destroy(&s);
+	braid_config_free(cfg);
+
+	/* management.enabled false, and conf.mgmt false: no server. */
+	o.token_file = NULL;
+	o.mgmt = false;
+	CU_ASSERT_FATAL(braid_test_side_make(&s, "m", 'm', 1) == 0);
+	cfg = side_config(&s, &o);
+	gc.cfg = cfg;
+	gw = braid_gateway_create(&gc, err, sizeof(err));
+	CU_ASSERT_FATAL(gw != NULL);
+	CU_ASSERT_EQUAL(braid_gateway_mgmt_port(gw), 0);
+	CU_ASSERT_EQUAL(braid_gateway_metrics_port(gw), 0);
+	braid_gateway_free(gw);
+	braid_test_side_destroy(&s);
+	braid_config_free(cfg);
+	o.mgmt = true;
+	CU_ASSERT_FATAL(braid_test_side_make(&s, "m", 'm', 1) == 0);
+	cfg = side_config(&s, &o);
+	gc.cfg = cfg;
+	gc.mgmt = false;
+	gw = braid_gateway_create(&gc, err, sizeof(err));
+	CU_ASSERT_FATAL(gw != NULL);
+	CU_ASSERT_EQUAL(braid_gateway_mgmt_port(gw), 0);
+	braid_gateway_free(gw);
+	braid_test_side_destroy(&s);
+	braid_config_free(cfg);
+	unlink(tf);
+}
+
+static int
+suite_init(void)
+{
+	if (braid_test_eal_init(NULL, "0-1") != 0)
+		return -1;
+	if (braid_meta_register() != 0)
+		return -1;
+	braid_config_set_profile_dir(PROFILE_DIR);
+	seed = braid_test_seed(0x6d67);
+	printf("\n  seed 0x%" PRIx64 " (BRAID_TEST_SEED)\n", seed);
+	host_pool = braid_pktmbuf_pool_create("mhost", 32767, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					      SOCKET_ID_ANY);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/braid_gwmgmt.XXXXXX");
+	if (host_pool == NULL || mkdtemp(tmpdir) == NULL)
+		return -1;
+	return 0;
+}
+
+static int
+suite_fini(void)
+{
+	rmdir(tmpdir);
+	return 0;
+}
+
+static int
+register_tests(void)
+{
+	CU_pSuite s = CU_add_suite("gateway_mgmt", suite_init, suite_fini);
+
+	if (s == NULL ||
+	    CU_add_test(s, "status, links.list, links.set", test_links) == NULL ||
+	    CU_add_test(s, "classes.list, classes.set", test_classes) == NULL ||
+	    CU_add_test(s, "class weight moves the class share", test_class_share) == NULL ||
+	    CU_add_test(s, "config, stats, metrics, shutdown", test_config_and_stats) == NULL ||
+	    CU_add_test(s, "config.apply while traffic flows", test_apply_under_traffic) == NULL ||
+	    CU_add_test(s, "recovery metrics under loss", test_recovery_metrics) == NULL ||
+	    CU_add_test(s, "token, management switches", test_token_and_switches) == NULL)
+		return -1;
+	return 0;
+}
+
+int
+main(void)
+{
+	return braid_test_main("gateway_mgmt", register_tests);
+}
