@@ -160,6 +160,7 @@ struct opts {
 	const char *bind;
 	const char *json_file;
 	const char *series_file;
+	const char *packets_file;
 	bool json;
 	uint64_t rate_kbps;
 	uint64_t size;
@@ -342,6 +343,7 @@ do_recv(const struct opts *o)
 	struct tstats_result r;
 	struct tstats *st;
 	uint8_t *bufs;
+	FILE *pkts = NULL;
 	uint64_t start, end, linger_end = 0, socket_drops = 0;
 	int one = 1, fd, rc = 0;
 	json_t *j;
@@ -363,11 +365,24 @@ do_recv(const struct opts *o)
 		free(bufs);
 		return 1;
 	}
+	if (o->packets_file != NULL) {
+		pkts = fopen(o->packets_file, "w");
+		if (pkts == NULL) {
+			fprintf(stderr, "braid-traffic: %s: %s\n", o->packets_file,
+				strerror(errno));
+			close(fd);
+			free(bufs);
+			return 1;
+		}
+		fprintf(pkts, "# seq,send_ns,latency_us\n");
+	}
 	install_signals();
 	start = mono_ns();
 	end = start + (uint64_t)llround(o->duration * 1e9);
 	st = tstats_create(start, o->bin_ms * 1000000u);
 	if (st == NULL) {
+		if (pkts != NULL)
+			fclose(pkts);
 		close(fd);
 		free(bufs);
 		return 1;
@@ -424,6 +439,9 @@ do_recv(const struct opts *o)
 								1000000u;
 				continue;
 			}
+			if (pkts != NULL)
+				fprintf(pkts, "%" PRIu64 ",%" PRIu64 ",%.1f\n", h.seq,
+					h.send_ns, ((double)now - (double)h.send_ns) / 1e3);
 			if (tstats_data(st, h.seq, h.send_ns, now,
 					msgs[i].msg_len) == -ENOMEM) {
 				fprintf(stderr, "braid-traffic: out of memory\n");
@@ -470,6 +488,10 @@ do_recv(const struct opts *o)
 			rc = 1;
 	}
 out:
+	if (pkts != NULL && fclose(pkts) != 0) {
+		fprintf(stderr, "braid-traffic: cannot write %s\n", o->packets_file);
+		rc = 1;
+	}
 	tstats_free(st);
 	close(fd);
 	free(bufs);
@@ -485,7 +507,9 @@ usage(FILE *f)
 		"                          [--end-count 8] [--end-gap-ms 20] [--json]\n"
 		"       braid-traffic recv --bind IP:PORT --duration S [--json FILE]\n"
 		"                          [--series FILE] [--stream-id 1] [--bin-ms 100]\n"
-		"                          [--linger-ms 1000]\n");
+		"                          [--linger-ms 1000] [--packets FILE]\n"
+		"  --packets FILE  one line per received packet: seq, send time (ns,\n"
+		"                  CLOCK_MONOTONIC), one-way latency (us)\n");
 }
 
 int
@@ -504,6 +528,7 @@ main(int argc, char **argv)
 		{ "series", required_argument, NULL, 'S' },
 		{ "bin-ms", required_argument, NULL, 'N' },
 		{ "linger-ms", required_argument, NULL, 'L' },
+		{ "packets", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -571,6 +596,9 @@ main(int argc, char **argv)
 			if (parse_u64(optarg, 0, 3600000, &o.linger_ms) != 0)
 				return bad_opt("--linger-ms", "0..3600000");
 			break;
+		case 'P':
+			o.packets_file = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -585,7 +613,7 @@ main(int argc, char **argv)
 	}
 	if (send) {
 		if (o.dst == NULL || o.rate_kbps == 0 || o.json_file != NULL ||
-		    o.series_file != NULL) {
+		    o.series_file != NULL || o.packets_file != NULL) {
 			usage(stderr);
 			return 2;
 		}

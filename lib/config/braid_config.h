@@ -164,6 +164,8 @@ struct braid_config_health {
 	uint32_t probe_interval_ms;
 	uint32_t down_after_probes;
 	uint32_t up_hold_ms;
+	uint32_t silence_gaps;
+	uint32_t silence_min_ms;
 };
 
 struct braid_config_tx {

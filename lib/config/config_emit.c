@@ -312,6 +312,8 @@ braid_config_to_json(const struct braid_config *c)
 	put(&em, sec, "probe_interval_ms", j_uint(c->health.probe_interval_ms));
 	put(&em, sec, "down_after_probes", j_uint(c->health.down_after_probes));
 	put(&em, sec, "up_hold_ms", j_uint(c->health.up_hold_ms));
+	put(&em, sec, "silence_gaps", j_uint(c->health.silence_gaps));
+	put(&em, sec, "silence_min_ms", j_uint(c->health.silence_min_ms));
 	sec = put(&em, root, "tx", json_object());
 	put(&em, sec, "drain_us", j_uint(c->tx.drain_us));
 

@@ -49,7 +49,8 @@ static const char *const k_fec[] = { "block_timeout_us", NULL };
 static const char *const k_retransmit[] = { "window_ms", "max_packets", NULL };
 static const char *const k_reorder[] = { "window_ms", "max_packets", NULL };
 static const char *const k_health[] = {
-	"probe_interval_ms", "down_after_probes", "up_hold_ms", NULL };
+	"probe_interval_ms", "down_after_probes", "up_hold_ms", "silence_gaps",
+	"silence_min_ms", NULL };
 static const char *const k_tx[] = { "drain_us", NULL };
 static const char *const k_lcores[] = {
 	"ring_size", "idle_polls", "idle_sleep_max_us", "map", NULL };
@@ -585,6 +586,10 @@ parse_small_sections(struct cfg_ctx *x)
 		&c->health.down_after_probes);
 	get_u32(x, o, "$.health", "up_hold_ms", false, 0, 600000, 2000,
 		&c->health.up_hold_ms);
+	get_u32(x, o, "$.health", "silence_gaps", false, 0, 1000, 8,
+		&c->health.silence_gaps);
+	get_u32(x, o, "$.health", "silence_min_ms", false, 0, 10000, 10,
+		&c->health.silence_min_ms);
 
 	o = section(x, x->root, "tx", k_tx);
 	get_u32(x, o, "$.tx", "drain_us", false, 1, 100, 100, &c->tx.drain_us);

@@ -501,12 +501,14 @@ build_recv_chain(struct braid_gateway *gw, struct build_err *e)
 	lc.probe_interval_ms = c->health.probe_interval_ms;
 	lc.down_after_probes = c->health.down_after_probes;
 	lc.up_hold_ms = c->health.up_hold_ms;
+	lc.silence_gaps = (uint16_t)c->health.silence_gaps;
+	lc.silence_min_ms = c->health.silence_min_ms;
 	if (lc.hold_max_ms < lc.up_hold_ms)
 		lc.hold_max_ms = lc.up_hold_ms;
-	/* Usable capacity already follows the measured loss (1 - loss);
-	 * random loss is what FEC and ARQ are for, so "degraded" (loss above
-	 * 10 %, back below 5 %) is a state to show and to prefer other links
-	 * by, not a further cut of the link's capacity. */
+	/* Random loss is what FEC and ARQ are for (the scheduler charges
+	 * their bytes to the links), so "degraded" (loss above 10 %, back
+	 * below 5 %) is a state to show and to prefer other links by, not
+	 * a cut of the link's capacity. */
 	lc.degraded_permille = 1000;
 	lc.loss_enter_ppm = 100000;
 	lc.loss_leave_ppm = 50000;

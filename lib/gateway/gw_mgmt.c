@@ -717,8 +717,8 @@ link_json(const struct gw_mgmt *m, uint16_t l)
 		loss = json_integer(li.tx_loss_ppm);
 	else if (li.rx_packets > 0)
 		loss = json_integer(li.rx_loss_ppm);
-	o = json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:b, s:i, s:I, s:I, s:I,"
-		      " s:o, s:o, s:o, s:I, s:I, s:I, s:I}",
+	o = json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:b, s:b, s:I, s:i, s:I, s:I,"
+		      " s:I, s:o, s:o, s:o, s:I, s:I, s:I, s:I}",
 		"name", lc->name,
 		"port", m->running->ports[lc->port].name,
 		"local", jstr_ip_port(lc->local_ip, lc->local_port),
@@ -727,6 +727,8 @@ link_json(const struct gw_mgmt *m, uint16_t l)
 		"state", link_state_word(li.state),
 		"health", braid_link_state_name(li.health),
 		"backup", lc->backup,
+		"suspect", li.suspect,
+		"suspects", (json_int_t)li.suspects,
 		"weight", (int)lc->weight,
 		"effective_weight", (json_int_t)eff,
 		"capacity_kbps", (json_int_t)lc->capacity_kbps,

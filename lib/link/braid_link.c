@@ -169,6 +169,8 @@ braid_link_conf_defaults(struct braid_link_conf *conf)
 	conf->rtt_min_window_ms = 10000;
 	conf->degraded_permille = 500;
 	conf->change_permille = 10;
+	conf->silence_gaps = 8;
+	conf->silence_min_ms = 10;
 }
 
 static int
@@ -212,6 +214,9 @@ conf_check(const struct braid_link_conf *c)
 	      "link: rtt_min_window_ms %" PRIu32 " not in 1..3600000", c->rtt_min_window_ms);
 	CHECK(c->degraded_permille <= 1000, "link: degraded_permille %u above 1000",
 	      c->degraded_permille);
+	CHECK(c->silence_gaps <= 1000, "link: silence_gaps %u above 1000", c->silence_gaps);
+	CHECK(c->silence_min_ms <= 10000, "link: silence_min_ms %u above 10000",
+	      c->silence_min_ms);
 	CHECK(c->change_permille >= 1 && c->change_permille <= 1000,
 	      "link: change_permille %u not in 1..1000", c->change_permille);
 	CHECK(c->pool == NULL || rte_pktmbuf_data_room_size(c->pool) >=
@@ -288,6 +293,8 @@ braid_link_create(const struct braid_link_conf *conf, int socket)
 	lh->rtt_leave_us = conf->rtt_leave_us;
 	lh->degraded_permille = conf->degraded_permille;
 	lh->change_permille = conf->change_permille;
+	lh->silence_gaps = conf->silence_gaps;
+	lh->silence_min_ns = (uint64_t)conf->silence_min_ms * MS_NS;
 	lh->pool = conf->pool;
 	lh->tx_ring = conf->tx_ring;
 	lh->on_change = conf->on_change;
@@ -384,6 +391,37 @@ transit_rel(struct braid_link *lh, uint64_t now_ns, uint64_t peer_tx_ns)
 	return x;
 }
 
+static void
+link_capacity(struct braid_link *lh, uint16_t i, uint64_t now_ns, bool tick);
+
+/* A frame of the peer arrived on @p i: the mean gap between frames, and
+ * the end of a receive silence (see link_silence()). */
+static inline void
+link_heard(struct braid_link *lh, uint16_t i, uint64_t now_ns)
+{
+	struct link_st *l = &lh->links[i];
+
+	if (l->last_rx_ns != 0 && now_ns > l->last_rx_ns) {
+		/* An outage's silence is not a frame gap: capped. */
+		uint64_t gap = RTE_MIN(now_ns - l->last_rx_ns, lh->down_ns);
+
+		if (l->gaps_seen < LINK_SILENCE_WARMUP) {
+			/* a plain mean until the EWMA has history */
+			l->gaps_seen++;
+			l->gap_ewma_ns += ((int64_t)gap - (int64_t)l->gap_ewma_ns) /
+					  (int64_t)l->gaps_seen;
+		} else {
+			l->gap_ewma_ns = l->gap_ewma_ns - (l->gap_ewma_ns >> 3) + (gap >> 3);
+		}
+	}
+	if (now_ns > l->last_rx_ns)
+		l->last_rx_ns = now_ns;
+	if (unlikely(l->suspect)) {
+		l->suspect = false;
+		link_capacity(lh, i, now_ns, false);
+	}
+}
+
 int
 braid_link_rx(struct braid_link *lh, uint16_t link, uint32_t link_seq,
 	      uint64_t peer_tx_ns, uint32_t bytes, uint64_t now_ns)
@@ -396,6 +434,7 @@ braid_link_rx(struct braid_link *lh, uint16_t link, uint32_t link_seq,
 	if (unlikely(link >= lh->n_links))
 		return -EINVAL;
 	l = &lh->links[link];
+	link_heard(lh, link, now_ns);
 	v = link_seq_add(&l->seq, link_seq, &gap);
 	if (v != LINK_SEQ_NEW)
 		return 0;
@@ -453,6 +492,7 @@ braid_link_probe_rx(struct braid_link *lh, uint16_t link,
 	l = &lh->links[link];
 	if (l->admin)
 		return -ENETDOWN;
+	link_heard(lh, link, now_ns);
 	reply->probe_id = probe->probe_id;
 	reply->probe_tx_ns = probe->tx_ns;
 	reply->probe_rx_ns = rx_ns;
@@ -522,6 +562,7 @@ braid_link_reply_rx(struct braid_link *lh, uint16_t link,
 	if (unlikely(link >= lh->n_links))
 		return -EINVAL;
 	l = &lh->links[link];
+	link_heard(lh, link, now_ns);
 	s = &l->slots[reply->probe_id & LINK_SLOT_MASK];
 	if (s->id != reply->probe_id || s->tx_ns != reply->probe_tx_ns ||
 	    (s->state != SLOT_OUT && s->state != SLOT_LOST) || now_ns < s->tx_ns) {
@@ -560,12 +601,6 @@ static uint32_t
 link_tx_loss(const struct link_st *l)
 {
 	return ratio_ppm(l->tx_lostw, l->tx_total);
-}
-
-static bool
-tx_loss_known(const struct link_st *l)
-{
-	return l->tx_total >= (double)BRAID_LINK_LOSS_MIN_FRAMES;
 }
 
 /* The state the measurements ask for; thresholds depend on the current
@@ -653,9 +688,11 @@ link_capacity(struct braid_link *lh, uint16_t i, uint64_t now_ns, bool tick)
 	if (l->state == BRAID_LINK_DOWN || l->state == BRAID_LINK_ADMIN_DOWN) {
 		target = 0.0;
 	} else {
-		uint32_t loss = tx_loss_known(l) ? link_tx_loss(l) : link_rx_loss(l);
-
-		target = cap * (1.0 - (double)loss / 1e6);
+		/* Loss does not lower it: lost frames used the link too, and
+		 * the parity and retransmissions that repair them are charged
+		 * to the links by the scheduler; discounting the loss as well
+		 * would pay for it twice. */
+		target = cap;
 		if (l->state == BRAID_LINK_DEGRADED)
 			target = target * lh->degraded_permille / 1000.0;
 	}
@@ -679,7 +716,9 @@ link_capacity(struct braid_link *lh, uint16_t i, uint64_t now_ns, bool tick)
 	}
 	if (l->usable > cap)
 		l->usable = cap;
-	kbps = (uint64_t)l->usable;
+	/* A suspect link keeps its usable capacity for when it is heard
+	 * again; the scheduler gets 0 meanwhile. */
+	kbps = l->suspect ? 0 : (uint64_t)l->usable;
 	diff = kbps > l->published_kbps ? kbps - l->published_kbps :
 		l->published_kbps - kbps;
 	if (l->published_once && l->published_state == l->state &&
@@ -804,6 +843,8 @@ link_publish(struct braid_link *lh, uint16_t i, uint64_t now_ns)
 	in.state_changes = l->state_changes;
 	in.last_change_ns = l->last_change_ns;
 	in.hold_ms = (uint32_t)(l->hold_ns / MS_NS);
+	in.suspect = l->suspect;
+	in.suspects = l->suspects;
 
 	rte_seqcount_write_begin(&p->sc);
 	memcpy(&p->info, &in, sizeof(in));
@@ -826,6 +867,50 @@ link_timeouts(struct braid_link *lh, struct link_st *l, uint64_t now_ns)
 			lh->cnt.probes_lost++;
 		}
 		l->scan_id++;
+	}
+}
+
+static bool
+link_usable_state(const struct link_st *l)
+{
+	return l->state == BRAID_LINK_UP || l->state == BRAID_LINK_DEGRADED;
+}
+
+/*
+ * Receive silence: the peer's frames stopped on link @p i for
+ * silence_gaps mean gaps (at least silence_min_ms) while another usable
+ * link kept receiving for half that time after them. A link works only
+ * both ways (probe replies come back on it), and the probes need
+ * down_after_probes intervals to show it; the data the peer sends shows
+ * it within a few frame gaps. The link is suspect: capacity 0, state
+ * unchanged (no hold-down), until any frame of the peer arrives on it.
+ */
+static void
+link_silence(struct braid_link *lh, uint16_t i, uint64_t now_ns)
+{
+	struct link_st *l = &lh->links[i];
+	uint64_t thr;
+
+	if (lh->silence_gaps == 0 || l->suspect || l->gaps_seen < LINK_SILENCE_WARMUP ||
+	    !link_usable_state(l))
+		return;
+	thr = RTE_MAX(l->gap_ewma_ns * lh->silence_gaps, lh->silence_min_ns);
+	if (now_ns - l->last_rx_ns <= thr)
+		return;
+	for (uint16_t j = 0; j < lh->n_links; j++) {
+		const struct link_st *o = &lh->links[j];
+
+		if (j == i || o->suspect || !link_usable_state(o) ||
+		    o->last_rx_ns <= l->last_rx_ns + thr / 2 || now_ns - o->last_rx_ns > thr)
+			continue;
+		l->suspect = true;
+		l->suspects++;
+		lh->cnt.suspects++;
+		LINK_LOG(DEBUG, "link %u: suspect, silent %" PRIu64 " us (mean gap %" PRIu64
+			 " us) while link %u receives", i, (uint64_t)((now_ns - l->last_rx_ns) / US_NS),
+			 (uint64_t)(l->gap_ewma_ns / US_NS), j);
+		link_capacity(lh, i, now_ns, false);
+		return;
 	}
 }
 
@@ -912,6 +997,7 @@ braid_link_update(struct braid_link *lh, uint64_t now_ns,
 		}
 		link_eval(lh, l, now_ns);
 		link_set_state(lh, i, now_ns);
+		link_silence(lh, i, now_ns);
 		if (tick) {
 			link_capacity(lh, i, now_ns, true);
 			link_publish(lh, i, now_ns);

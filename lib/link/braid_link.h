@@ -122,6 +122,13 @@ struct braid_link_conf {
 	uint16_t change_permille;      /**< 1..1000, default 10: usable changes
 					*   smaller than this share of the
 					*   capacity are not published */
+	/** Receive silence (see "Suspect links" in doc/link-health.md): a
+	 * link the peer's frames stopped arriving on for silence_gaps times
+	 * its mean frame gap (at least silence_min_ms) while another link
+	 * still receives is *suspect*: usable capacity 0 until its next
+	 * frame. 0..1000, default 8; 0 = off. */
+	uint16_t silence_gaps;
+	uint32_t silence_min_ms;       /**< 1..10000, default 10 */
 	/** Probe and reply mbufs (data room >= RTE_PKTMBUF_HEADROOM + 56);
 	 * NULL: the mbuf functions build nothing and count drop_no_mbuf. */
 	struct rte_mempool *pool;
@@ -170,6 +177,9 @@ struct braid_link_info {
 	uint64_t state_changes;
 	uint64_t last_change_ns;   /**< engine clock of the last change */
 	uint32_t hold_ms;          /**< current hold time (hold-down) */
+	bool suspect;              /**< receive silence: capacity 0 until the
+				    *   peer's next frame on the link */
+	uint64_t suspects;         /**< times the link became suspect */
 };
 
 /** Link health counters (whole object). Every frame given to
@@ -188,6 +198,7 @@ struct braid_link_info {
 	X(session_changes) \
 	X(state_changes) \
 	X(capacity_updates) \
+	X(suspects) \
 	X(drop_stale_session) \
 	X(drop_bad_link) \
 	X(drop_malformed) \

@@ -121,6 +121,11 @@ struct link_st {
 	struct link_winmin rtt_min;
 
 	/* receive side */
+	uint64_t last_rx_ns;      /* any frame of the peer (0 = none yet) */
+	uint64_t gap_ewma_ns;     /* mean gap between them, EWMA 1/8 */
+	uint32_t gaps_seen;       /* up to LINK_SILENCE_WARMUP */
+	bool suspect;             /* silent while another link receives */
+	uint64_t suspects;
 	struct link_seq seq;
 	uint64_t rx_bytes;
 	uint64_t rx_skip;         /* settled seqs skipped while the link was down
@@ -160,6 +165,8 @@ struct link_st {
 };
 
 #define MS_NS 1000000ULL
+/* Frame gaps measured before a link's silence can make it suspect. */
+#define LINK_SILENCE_WARMUP 16
 #define US_NS 1000ULL
 
 struct link_counters {
@@ -179,6 +186,8 @@ struct braid_link {
 	uint32_t rtt_enter_us, rtt_leave_us;
 	uint16_t degraded_permille;
 	uint16_t change_permille;
+	uint16_t silence_gaps;
+	uint64_t silence_min_ns;
 	struct rte_mempool *pool;
 	struct rte_ring *tx_ring;
 	braid_link_change_fn on_change;

@@ -220,6 +220,7 @@ ok "topology with $NLINKS links"
 
 GEN_ARGS=()
 [ "$ARP" = 1 ] && GEN_ARGS+=(--arp)
+[ -n "${BRAID_E2E_TUNING:-}" ] && GEN_ARGS+=(--tuning "$BRAID_E2E_TUNING")
 for side in a b; do
 	"$GEN" -s "$side" -e "$PROFILE" "${GEN_ARGS[@]}" > "$OUT/gw$side.json" 2> "$OUT/gen-$side.log" ||
 		fatal "gateway configuration gw$side generated" "$(cat "$OUT/gen-$side.log")"
@@ -332,11 +333,11 @@ done
 RX_T0=$(now_ns)
 nice -n "$NICE" ip netns exec "${P}dst" "$TRAFFIC" recv --bind 10.202.0.2:9000 --stream-id 1 \
 	--duration $((DURATION + 15)) --linger-ms 1500 --json "$OUT/fwd-rx.json" \
-	--series "$OUT/fwd-series.csv" > "$OUT/fwd-rx.out" 2>&1 &
+	--series "$OUT/fwd-series.csv" --packets "$OUT/fwd-packets.csv" > "$OUT/fwd-rx.out" 2>&1 &
 PIDS[rx1]=$!
 nice -n "$NICE" ip netns exec "${P}src" "$TRAFFIC" recv --bind 10.201.0.2:9000 --stream-id 2 \
 	--duration $((DURATION + 15)) --linger-ms 1500 --json "$OUT/rev-rx.json" \
-	--series "$OUT/rev-series.csv" > "$OUT/rev-rx.out" 2>&1 &
+	--series "$OUT/rev-series.csv" --packets "$OUT/rev-packets.csv" > "$OUT/rev-rx.out" 2>&1 &
 PIDS[rx2]=$!
 while [ "$(now_ns)" -lt $((EMU_T0 + LEAD * 1000000000)) ]; do
 	sleep 0.01

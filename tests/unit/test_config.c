@@ -291,6 +291,8 @@ test_full_fields(void)
 	CU_ASSERT_EQUAL(c->health.probe_interval_ms, 20);
 	CU_ASSERT_EQUAL(c->health.down_after_probes, 5);
 	CU_ASSERT_EQUAL(c->health.up_hold_ms, 3000);
+	CU_ASSERT_EQUAL(c->health.silence_gaps, 12);
+	CU_ASSERT_EQUAL(c->health.silence_min_ms, 15);
 	CU_ASSERT_EQUAL(c->tx.drain_us, 50);
 	CU_ASSERT_EQUAL(c->lcores.ring_size, 2048);
 	CU_ASSERT_EQUAL(c->lcores.idle_polls, 128);
@@ -371,6 +373,8 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(c->health.probe_interval_ms, 50);
 	CU_ASSERT_EQUAL(c->health.down_after_probes, 3);
 	CU_ASSERT_EQUAL(c->health.up_hold_ms, 2000);
+	CU_ASSERT_EQUAL(c->health.silence_gaps, 8);
+	CU_ASSERT_EQUAL(c->health.silence_min_ms, 10);
 	CU_ASSERT_EQUAL(c->tx.drain_us, 100);
 	CU_ASSERT_EQUAL(c->lcores.ring_size, 1024);
 	CU_ASSERT_EQUAL(c->lcores.idle_polls, 64);
@@ -510,6 +514,8 @@ static const struct bad_case bad_cases[] = {
 	{ "ports/0/mtu", "100", NULL, NULL, "$.ports[0].mtu", "576..9600 (got 100)" },
 	{ "health/probe_interval_ms", "5", NULL, NULL, "$.health.probe_interval_ms",
 	  "10..1000 (got 5)" },
+	{ "health/silence_gaps", "1001", NULL, NULL, "$.health.silence_gaps",
+	  "0..1000 (got 1001)" },
 	{ "tx/drain_us", "0", NULL, NULL, "$.tx.drain_us", "1..100 (got 0)" },
 	{ "reorder/window_ms", "20000", NULL, NULL, "$.reorder.window_ms",
 	  "0..10000 (got 20000)" },

@@ -378,6 +378,8 @@ test_create_validation(void)
 	BAD(c.loss_tau_ms = 0);
 	BAD(c.degraded_permille = 1001);
 	BAD(c.change_permille = 0);
+	BAD(c.silence_gaps = 1001);
+	BAD(c.silence_min_ms = 10001);
 #undef BAD
 	CU_ASSERT_PTR_NULL(braid_link_create(NULL, SOCKET_ID_ANY));
 }
@@ -705,8 +707,10 @@ test_loss_capacity(void)
 		       rx_avg, braid_link_state_name(in.state), us_avg);
 		CU_ASSERT(fabs(tx_avg - tx_truth) <= 0.10 * tx_truth + 0.0005);
 		CU_ASSERT(fabs(rx_avg - rx_truth) <= 0.10 * rx_truth + 0.0005);
-		/* Capacity follows the transmit loss (and the state). */
-		us_truth = 10000.0 * (1.0 - p_ab[i]);
+		/* Capacity follows the state, not the loss (the scheduler
+		 * charges the repairs): the configured rate, half of it
+		 * when degraded. */
+		us_truth = 10000.0;
 		if (p_ab[i] > 0.05 || p_ba[i] > 0.05) {
 			CU_ASSERT(in.state == BRAID_LINK_DEGRADED);
 			us_truth *= 0.5;
@@ -719,7 +723,7 @@ test_loss_capacity(void)
 		CU_ASSERT(in.usable_kbps == braid_link_usable_kbps(s.o[0], i));
 	}
 	/* Link 1 loses 2.5 % towards A: above leave, below enter, so it
-	 * stays up (it started up); its capacity is from the clean tx side. */
+	 * stays up (it started up). */
 	CU_ASSERT(braid_link_state(s.o[0], 1) == BRAID_LINK_UP);
 
 	/* Dead link: usable 0 at once (down after 3 intervals + the RTT a
@@ -735,6 +739,8 @@ test_loss_capacity(void)
 struct dr_obs {
 	uint64_t t_fail, t_restore;
 	uint64_t t_down[2], t_up[2];
+	uint64_t t_suspect[2];   /* link 1 suspect (receive silence) */
+	uint64_t t_unsuspect[2]; /* ... and heard again */
 	bool up_early;
 	bool others_bad;
 	bool usable_zero;
@@ -757,9 +763,17 @@ dr_step(struct sim *s, void *arg)
 		}
 		for (uint16_t i = 0; i < NL; i++) {
 			enum braid_link_state x = braid_link_state(s->o[side], i);
+			struct braid_link_info in;
 
+			braid_link_info_get(s->o[side], i, &in);
+			if (i == 1 && in.suspect && o->t_fail != 0 && o->t_suspect[side] == 0)
+				o->t_suspect[side] = s->t;
+			if (i == 1 && !in.suspect && o->t_suspect[side] != 0 &&
+			    o->t_unsuspect[side] == 0)
+				o->t_unsuspect[side] = s->t;
+			/* 0 while usable only as a suspect */
 			if ((x == BRAID_LINK_UP || x == BRAID_LINK_DEGRADED) &&
-			    braid_link_usable_kbps(s->o[side], i) == 0)
+			    braid_link_usable_kbps(s->o[side], i) == 0 && !in.suspect)
 				o->usable_zero = true;
 		}
 		if (s->t > 500 * TMS &&
@@ -804,6 +818,22 @@ test_dead_and_recovery(void)
 		CU_ASSERT(obs.t_down[side] - obs.t_fail >= 3 * 50 * TMS - 50 * TMS);
 		CU_ASSERT(braid_link_usable_kbps(s.o[side], 1) == 0);
 	}
+	/* B receives A's data every 5 ms (and probes): silent for 8 mean
+	 * gaps (< 40 ms) while links 0 and 2 still deliver, link 1 is
+	 * suspect (capacity 0) long before the probes take it down. A hears
+	 * only probes and replies (a gap of ~25 ms): 8 of them are more
+	 * than the probes need, so A waits for them. */
+	printf("  B: suspect after %.1f ms\n",
+	       (double)(obs.t_suspect[1] - obs.t_fail) / 1e6);
+	CU_ASSERT(obs.t_suspect[1] != 0);
+	CU_ASSERT(obs.t_suspect[1] - obs.t_fail <= 8 * 5 * TMS + 11 * TMS);
+	CU_ASSERT(obs.t_suspect[1] < obs.t_down[1]);
+	CU_ASSERT(obs.t_suspect[0] == 0 || obs.t_suspect[0] >= obs.t_down[0]);
+	for (int side = 0; side < 2; side++)
+		for (uint16_t i = 0; i < NL; i += 2) {
+			braid_link_info_get(s.o[side], i, &in);
+			CU_ASSERT(in.suspects == 0);   /* 1 ms jitter: no false alarm */
+		}
 	braid_link_info_get(s.o[0], 1, &in);
 	CU_ASSERT(in.probes_lost > 0);
 	CU_ASSERT(in.hold_ms == 2000);
@@ -813,6 +843,9 @@ test_dead_and_recovery(void)
 	printf("  up again %.1f ms after the restore (hold 2000 ms)\n",
 	       (double)(obs.t_up[0] - obs.t_restore) / 1e6);
 	CU_ASSERT(!obs.up_early);
+	/* The first frame after the restore ends the suspicion; the state
+	 * still waits for the hold time. */
+	CU_ASSERT(obs.t_unsuspect[1] != 0 && obs.t_unsuspect[1] < obs.t_up[1]);
 	for (int side = 0; side < 2; side++) {
 		CU_ASSERT(obs.t_up[side] != 0);
 		CU_ASSERT(obs.t_up[side] >= obs.t_restore + 2000 * TMS);
@@ -830,6 +863,41 @@ test_dead_and_recovery(void)
 	CU_ASSERT(braid_link_usable_kbps(s.o[0], 1) >= 9900);
 	CU_ASSERT(braid_link_usable_kbps(s.o[0], 1) <= 10000);
 	sim_fini(&s);
+}
+
+/* Receive silence on every link at once (the peer stopped, or all its
+ * links failed together) suspects none: nothing says which one is bad.
+ * With silence_gaps 0 a single silent link is not suspected either. */
+static void
+test_silence_all_or_off(void)
+{
+	for (int off = 0; off < 2; off++) {
+		struct braid_link_conf c;
+		struct braid_link_info in;
+		struct sim s;
+
+		base_conf(&c, NL);
+		if (off)
+			c.silence_gaps = 0;
+		CU_ASSERT_FATAL(sim_init(&s, &c) == 0);
+		for (int i = 0; i < NL; i++)
+			s.p[0][i].data_period = 2 * TMS;
+		sim_run(&s, 3000 * TMS, NULL, NULL);
+		for (uint16_t i = 0; i < NL; i++)
+			if (off)
+				set_black(&s, i, i == 1);
+			else
+				set_black(&s, i, true);
+		/* less than the probes need to take a link down */
+		sim_run(&s, s.t + 100 * TMS, NULL, NULL);
+		for (uint16_t i = 0; i < NL; i++) {
+			braid_link_info_get(s.o[1], i, &in);
+			CU_ASSERT(!in.suspect && in.suspects == 0);
+			CU_ASSERT(in.state == BRAID_LINK_UP);
+			CU_ASSERT(braid_link_usable_kbps(s.o[1], i) == 10000);
+		}
+		sim_fini(&s);
+	}
 }
 
 /* 200 ms good / 200 ms bad. */
@@ -1222,7 +1290,7 @@ test_mbuf_path(void)
 		unsigned int nstat = 0;
 
 		braid_link_ops.stats(lh[0], count_stat, &nstat);
-		CU_ASSERT(nstat == 18);  /* every counter reported once */
+		CU_ASSERT(nstat == 19);  /* every counter reported once */
 		CU_ASSERT(strcmp(braid_link_ops.kind, "link_health") == 0);
 	}
 	for (int side = 0; side < 2; side++) {
@@ -1293,7 +1361,8 @@ register_tests(void)
 	    CU_add_test(s, "probe timeouts, late and unmatched replies", test_probe_timeouts) == NULL ||
 	    CU_add_test(s, "RTT and jitter vs simulated truth", test_rtt_jitter) == NULL ||
 	    CU_add_test(s, "loss both ways, usable capacity", test_loss_capacity) == NULL ||
-	    CU_add_test(s, "dead link in 3 intervals, recovery after hold", test_dead_and_recovery) == NULL ||
+	    CU_add_test(s, "dead link: suspect on silence, down in 3 intervals, recovery after hold", test_dead_and_recovery) == NULL ||
+	    CU_add_test(s, "silence of all links, or with the detector off", test_silence_all_or_off) == NULL ||
 	    CU_add_test(s, "200 ms good/bad does not flap", test_no_flap) == NULL ||
 	    CU_add_test(s, "RTT thresholds with hysteresis", test_rtt_threshold) == NULL ||
 	    CU_add_test(s, "session change resets", test_session_change) == NULL ||
