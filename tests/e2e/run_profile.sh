@@ -537,6 +537,12 @@ for d in fwd rev; do
 		".$d | .loss_pct <= $LOSS_MAX_PCT" ".$d | {sent, delivered, lost, loss_pct}"
 	check "$what: delivered in order" ".$d.out_of_order == 0" \
 		".$d | {out_of_order, max_reorder_dist}"
+	# The per-packet log (what the latency analysis reads) holds every
+	# packet the receiver counted.
+	n_log=$(awk -F, '!/^#/ && !seen[$1]++' "$OUT/$d-packets.csv" 2>/dev/null | wc -l)
+	n_dlv=$(jq ".$d.delivered" "$OUT/summary.json" 2>/dev/null)
+	[ "$n_log" = "$n_dlv" ] && ok "$what: per-packet log has every delivered packet" ||
+		ko "$what: per-packet log has every delivered packet" "log $n_log, delivered $n_dlv"
 	if [ "$CHECK_LAT" = 1 ]; then
 		check "$what: p99 latency <= $LAT_BOUND ms" ".$d.lat_p99_ms <= $LAT_BOUND" \
 			".$d | {lat_p50_ms, lat_p99_ms, lat_p999_ms, lat_max_ms}"
