@@ -178,10 +178,20 @@ struct braid_config_lcore_map {
 	uint8_t stages[BRAID_STAGE_COUNT];   /**< enum braid_stage_id, in order */
 };
 
+/** lcores.power_mgmt: DPDK PMD power management of the RX queues (the
+ * values of enum rte_power_pmd_mgmt_type; 0 = off). */
+enum braid_config_pm {
+	BRAID_CONFIG_PM_OFF = 0,
+	BRAID_CONFIG_PM_MONITOR,
+	BRAID_CONFIG_PM_PAUSE,
+	BRAID_CONFIG_PM_SCALE,
+};
+
 struct braid_config_lcores {
 	uint32_t ring_size;
 	uint32_t idle_polls;
 	uint32_t idle_sleep_max_us;
+	uint8_t power_mgmt;                  /**< enum braid_config_pm */
 	uint8_t n_map;
 	struct braid_config_lcore_map map[BRAID_STAGE_COUNT];
 	uint16_t stage_lcore[BRAID_STAGE_COUNT];  /**< derived from map[] */

@@ -53,7 +53,7 @@ static const char *const k_health[] = {
 	"silence_min_ms", NULL };
 static const char *const k_tx[] = { "drain_us", NULL };
 static const char *const k_lcores[] = {
-	"ring_size", "idle_polls", "idle_sleep_max_us", "map", NULL };
+	"ring_size", "idle_polls", "idle_sleep_max_us", "power_mgmt", "map", NULL };
 static const char *const k_map[] = { "lcore", "stages", NULL };
 static const char *const k_mgmt[] = {
 	"enabled", "address", "port", "token_file", "max_clients",
@@ -63,6 +63,8 @@ static const char *const k_stats[] = { "console", "interval_ms", NULL };
 static const char *const v_role[] = { "lan", "link", NULL };
 static const char *const v_admin[] = { "up", "down", NULL };
 static const char *const v_mode[] = { "stripe", "duplicate", "pin", NULL };
+/* enum braid_config_pm order */
+static const char *const v_pm[] = { "off", "monitor", "pause", "scale", NULL };
 
 /** Default lcore for every stage when "lcores.map" is omitted. */
 #define DEFAULT_STAGE_LCORE 1
@@ -1364,6 +1366,12 @@ parse_lcores(struct cfg_ctx *x)
 		&L->idle_polls);
 	get_u32(x, lc, "$.lcores", "idle_sleep_max_us", false, 0, 10000, 0,
 		&L->idle_sleep_max_us);
+	{
+		int pm;
+
+		get_enum(x, lc, "$.lcores", "power_mgmt", false, v_pm, BRAID_CONFIG_PM_OFF, &pm);
+		L->power_mgmt = (uint8_t)pm;
+	}
 	parse_lcore_map(x, lc);
 }
 

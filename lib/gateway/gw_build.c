@@ -172,6 +172,11 @@ build_port(struct braid_gateway *gw, unsigned int i, struct build_err *e)
 	sc.rx_queues = 1;
 	sc.tx_queues = 1;
 	sc.mac = pc->has_mac ? &pc->mac : NULL;
+	/* The same values (enum rte_power_pmd_mgmt_type); the RX stage of a
+	 * LAN port is lan_rx, of a link port link_rx. */
+	sc.pm = (enum braid_port_pm)gw->cfg.lcores.power_mgmt;
+	sc.rx_lcore = gw->cfg.lcores.stage_lcore[pc->role == BRAID_PORT_ROLE_LAN ?
+						BRAID_STAGE_LAN_RX : BRAID_STAGE_LINK_RX];
 	ret = braid_port_setup(pid, &prof, &sc, &rep);
 	if (ret < 0)
 		return fail(e, ret, "ports[%u] (%s): setup of %s failed: %s", i,

@@ -13,6 +13,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_pci.h>
+#include <rte_power_pmd_mgmt.h>
 #include <rte_string_fns.h>
 
 #include "port_priv.h"
@@ -177,6 +178,72 @@ wait_link(uint16_t port_id, const struct braid_port_profile *p,
 		link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX;
 }
 
+/* PMD power management set up per port: the lcore and queue count, to
+ * turn it off again (it must be, before the queues are set up again). */
+static struct {
+	unsigned int lcore;
+	uint16_t rx_queues;
+} port_pm[RTE_MAX_ETHPORTS];
+
+const char *
+braid_port_pm_name(enum braid_port_pm pm)
+{
+	switch (pm) {
+	case BRAID_PORT_PM_OFF: return "off";
+	case BRAID_PORT_PM_MONITOR: return "monitor";
+	case BRAID_PORT_PM_PAUSE: return "pause";
+	case BRAID_PORT_PM_SCALE: return "scale";
+	}
+	return NULL;
+}
+
+static void
+port_pm_disable(uint16_t port_id)
+{
+	for (uint16_t q = 0; q < port_pm[port_id].rx_queues; q++)
+		rte_power_ethdev_pmgmt_queue_disable(port_pm[port_id].lcore, port_id, q);
+	port_pm[port_id].rx_queues = 0;
+}
+
+/* rte_power_ethdev_pmgmt_queue_enable() on every RX queue of the stopped
+ * port; a refusal (the PMD has no monitor address, no cpufreq for
+ * scale, queues shared by lcores) is reported and the port runs without
+ * it, with braid's own idle back-off. */
+static void
+port_pm_enable(uint16_t port_id, const char *name, const struct braid_port_setup_conf *c,
+	       struct braid_port_report *rep)
+{
+	uint16_t q;
+	int ret = 0;
+
+	port_pm_disable(port_id);   /* a port set up again */
+	if (c->pm == BRAID_PORT_PM_OFF)
+		return;
+	for (q = 0; q < rep->rx_queues; q++) {
+		ret = rte_power_ethdev_pmgmt_queue_enable(c->rx_lcore, port_id, q,
+							  (enum rte_power_pmd_mgmt_type)c->pm);
+		if (ret != 0)
+			break;
+	}
+	if (ret != 0) {
+		while (q-- > 0)
+			rte_power_ethdev_pmgmt_queue_disable(c->rx_lcore, port_id, q);
+		PORT_LOG(WARNING, "port %u (%s): PMD power management \"%s\" refused by %s "
+			 "on lcore %u: %s; polling without it", port_id, name,
+			 braid_port_pm_name(c->pm), rep->driver, c->rx_lcore, rte_strerror(-ret));
+		rep->pm_refused = true;
+		rep->pm_error = -ret;
+		rep->n_refused++;
+		return;
+	}
+	port_pm[port_id].lcore = c->rx_lcore;
+	port_pm[port_id].rx_queues = rep->rx_queues;
+	rep->pm = true;
+	PORT_LOG(INFO, "port %u (%s): PMD power management \"%s\" on %u RX queue(s), lcore %u",
+		 port_id, name, braid_port_pm_name(c->pm), rep->rx_queues, c->rx_lcore);
+}
+
+
 int
 braid_port_setup(uint16_t port_id, const struct braid_port_profile *p,
 		 const struct braid_port_setup_conf *c,
@@ -275,9 +342,11 @@ braid_port_setup(uint16_t port_id, const struct braid_port_profile *p,
 		}
 	}
 
+	port_pm_enable(port_id, name, c, rep);
 	ret = rte_eth_dev_start(port_id);
 	if (ret != 0) {
 		PORT_LOG(ERR, "port %u (%s): start: %s", port_id, name, rte_strerror(-ret));
+		port_pm_disable(port_id);
 		return ret;
 	}
 	/* Only ask for a change: PMDs without the ops (memif) are already in
@@ -386,9 +455,14 @@ braid_port_resolve(const char *device, uint16_t *port_id)
 int
 braid_port_stop(uint16_t port_id)
 {
+	int ret;
+
 	if (!rte_eth_dev_is_valid_port(port_id))
 		return -ENODEV;
-	return rte_eth_dev_stop(port_id);
+	ret = rte_eth_dev_stop(port_id);
+	if (ret == 0)
+		port_pm_disable(port_id);
+	return ret;
 }
 
 int
@@ -401,6 +475,8 @@ braid_port_close(uint16_t port_id)
 	ret = rte_eth_dev_stop(port_id);
 	if (ret != 0)
 		PORT_LOG(WARNING, "port %u: stop: %s", port_id, rte_strerror(-ret));
+	else
+		port_pm_disable(port_id);
 	return rte_eth_dev_close(port_id);
 }
 

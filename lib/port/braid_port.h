@@ -134,6 +134,17 @@ int braid_port_devargs(const struct braid_port_profile *p, const char *device,
 int braid_port_resolve(const char *device, uint16_t *port_id);
 
 /** What braid_port_setup() is given besides the profile. */
+/** PMD power management modes (the values of enum rte_power_pmd_mgmt_type). */
+enum braid_port_pm {
+	BRAID_PORT_PM_OFF = 0,
+	BRAID_PORT_PM_MONITOR = 1, /**< wait on the RX ring's address (PMD support) */
+	BRAID_PORT_PM_PAUSE = 2,   /**< pause instructions after empty polls */
+	BRAID_PORT_PM_SCALE = 3,   /**< lower the core frequency (cpufreq) */
+};
+
+/** "off", "pause", "monitor", "scale"; NULL for another value. */
+const char *braid_port_pm_name(enum braid_port_pm pm);
+
 struct braid_port_setup_conf {
 	struct rte_mempool *mp;   /**< RX mbuf pool (required) */
 	int socket;               /**< queue memory; SOCKET_ID_ANY = the port's */
@@ -141,6 +152,13 @@ struct braid_port_setup_conf {
 	uint16_t rx_queues;       /**< 0 = the profile's */
 	uint16_t tx_queues;       /**< 0 = the profile's */
 	const struct rte_ether_addr *mac; /**< NULL = keep the device's */
+	/** DPDK PMD power management (rte_power_pmd_mgmt) of every RX
+	 * queue, set before the start: BRAID_PORT_PM_OFF (default), _PAUSE,
+	 * _MONITOR or _SCALE; the queues are polled from @p rx_lcore. A
+	 * mode the PMD or the machine refuses is reported (pm_refused) and
+	 * the port runs without it. */
+	enum braid_port_pm pm;
+	unsigned int rx_lcore;
 	/** Optional: polled while waiting for link; true aborts the wait
 	 * (the port stays started). */
 	bool (*cancel)(void *arg);
@@ -170,6 +188,9 @@ struct braid_port_report {
 	bool mac_refused;           /**< conf->mac could not be set */
 	bool promiscuous;           /**< promiscuous mode now */
 	bool promiscuous_refused;   /**< the profile's mode could not be set */
+	bool pm;                    /**< PMD power management on every RX queue */
+	bool pm_refused;            /**< conf->pm asked, refused (errno in pm_error) */
+	int pm_error;
 	bool link_up;
 	uint32_t link_speed_mbps;
 	bool link_full_duplex;
@@ -195,7 +216,8 @@ int braid_port_setup(uint16_t port_id, const struct braid_port_profile *p,
 		     const struct braid_port_setup_conf *c,
 		     struct braid_port_report *rep);
 
-/** Stop @p port_id (rte_eth_dev_stop). @return 0 or -errno. */
+/** Stop @p port_id (rte_eth_dev_stop; PMD power management, if set up,
+ * is turned off once stopped). @return 0 or -errno. */
 int braid_port_stop(uint16_t port_id);
 
 /** Stop and close @p port_id (its port id is released). @return 0 or -errno. */

@@ -296,6 +296,7 @@ test_full_fields(void)
 	CU_ASSERT_EQUAL(c->tx.drain_us, 50);
 	CU_ASSERT_EQUAL(c->lcores.ring_size, 2048);
 	CU_ASSERT_EQUAL(c->lcores.idle_polls, 128);
+	CU_ASSERT_EQUAL(c->lcores.power_mgmt, BRAID_CONFIG_PM_PAUSE);
 	CU_ASSERT_EQUAL(c->lcores.idle_sleep_max_us, 500);
 	CU_ASSERT_EQUAL_FATAL(c->lcores.n_map, 3);
 	CU_ASSERT(c->lcores.map[0].lcore == 1 && c->lcores.map[0].n_stages == 3);
@@ -378,6 +379,7 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(c->tx.drain_us, 100);
 	CU_ASSERT_EQUAL(c->lcores.ring_size, 1024);
 	CU_ASSERT_EQUAL(c->lcores.idle_polls, 64);
+	CU_ASSERT_EQUAL(c->lcores.power_mgmt, BRAID_CONFIG_PM_OFF);
 	CU_ASSERT_EQUAL(c->lcores.idle_sleep_max_us, 0);
 	CU_ASSERT_EQUAL(c->lcores.n_map, 1);
 	CU_ASSERT_EQUAL(c->lcores.map[0].n_stages, BRAID_STAGE_COUNT);
@@ -516,6 +518,8 @@ static const struct bad_case bad_cases[] = {
 	  "10..1000 (got 5)" },
 	{ "health/silence_gaps", "1001", NULL, NULL, "$.health.silence_gaps",
 	  "0..1000 (got 1001)" },
+	{ "lcores/power_mgmt", "\"sleep\"", NULL, NULL, "$.lcores.power_mgmt",
+	  "one of \"off\", \"monitor\", \"pause\", \"scale\"" },
 	{ "tx/drain_us", "0", NULL, NULL, "$.tx.drain_us", "1..100 (got 0)" },
 	{ "reorder/window_ms", "20000", NULL, NULL, "$.reorder.window_ms",
 	  "0..10000 (got 20000)" },

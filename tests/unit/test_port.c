@@ -590,6 +590,60 @@ test_resolve(void)
 }
 
 /* RX stage -> TX stage over two ring ports, with a fake clock. */
+/*
+ * PMD power management: "pause" works on any PMD (pause instructions in
+ * an RX callback) and frames still arrive; "monitor" needs the PMD's
+ * monitor address, which net_ring lacks: refused, reported, the port runs
+ * without it; stop turns it off, so the port can be set up again.
+ */
+static void
+test_power_mgmt(void)
+{
+	struct braid_port_setup_conf c = { .mp = mp, .socket = SOCKET_ID_ANY,
+					   .rx_lcore = rte_lcore_id() };
+	struct rte_ring *r = rte_ring_create("t_pm", 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	struct braid_port_profile p;
+	struct braid_port_report rep;
+	struct rte_mbuf *m[4];
+	uint16_t port, got = 0;
+	int pid;
+
+	CU_ASSERT_FATAL(r != NULL);
+	pid = rte_eth_from_rings("rtPM", &r, 1, &r, 1, 0);
+	CU_ASSERT_FATAL(pid >= 0);
+	port = (uint16_t)pid;
+	CU_ASSERT_STRING_EQUAL(braid_port_pm_name(BRAID_PORT_PM_PAUSE), "pause");
+	CU_ASSERT_PTR_NULL(braid_port_pm_name((enum braid_port_pm)9));
+	CU_ASSERT_EQUAL_FATAL(load_profile("net_ring", &p), 0);
+
+	c.pm = BRAID_PORT_PM_PAUSE;
+	CU_ASSERT_EQUAL_FATAL(braid_port_setup(port, &p, &c, &rep), 0);
+	CU_ASSERT(rep.pm && !rep.pm_refused);
+	/* The ring is its own TX and RX: what goes out comes back in. */
+	CU_ASSERT_EQUAL_FATAL(rte_pktmbuf_alloc_bulk(mp, m, 4), 0);
+	for (int i = 0; i < 4; i++)
+		rte_pktmbuf_append(m[i], 64);
+	CU_ASSERT_EQUAL(rte_eth_tx_burst(port, 0, m, 4), 4);
+	for (int i = 0; i < 2000 && got < 4; i++)
+		got += rte_eth_rx_burst(port, 0, &m[got], (uint16_t)(4 - got));
+	CU_ASSERT_EQUAL(got, 4);
+	rte_pktmbuf_free_bulk(m, got);
+	CU_ASSERT_EQUAL(braid_port_stop(port), 0);
+
+	c.pm = BRAID_PORT_PM_MONITOR;
+	CU_ASSERT_EQUAL_FATAL(braid_port_setup(port, &p, &c, &rep), 0);
+	CU_ASSERT(!rep.pm && rep.pm_refused && rep.pm_error != 0);
+	CU_ASSERT(rep.n_refused >= 1);
+	CU_ASSERT_EQUAL(braid_port_stop(port), 0);
+
+	/* Off again after a stop: set up without it, nothing refused. */
+	c.pm = BRAID_PORT_PM_OFF;
+	CU_ASSERT_EQUAL_FATAL(braid_port_setup(port, &p, &c, &rep), 0);
+	CU_ASSERT(!rep.pm && !rep.pm_refused);
+	CU_ASSERT_EQUAL(braid_port_close(port), 0);
+	rte_ring_free(r);
+}
+
 static void
 test_rx_tx_rings(void)
 {
@@ -1166,7 +1220,8 @@ register_tests(void)
 	    CU_add_test(s, "rx respects output room", test_rx_room) == NULL ||
 	    CU_add_test(s, "tx ring full counts drop_tx_full", test_tx_full) == NULL ||
 	    CU_add_test(s, "shared outputs, queues, bad link ids", test_tx_outputs) == NULL ||
-	    CU_add_test(s, "inject ring from two lcores", test_tx_inject) == NULL)
+	    CU_add_test(s, "inject ring from two lcores", test_tx_inject) == NULL ||
+	    CU_add_test(s, "PMD power management: pause, monitor refused", test_power_mgmt) == NULL)
 		return -1;
 	return 0;
 }

@@ -15,7 +15,8 @@
 #          stream (UDP to port 9000: the braid-traffic stream, FEC and ARQ
 #          deadline from configs/tuning.json), bulk (everything else)
 #   lcores every stage on lcore 0, idle sleep up to 200 us (two gateways,
-#          the emulator and the stream tools share two CPUs)
+#          the emulator and the stream tools share two CPUs; tuning key
+#          idle_sleep_max_us)
 #
 # usage: gen_config.sh -s a|b -e EMU_PROFILE.json [-t TUNING_NAME]
 #                      [--arp] [--stats-interval MS] [--tuning FILE]
@@ -103,7 +104,7 @@ if $n < 1 or $n > 16 then error("profile: 1..16 links") else . end |
   default_class: "bulk",
   fec: {block_timeout_us: $t.block_timeout_us},
   health: $t.health,
-  lcores: {idle_sleep_max_us: 200,
+  lcores: {idle_sleep_max_us: ($t.idle_sleep_max_us // 200),
            map: [{lcore: 0, stages: ["lan_rx", "classify", "sched", "fec", "rtx",
                   "link_tx", "link_rx", "rx_decap", "fec_decode", "reorder",
                   "lan_tx"]}]},
