@@ -60,7 +60,9 @@ usage(FILE *f)
 "  stats [FILTER]                    FILTER: substring or glob of metric names\n"
 "  config get | config apply FILE | config save [PATH]\n"
 "  set link NAME weight N | capacity KBPS | admin up|down\n"
-"  set class NAME weight N | fec K M | fec off | arq on|off | priority on|off\n"
+"  set class NAME weight N | fec K M | fec off | arq on|off [DEADLINE_MS]\n"
+"                 | priority on CAP_KBPS | priority off\n"
+"                 | policy stripe | policy duplicate COPIES | policy pin LINK...\n"
 "  counters reset\n"
 "  log level [TYPE [LEVEL]]          e.g. log level 'braid.*' debug\n"
 "  shutdown\n"
@@ -216,9 +218,32 @@ cmd_set(struct ctl *c, int argc, char **argv)
 	} else if (!link && strcmp(argv[2], "arq") == 0 && argc == 4 &&
 		   on_off(argv[3], &b) == 0) {
 		json_object_set_new(p, "arq", json_pack("{s:b}", "enabled", b));
+	} else if (!link && strcmp(argv[2], "arq") == 0 && argc == 5 &&
+		   on_off(argv[3], &b) == 0 && b && parse_u32(argv[4], &a) == 0) {
+		json_object_set_new(p, "arq", json_pack("{s:b, s:i}", "enabled", 1,
+							"deadline_ms", (int)a));
 	} else if (!link && strcmp(argv[2], "priority") == 0 && argc == 4 &&
-		   on_off(argv[3], &b) == 0) {
-		json_object_set_new(p, "priority", json_boolean(b));
+		   on_off(argv[3], &b) == 0 && !b) {
+		json_object_set_new(p, "priority", json_false());
+	} else if (!link && strcmp(argv[2], "priority") == 0 && argc == 5 &&
+		   on_off(argv[3], &b) == 0 && b && parse_u32(argv[4], &a) == 0) {
+		json_object_set_new(p, "priority", json_true());
+		json_object_set_new(p, "rate_cap_kbps", json_integer(a));
+	} else if (!link && strcmp(argv[2], "policy") == 0 && argc == 4 &&
+		   strcmp(argv[3], "stripe") == 0) {
+		json_object_set_new(p, "policy", json_pack("{s:s}", "mode", "stripe"));
+	} else if (!link && strcmp(argv[2], "policy") == 0 && argc == 5 &&
+		   strcmp(argv[3], "duplicate") == 0 && parse_u32(argv[4], &a) == 0) {
+		json_object_set_new(p, "policy", json_pack("{s:s, s:i}", "mode", "duplicate",
+							   "copies", (int)a));
+	} else if (!link && strcmp(argv[2], "policy") == 0 && argc >= 5 &&
+		   strcmp(argv[3], "pin") == 0) {
+		json_t *links = json_array();
+
+		for (int i = 4; i < argc; i++)
+			json_array_append_new(links, json_string(argv[i]));
+		json_object_set_new(p, "policy", json_pack("{s:s, s:o}", "mode", "pin",
+							   "links", links));
 	} else {
 		json_decref(p);
 		return -EINVAL;

@@ -208,6 +208,22 @@ uint16_t braid_arq_rx_poll(struct braid_arq_rx *rx, uint64_t now_ns,
  */
 int braid_arq_rx_reset(struct braid_arq_rx *rx, uint16_t class_id);
 
+/**
+ * Switch NACKing of @p class_id on or off while the engine runs; on the
+ * receiver's lcore. Off: the class's NACK state is discarded now, as by
+ * braid_arq_rx_reset() (NACKed unresolved seqs count reset_discarded and
+ * leave tracked; the resets counter is not touched), and poll() neither
+ * scans it nor NACKs it. On: the next tick starts it afresh, like the
+ * first tick of a stream (gaps open then are NACKed once due).
+ * Switching to the current state is a no-op. After create every class
+ * with track_seqs > 0 is on.
+ * @return 0, -EINVAL (no such class) or -ENOTSUP (track_seqs 0).
+ */
+int braid_arq_rx_class_enable(struct braid_arq_rx *rx, uint16_t class_id, bool on);
+
+/** NACKing of @p class_id is on (false without ARQ or out of range). */
+bool braid_arq_rx_class_enabled(const struct braid_arq_rx *rx, uint16_t class_id);
+
 /** NACKed seqs not yet resolved (all classes). */
 uint32_t braid_arq_rx_tracked(const struct braid_arq_rx *rx);
 
@@ -339,6 +355,16 @@ uint16_t braid_arq_tx_nack(struct braid_arq_tx *tx, const struct braid_nack *nac
  */
 void braid_arq_tx_report(struct braid_arq_tx *tx,
 			 const struct braid_arq_tx_order *order, unsigned int sent);
+
+/**
+ * Change the ARQ deadline of @p class_id (as braid_arq_tx_class_conf's
+ * deadline_ns, 0 = no age limit) while the engine runs; on the sender's
+ * lcore. Takes effect for the next NACK (too_late and last-try tests);
+ * per-seq state is kept. Accepted for a class without ARQ (stored).
+ * @return 0 or -EINVAL (no such class).
+ */
+int braid_arq_tx_class_set_deadline(struct braid_arq_tx *tx, uint16_t class_id,
+				    uint64_t deadline_ns);
 
 /**
  * Forget the per-seq state of @p class_id (or BRAID_ARQ_ALL_CLASSES):

@@ -39,6 +39,7 @@ struct rx_slot {
 struct rx_class {
 	struct rx_slot *ring;           /* NULL: class without ARQ */
 	struct braid_reorder_gap *gaps; /* this tick's gaps (max_gaps) */
+	bool on;         /* NACKing on (implies ring) */
 	uint32_t mask;
 	uint32_t base;   /* next expected seq at the last tick: no slot below */
 	uint32_t top;    /* highest seq that got a slot + 1 (top - base <= size) */
@@ -199,6 +200,7 @@ braid_arq_rx_create(const struct braid_arq_rx_conf *conf, int socket)
 		if (cl->ring == NULL)
 			goto nomem;
 		cl->mask = t - 1;
+		cl->on = true;
 	}
 	ARQ_LOG(DEBUG, "arq_rx %s: %u classes, max_tries %u, tick %" PRIu64 " ns",
 		rx->name, rx->n_classes, rx->max_tries, rx->tick_ns);
@@ -287,6 +289,32 @@ braid_arq_rx_reset(struct braid_arq_rx *rx, uint16_t class_id)
 	}
 	rx->cnt.resets++;
 	return 0;
+}
+
+int
+braid_arq_rx_class_enable(struct braid_arq_rx *rx, uint16_t class_id, bool on)
+{
+	struct rx_class *cl;
+
+	if (class_id >= rx->n_classes)
+		return -EINVAL;
+	cl = &rx->cls[class_id];
+	if (cl->ring == NULL)
+		return -ENOTSUP;
+	if (cl->on == on)
+		return 0;
+	/* Off: forget the class now, so tracked drops at once. On: the
+	 * discard left it unstarted, so the next tick starts it afresh. */
+	if (!on)
+		rx_discard(rx, cl);
+	cl->on = on;
+	return 0;
+}
+
+bool
+braid_arq_rx_class_enabled(const struct braid_arq_rx *rx, uint16_t class_id)
+{
+	return class_id < rx->n_classes && rx->cls[class_id].on;
 }
 
 /*
@@ -512,7 +540,7 @@ braid_arq_rx_poll(struct braid_arq_rx *rx, uint64_t now_ns, struct braid_nack *o
 		struct rx_class *cl = &rx->cls[c];
 		uint16_t j;
 
-		if (cl->ring == NULL)
+		if (!cl->on)
 			continue;
 		rx_scan(rx, cl, c, now_ns, none_skipped);
 		if (cl->ng == 0)

@@ -215,6 +215,17 @@ braid_arq_tx_reset(struct braid_arq_tx *tx, uint16_t class_id)
 	return 0;
 }
 
+int
+braid_arq_tx_class_set_deadline(struct braid_arq_tx *tx, uint16_t class_id,
+				uint64_t deadline_ns)
+{
+	if (class_id >= tx->n_classes)
+		return -EINVAL;
+	/* Read per seq by tx_one(): the next NACK uses it. */
+	tx->cls[class_id].deadline_ns = deadline_ns;
+	return 0;
+}
+
 /* Why a seq got no order. */
 enum tx_verdict {
 	TX_ORDERED = 0,

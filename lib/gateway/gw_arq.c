@@ -33,10 +33,11 @@ gw_arq_rx_create(struct braid_gateway *gw)
 	char name[32];
 	uint32_t track = rte_align32pow2(RTE_MAX(gw->cfg.reorder.max_packets, 64u));
 
+	/* Every class is tracked, so that management can turn ARQ on live;
+	 * classes without it are switched off once created. */
 	for (uint16_t k = 0; k < gw->cfg.n_classes; k++)
-		cc[k].track_seqs = gw->cfg.classes[k].arq_enabled ?
-				   RTE_MIN(RTE_MAX(track, BRAID_ARQ_MIN_TRACK),
-					   BRAID_ARQ_MAX_TRACK) : 0;
+		cc[k].track_seqs = RTE_MIN(RTE_MAX(track, BRAID_ARQ_MIN_TRACK),
+					   BRAID_ARQ_MAX_TRACK);
 	gw_objname(gw, "arqrx", name, sizeof(name));
 	c.name = name;
 	c.reorder = gw->reorder;
@@ -46,7 +47,12 @@ gw_arq_rx_create(struct braid_gateway *gw)
 	c.max_tries = 10;
 	c.init_srtt_ns = ARQ_DEFAULT_RTT_NS;
 	gw->arq.rx = braid_arq_rx_create(&c, SOCKET_ID_ANY);
-	return gw->arq.rx == NULL ? -rte_errno : 0;
+	if (gw->arq.rx == NULL)
+		return -rte_errno;
+	for (uint16_t k = 0; k < gw->cfg.n_classes; k++)
+		if (!gw->cfg.classes[k].arq_enabled)
+			braid_arq_rx_class_enable(gw->arq.rx, k, false);
+	return 0;
 }
 
 void

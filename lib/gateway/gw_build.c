@@ -380,9 +380,11 @@ build_send_chain(struct braid_gateway *gw, struct build_err *e)
 	if (ret < 0)
 		return fail(e, ret, "fec: command ring: %s", strerror(-ret));
 
-	/* Retransmit cache: ARQ classes keep window_ms of packets. */
+	/* Retransmit cache: ARQ classes keep window_ms of packets. Every
+	 * class gets its ring, so that management can turn ARQ on live;
+	 * the others are switched off below. */
 	for (unsigned int k = 0; k < c->n_classes; k++) {
-		rcc[k].window_ms = c->classes[k].arq_enabled ? c->retransmit.window_ms : 0;
+		rcc[k].window_ms = c->retransmit.window_ms;
 		rcc[k].max_packets = c->retransmit.max_packets;
 	}
 	gw_objname(gw, "rtx", name, sizeof(name));
@@ -397,6 +399,12 @@ build_send_chain(struct braid_gateway *gw, struct build_err *e)
 	gw->rtx = braid_rtx_create(&rc, SOCKET_ID_ANY);
 	if (gw->rtx == NULL)
 		return fail(e, rte_errno, "rtx: %s", rte_strerror(rte_errno));
+	for (unsigned int k = 0; k < c->n_classes; k++)
+		if (!c->classes[k].arq_enabled)
+			braid_rtx_class_enable(gw->rtx, (uint16_t)k, false);
+	ret = gw_wrap_init(&gw->rtx_wrap, gw, "rtx", &braid_rtx_stage_ops, gw->rtx);
+	if (ret < 0)
+		return fail(e, ret, "rtx: command ring: %s", strerror(-ret));
 	{
 		struct braid_arq_tx_class_conf acc[BRAID_CONFIG_MAX_CLASSES];
 		struct braid_arq_tx_conf atc = { 0 };
@@ -451,8 +459,8 @@ build_send_chain(struct braid_gateway *gw, struct build_err *e)
 
 /* The longest a class's packet may wait for a gap: its ARQ deadline, or
  * the configured reorder window. */
-static uint64_t
-class_deadline_ns(const struct braid_config *c, unsigned int k)
+uint64_t
+gw_class_deadline_ns(const struct braid_config *c, unsigned int k)
 {
 	if (c->classes[k].arq_enabled)
 		return (uint64_t)c->classes[k].arq_deadline_ms * 1000000ULL;
@@ -473,6 +481,7 @@ build_recv_chain(struct braid_gateway *gw, struct build_err *e)
 	struct braid_link_conf lc;
 	uint64_t max_deadline = 0;
 	char name[64];
+	int ret;
 
 	for (unsigned int i = 0; i < c->n_ports; i++)
 		if (c->ports[i].role == BRAID_PORT_ROLE_LINK)
@@ -533,7 +542,7 @@ build_recv_chain(struct braid_gateway *gw, struct build_err *e)
 
 		roc[k].buf_size = buf;
 		roc[k].dedup_window = RTE_MAX(buf, 65536u);
-		roc[k].deadline_ns = class_deadline_ns(c, k);
+		roc[k].deadline_ns = gw_class_deadline_ns(c, k);
 		/* The first packet may have overtaken seq 0 on a faster link. */
 		roc[k].start_window = RTE_MIN(buf / 4, 256u);
 		max_deadline = RTE_MAX(max_deadline, roc[k].deadline_ns);
@@ -557,6 +566,9 @@ build_recv_chain(struct braid_gateway *gw, struct build_err *e)
 		return fail(e, rte_errno, "reorder: %s", rte_strerror(rte_errno));
 	if (gw_arq_rx_create(gw) < 0)
 		return fail(e, rte_errno, "arq (receiver): %s", rte_strerror(rte_errno));
+	ret = gw_wrap_init(&gw->reorder_wrap, gw, "reorder", &gw_reorder_ops, gw);
+	if (ret < 0)
+		return fail(e, ret, "reorder: command ring: %s", strerror(-ret));
 
 	if (gw->lan_port < 0)
 		return fail(e, EINVAL, "no LAN port to deliver to");
@@ -680,13 +692,13 @@ build_runner(struct braid_gateway *gw, struct build_err *e)
 	add_stage(rc, c, "classify", &braid_classify_stage_ops, gw->classify, 0, BRAID_STAGE_CLASSIFY);
 	add_stage(rc, c, "sched", &gw_wrap_ops, &gw->sched_wrap, 0, BRAID_STAGE_SCHED);
 	add_stage(rc, c, "fec", &gw_wrap_ops, &gw->fec_wrap, 0, BRAID_STAGE_FEC);
-	add_stage(rc, c, "rtx", &braid_rtx_stage_ops, gw->rtx, 0, BRAID_STAGE_RTX);
+	add_stage(rc, c, "rtx", &gw_wrap_ops, &gw->rtx_wrap, 0, BRAID_STAGE_RTX);
 	add_stage(rc, c, "encap", &gw_encap_ops, gw, 0, GW_ENCAP_WITH);
 	add_stage(rc, c, "link_tx", &braid_tx_ops, gw->link_tx, 0, BRAID_STAGE_LINK_TX);
 	add_stage(rc, c, "link_rx", &braid_port_rx_ops, gw->link_rx, 1, BRAID_STAGE_LINK_RX);
 	add_stage(rc, c, "rx_decap", &gw_decap_ops, gw, 1, BRAID_STAGE_RX_DECAP);
 	add_stage(rc, c, "fec_decode", &gw_fec_dec_ops, gw, 1, BRAID_STAGE_FEC_DECODE);
-	add_stage(rc, c, "reorder", &gw_reorder_ops, gw, 1, BRAID_STAGE_REORDER);
+	add_stage(rc, c, "reorder", &gw_wrap_ops, &gw->reorder_wrap, 1, BRAID_STAGE_REORDER);
 	add_stage(rc, c, "lan_tx", &gw_lan_tx_ops, &gw->lan_tx, 1, BRAID_STAGE_LAN_TX);
 	add_stage(rc, c, "ctrl", &gw_ctrl_ops, gw->ctrl, 2, GW_CTRL_WITH);
 	gw->runner = braid_runner_create(rc, SOCKET_ID_ANY);

@@ -39,9 +39,10 @@
 #define BRAID_VERSION "unknown"
 #endif
 
-/* Commands one change may queue: per link weight, capacity (sched and
- * link health) and admin; per class weight and FEC. */
-#define GW_MGMT_MAX_CMDS (4 * BRAID_CONFIG_MAX_LINKS + 2 * BRAID_CONFIG_MAX_CLASSES)
+/* Commands one change may queue on one ring: per link weight, capacity
+ * (sched and link health) and admin; per class weight, FEC, priority,
+ * policy and ARQ. */
+#define GW_MGMT_MAX_CMDS (4 * BRAID_CONFIG_MAX_LINKS + 5 * BRAID_CONFIG_MAX_CLASSES)
 
 struct gw_mgmt {
 	struct braid_gateway *gw;
@@ -210,12 +211,20 @@ path_is_live(const char *path, char *norm, size_t len)
 		       strcmp(path + n, "admin") == 0;
 	n = 0;
 	if (sscanf(path, "classes[%u].%n", &idx, &n) == 1 && n > 0) {
-		if (strcmp(path + n, "weight") == 0)
+		/* Objects fold into their member: "classes[i].fec". */
+		static const char *const folded[] = { "fec", "arq", "policy" };
+
+		if (strcmp(path + n, "weight") == 0 || strcmp(path + n, "priority") == 0 ||
+		    strcmp(path + n, "rate_cap_kbps") == 0)
 			return true;
-		if (strncmp(path + n, "fec", 3) == 0 &&
-		    (path[n + 3] == '\0' || path[n + 3] == '.')) {
-			snprintf(norm, len, "classes[%u].fec", idx);
-			return true;
+		for (unsigned int f = 0; f < RTE_DIM(folded); f++) {
+			size_t fl = strlen(folded[f]);
+
+			if (strncmp(path + n, folded[f], fl) == 0 &&
+			    (path[n + fl] == '\0' || path[n + fl] == '.')) {
+				snprintf(norm, len, "classes[%u].%s", idx, folded[f]);
+				return true;
+			}
 		}
 	}
 	return false;
@@ -251,46 +260,124 @@ cmd_set_free(struct cmd_set *s)
 	s->n = 0;
 }
 
+/* One change's commands, per command ring. */
+enum { SET_SCHED, SET_FEC, SET_DECAP, SET_RTX, SET_REORDER, SET_COUNT };
+
+static const char *const set_name[SET_COUNT] = {
+	"sched", "FEC", "link health", "rtx", "reorder",
+};
+
+static struct rte_ring *
+set_ring(struct braid_gateway *gw, int s)
+{
+	switch (s) {
+	case SET_SCHED: return gw->sched_wrap.cmds;
+	case SET_FEC: return gw->fec_wrap.cmds;
+	case SET_DECAP: return gw->decap_cmds;
+	case SET_RTX: return gw->rtx_wrap.cmds;
+	default: return gw->reorder_wrap.cmds;
+	}
+}
+
 /*
- * Queue the three sets atomically. The FEC and link health rings have one
+ * Queue the sets atomically. Every ring but the scheduler's has one
  * producer, this thread, so their free room only grows: it is checked
  * first. The scheduler's ring is shared with link health's change
- * callback: one bulk enqueue takes all of its set or nothing. After it,
- * the other two cannot fail.
+ * callback and ctrl's repair charges: one bulk enqueue takes all of its
+ * set or nothing. After it, the others cannot fail.
  */
 static int
-cmd_queue(struct braid_gateway *gw, struct cmd_set *sched, struct cmd_set *fec,
-	  struct cmd_set *decap)
+cmd_queue(struct braid_gateway *gw, struct cmd_set *sets)
 {
-	struct rte_ring *fr = gw->fec_wrap.cmds, *sr = gw->sched_wrap.cmds;
+	for (int s = SET_SCHED + 1; s < SET_COUNT; s++)
+		if (rte_ring_free_count(set_ring(gw, s)) < sets[s].n)
+			return -ENOBUFS;
+	for (int s = SET_SCHED; s < SET_COUNT; s++) {
+		struct cmd_set *cs = &sets[s];
 
-	if (rte_ring_free_count(fr) < fec->n ||
-	    rte_ring_free_count(gw->decap_cmds) < decap->n)
-		return -ENOBUFS;
-	if (sched->n > 0 &&
-	    rte_ring_mp_enqueue_bulk(sr, (void **)sched->c, sched->n, NULL) != sched->n)
-		return -ENOBUFS;
-	sched->n = 0;    /* the ring owns them now */
-	if (fec->n > 0 &&
-	    rte_ring_mp_enqueue_bulk(fr, (void **)fec->c, fec->n, NULL) != fec->n)
-		GW_LOG(ERR, "mgmt: FEC command ring refused %u commands", fec->n);
-	else
-		fec->n = 0;
-	if (decap->n > 0 &&
-	    rte_ring_mp_enqueue_bulk(gw->decap_cmds, (void **)decap->c, decap->n,
-				     NULL) != decap->n)
-		GW_LOG(ERR, "mgmt: link health command ring refused %u commands", decap->n);
-	else
-		decap->n = 0;
+		if (cs->n == 0)
+			continue;
+		if (rte_ring_mp_enqueue_bulk(set_ring(gw, s), (void **)cs->c, cs->n,
+					     NULL) != cs->n) {
+			if (s == SET_SCHED)
+				return -ENOBUFS;
+			GW_LOG(ERR, "mgmt: %s command ring refused %u commands",
+			       set_name[s], cs->n);
+			continue;
+		}
+		cs->n = 0;    /* the ring owns them now */
+	}
 	return 0;
+}
+
+static enum braid_sched_policy
+sched_policy(const struct braid_config_class *c, uint32_t *mask)
+{
+	*mask = 0;
+	switch (c->policy) {
+	case BRAID_POLICY_DUPLICATE:
+		return BRAID_SCHED_DUPLICATE;
+	case BRAID_POLICY_PIN:
+		for (unsigned int p = 0; p < c->n_pin; p++)
+			*mask |= 1u << c->pin[p];
+		return BRAID_SCHED_PIN;
+	default:
+		return BRAID_SCHED_STRIPE;
+	}
+}
+
+/* Class changes beyond weight and FEC: priority (a class gives it up
+ * before another takes it: first pass off, second pass on), link policy
+ * (sched), ARQ (sender and receiver halves). */
+static int
+cmd_build_class_modes(const struct braid_config *cur, const struct braid_config *next,
+		      struct cmd_set *sets)
+{
+	int ret = 0;
+
+	for (int pass = 0; pass < 2; pass++)
+		for (uint16_t k = 0; ret == 0 && k < next->n_classes; k++) {
+			const struct braid_config_class *a = &cur->classes[k];
+			const struct braid_config_class *b = &next->classes[k];
+
+			if ((a->priority == b->priority &&
+			     (!b->priority || a->rate_cap_kbps == b->rate_cap_kbps)) ||
+			    b->priority != (pass == 1))
+				continue;
+			ret = cmd_add(&sets[SET_SCHED], &(struct gw_cmd){
+				.op = GW_CMD_CLASS_PRIORITY, .a = k, .b = b->priority,
+				.v = b->rate_cap_kbps });
+		}
+	for (uint16_t k = 0; ret == 0 && k < next->n_classes; k++) {
+		const struct braid_config_class *a = &cur->classes[k], *b = &next->classes[k];
+		uint32_t ma, mb;
+		enum braid_sched_policy pa = sched_policy(a, &ma), pb = sched_policy(b, &mb);
+
+		if (pa != pb || ma != mb || (pb == BRAID_SCHED_DUPLICATE && a->copies != b->copies))
+			ret = cmd_add(&sets[SET_SCHED], &(struct gw_cmd){
+				.op = GW_CMD_CLASS_POLICY, .a = k, .b = pb,
+				.c = pb == BRAID_SCHED_DUPLICATE ? b->copies : 0, .v = mb });
+		if (ret == 0 && (a->arq_enabled != b->arq_enabled ||
+				 a->arq_deadline_ms != b->arq_deadline_ms)) {
+			struct gw_cmd c = { .op = GW_CMD_CLASS_ARQ, .a = k, .b = b->arq_enabled,
+				.c = (uint32_t)(gw_class_deadline_ns(next, k) / 1000000ULL),
+				.v = b->arq_enabled ? (uint64_t)b->arq_deadline_ms * 1000000ULL : 0 };
+
+			ret = cmd_add(&sets[SET_RTX], &c);
+			if (ret == 0)
+				ret = cmd_add(&sets[SET_REORDER], &c);
+		}
+	}
+	return ret;
 }
 
 /* Commands that turn @p cur into @p next (live fields only). */
 static int
 cmd_build(const struct braid_gateway *gw, const struct braid_config *cur,
-	  const struct braid_config *next, struct cmd_set *sched,
-	  struct cmd_set *fec, struct cmd_set *decap)
+	  const struct braid_config *next, struct cmd_set *sets)
 {
+	struct cmd_set *sched = &sets[SET_SCHED], *fec = &sets[SET_FEC];
+	struct cmd_set *decap = &sets[SET_DECAP];
 	int ret = 0;
 
 	for (uint16_t l = 0; ret == 0 && l < next->n_links; l++) {
@@ -328,8 +415,9 @@ cmd_build(const struct braid_gateway *gw, const struct braid_config *cur,
 				.v = (uint64_t)next->fec.block_timeout_us * 1000 };
 
 			/* The scheduler reserves the links' share of the parity:
-			 * it must know the new ratio, and its link buckets were
-			 * sized for the largest one at start. */
+			 * it must know the new ratio. It grows default-sized link
+			 * buckets for a larger one; a bucket given a size cannot
+			 * grow (the gateway sets none today). */
 			if (!braid_sched_class_fec_fits(gw->sched, (uint8_t)c.b, (uint8_t)c.c))
 				return -ERANGE;
 			ret = cmd_add(fec, &c);
@@ -337,7 +425,7 @@ cmd_build(const struct braid_gateway *gw, const struct braid_config *cur,
 				ret = cmd_add(sched, &c);
 		}
 	}
-	return ret;
+	return ret == 0 ? cmd_build_class_modes(cur, next, sets) : ret;
 }
 
 /* @p next with every live field of @p cur: equal to @p cur when the
@@ -355,6 +443,14 @@ cfg_undo_live(struct braid_config *x, const struct braid_config *cur)
 		x->classes[k].fec_enabled = cur->classes[k].fec_enabled;
 		x->classes[k].fec_k = cur->classes[k].fec_k;
 		x->classes[k].fec_m = cur->classes[k].fec_m;
+		x->classes[k].priority = cur->classes[k].priority;
+		x->classes[k].rate_cap_kbps = cur->classes[k].rate_cap_kbps;
+		x->classes[k].arq_enabled = cur->classes[k].arq_enabled;
+		x->classes[k].arq_deadline_ms = cur->classes[k].arq_deadline_ms;
+		x->classes[k].policy = cur->classes[k].policy;
+		x->classes[k].copies = cur->classes[k].copies;
+		x->classes[k].n_pin = cur->classes[k].n_pin;
+		memcpy(x->classes[k].pin, cur->classes[k].pin, sizeof(x->classes[k].pin));
 	}
 }
 
@@ -427,13 +523,13 @@ commit(struct gw_mgmt *m, const struct braid_config *next, json_t *changed,
 	if (json_array_size(changed) == 0)
 		return 0;
 
-	sets = calloc(3, sizeof(*sets));
+	sets = calloc(SET_COUNT, sizeof(*sets));
 	if (sets == NULL)
 		return -ENOMEM;
-	ret = cmd_build(gw, m->running, next, &sets[0], &sets[1], &sets[2]);
+	ret = cmd_build(gw, m->running, next, sets);
 	if (ret == 0)
-		ret = cmd_queue(gw, &sets[0], &sets[1], &sets[2]);
-	for (int s = 0; s < 3; s++)
+		ret = cmd_queue(gw, sets);
+	for (int s = 0; s < SET_COUNT; s++)
 		cmd_set_free(&sets[s]);
 	free(sets);
 	if (ret < 0)
@@ -456,9 +552,8 @@ commit_error(int ret, struct braid_mgmt_error *err, const char *what)
 		return err_nomem(err);
 	if (ret == -ERANGE)
 		return err_failed(err, NULL, "needs a restart",
-				  "%s: a FEC ratio above the largest this gateway started "
-				  "with needs a restart (the link buckets are sized for it); "
-				  "nothing changed", what);
+				  "%s: a packet of this FEC ratio would not fit a link's "
+				  "configured token bucket; nothing changed", what);
 	if (ret == -ENOBUFS)
 		return err_failed(err, NULL, "command ring full",
 				  "%s: the data path has not taken the previous changes "
@@ -850,8 +945,8 @@ static int
 m_classes_set(void *arg, const json_t *params, json_t **result,
 	      struct braid_mgmt_error *err)
 {
-	static const char *const allowed[] = { "name", "weight", "priority", "fec",
-					       "arq", "policy", NULL };
+	static const char *const allowed[] = { "name", "weight", "priority",
+					       "rate_cap_kbps", "fec", "arq", "policy", NULL };
 	struct gw_mgmt *m = arg;
 	struct braid_config *next;
 	json_t *patch, *changed, *restart, *doc;

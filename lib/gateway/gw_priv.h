@@ -45,6 +45,11 @@ enum gw_cmd_op {
 	GW_CMD_CLASS_FEC,       /* a = class, b = k, c = m, v = timeout ns */
 	GW_CMD_LINK_ADMIN,      /* a = link, b = down (link health, decap lcore) */
 	GW_CMD_LINK_CHARGE,     /* a = link, v = bytes sent outside sched (repairs) */
+	GW_CMD_CLASS_ARQ,       /* a = class, b = on, c = reorder deadline ms,
+				 * v = ARQ deadline ns (rtx + arq_tx; reorder + arq_rx) */
+	GW_CMD_CLASS_PRIORITY,  /* a = class, b = priority, v = rate cap kbps */
+	GW_CMD_CLASS_POLICY,    /* a = class, b = enum braid_sched_policy,
+				 * c = copies, v = link mask */
 };
 
 struct gw_cmd {
@@ -124,6 +129,7 @@ struct braid_gateway {
 	struct braid_fec_enc *fec;
 	struct gw_wrap fec_wrap;
 	struct braid_rtx *rtx;
+	struct gw_wrap rtx_wrap;        /* rtx + arq_tx class changes */
 	struct braid_arq_tx *arq_tx;    /* NACK policy, on rtx's lcore */
 	struct braid_encap *encap;
 	struct braid_tx *link_tx;
@@ -143,6 +149,7 @@ struct braid_gateway {
 	uint8_t link_state[BRAID_CONFIG_MAX_LINKS];   /* enum braid_link_state */
 	struct braid_fec_dec *fec_dec;
 	struct braid_reorder *reorder;
+	struct gw_wrap reorder_wrap;    /* reorder + arq_rx class changes */
 	struct gw_arq arq;              /* owned by reorder's lcore */
 	struct braid_tx *lan_txq;
 	struct gw_lan_tx lan_tx;
@@ -194,6 +201,10 @@ struct gw_ctrl *gw_ctrl_create(struct braid_gateway *gw);
 /* Shutdown: free what the control path still holds (pending packets). */
 void gw_ctrl_release(struct gw_ctrl *c);
 void gw_ctrl_free(struct gw_ctrl *c);
+
+/* The longest a class's packet waits for a gap at the receiver: its ARQ
+ * deadline, or the configured reorder window (gw_build.c). */
+uint64_t gw_class_deadline_ns(const struct braid_config *c, unsigned int k);
 
 /* Scheduler weight factor (per mille) of a link of configured weight
  * 1..1000: the weight itself, so the configured weights keep their ratio

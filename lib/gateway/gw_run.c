@@ -108,6 +108,7 @@ free_stages(struct braid_gateway *gw)
 	gw_wrap_fini(&gw->fec_wrap);
 	braid_fec_enc_free(gw->fec);
 	braid_arq_tx_free(gw->arq_tx);
+	gw_wrap_fini(&gw->rtx_wrap);
 	braid_rtx_free(gw->rtx);
 	braid_encap_free(gw->encap);
 	braid_tx_free(gw->link_tx);
@@ -122,6 +123,7 @@ free_stages(struct braid_gateway *gw)
 		rte_ring_free(gw->decap_cmds);
 	}
 	braid_fec_dec_free(gw->fec_dec);
+	gw_wrap_fini(&gw->reorder_wrap);
 	gw_arq_rx_free(gw);
 	braid_reorder_free(gw->reorder);
 	braid_tx_free(gw->lan_txq);

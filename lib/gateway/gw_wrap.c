@@ -89,6 +89,27 @@ apply(struct gw_wrap *w, const struct gw_cmd *c)
 
 		return braid_fec_enc_set_class(gw->fec, c->a, &fc);
 	}
+	case GW_CMD_CLASS_ARQ:
+		/* Sender half on rtx's lcore: the cache (and the ARQ sender,
+		 * which ctrl runs there); receiver half on reorder's. */
+		if (w->inner == &braid_rtx_stage_ops) {
+			int ret = braid_rtx_class_enable(gw->rtx, c->a, c->b != 0);
+
+			return ret != 0 ? ret :
+			       braid_arq_tx_class_set_deadline(gw->arq_tx, c->a, c->v);
+		} else {
+			int ret = braid_reorder_class_set_deadline(gw->reorder, c->a,
+								   (uint64_t)c->c * 1000000ULL);
+
+			return ret != 0 ? ret :
+			       braid_arq_rx_class_enable(gw->arq.rx, c->a, c->b != 0);
+		}
+	case GW_CMD_CLASS_PRIORITY:
+		return braid_sched_class_set_priority(gw->sched, c->a, c->b != 0, c->v);
+	case GW_CMD_CLASS_POLICY:
+		return braid_sched_class_set_policy(gw->sched, c->a,
+						    (enum braid_sched_policy)c->b,
+						    (uint8_t)c->c, (uint32_t)c->v);
 	default:
 		return -EINVAL;
 	}

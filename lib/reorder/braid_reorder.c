@@ -449,6 +449,18 @@ braid_reorder_reset(struct braid_reorder *r, uint16_t class_id)
 }
 
 int
+braid_reorder_class_set_deadline(struct braid_reorder *r, uint16_t class_id,
+				 uint64_t deadline_ns)
+{
+	if (class_id >= r->n_classes || deadline_ns > BRAID_REORDER_MAX_DEADLINE_NS)
+		return -EINVAL;
+	/* Hold times are checked as arrival + deadline, so open gaps move
+	 * too; the arrival queue stays ordered (one deadline per class). */
+	r->cls[class_id].deadline_ns = deadline_ns;
+	return 0;
+}
+
+int
 braid_reorder_class_info(const struct braid_reorder *r, uint16_t class_id,
 			 struct braid_reorder_class_info *info)
 {

@@ -173,6 +173,20 @@ int braid_reorder_gaps(const struct braid_reorder *r, uint16_t class_id,
  */
 int braid_reorder_reset(struct braid_reorder *r, uint16_t class_id);
 
+/**
+ * Change the deadline of @p class_id while the stage runs (same range as
+ * the class conf's deadline_ns: <= BRAID_REORDER_MAX_DEADLINE_NS). The
+ * stage's lcore. It applies to every gap, the ones already open
+ * included: a gap is skipped at its opened_ns + the new deadline, which
+ * is the skip_ns braid_reorder_gaps() reports from now on. Shortening it
+ * may thus release held packets (and skip their gaps) at the next push or
+ * poll; lengthening it holds them longer. A class with buf_size 0 (no
+ * gaps) just stores it.
+ * @return 0 or -EINVAL (no such class, deadline too long).
+ */
+int braid_reorder_class_set_deadline(struct braid_reorder *r, uint16_t class_id,
+				     uint64_t deadline_ns);
+
 /** State of @p class_id. @return 0 or -EINVAL. */
 int braid_reorder_class_info(const struct braid_reorder *r, uint16_t class_id,
 			     struct braid_reorder_class_info *info);

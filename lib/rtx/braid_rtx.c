@@ -41,6 +41,9 @@ struct rtx_slot {
 
 struct rtx_class {
 	struct rtx_slot *ring;   /* NULL: class without ARQ */
+	/* Caching on (implies ring). The fast paths test this, not ring, so
+	 * a class switched off acts as one without ARQ. */
+	bool on;
 	uint64_t window_ns;
 	uint32_t mask;
 	uint32_t head;           /* newest stored seq + 1 */
@@ -169,6 +172,7 @@ braid_rtx_create(const struct braid_rtx_conf *conf, int socket)
 		}
 		cl->mask = size - 1;
 		cl->window_ns = (uint64_t)cc->window_ms * 1000000ULL;
+		cl->on = true;
 	}
 
 	if (conf->request_ring_size != 0) {
@@ -306,7 +310,7 @@ braid_rtx_process(struct braid_rtx *c, struct rte_mbuf **pkts, uint16_t n,
 		const struct braid_meta *md = braid_meta(m);
 		uint16_t cid = md->class_id;
 
-		if (cid < c->n_classes && c->cls[cid].ring != NULL &&
+		if (cid < c->n_classes && c->cls[cid].on &&
 		    (md->flags & (BRAID_META_F_PARITY | BRAID_META_F_DUP |
 				  BRAID_META_F_RETX)) == 0)
 			rtx_store(&c->cls[cid], m, md->seq, now_ns, &cnt);
@@ -395,7 +399,7 @@ rtx_expire(struct braid_rtx *c, uint64_t now_ns)
 		struct rtx_class *cl = &c->cls[k];
 		uint32_t used;
 
-		if (cl->ring != NULL && cl->live > 0) {
+		if (cl->on && cl->live > 0) {
 			used = rtx_expire_class(cl, budget, now_ns, &expired, &evicted);
 			budget = used >= budget ? 0 : budget - used;
 		}
@@ -422,7 +426,7 @@ rtx_find(struct braid_rtx *c, uint16_t class_id, uint32_t seq, uint64_t now_ns,
 	const struct rtx_class *cl;
 	const struct rtx_slot *s;
 
-	if (class_id >= c->n_classes || c->cls[class_id].ring == NULL) {
+	if (class_id >= c->n_classes || !c->cls[class_id].on) {
 		*err = EINVAL;
 		return NULL;
 	}
@@ -562,7 +566,7 @@ rtx_tail_probes(struct braid_rtx *c, struct braid_burst *out, uint64_t now_ns)
 		struct rte_mbuf *m;
 		uint32_t seq = cl->head - 1;
 
-		if (cl->ring == NULL || !cl->started || cl->tail_probes >= 2 ||
+		if (!cl->on || !cl->started || cl->tail_probes >= 2 ||
 		    now_ns - cl->last_store_ns < c->tail_probe_ns << cl->tail_probes)
 			continue;
 		cl->tail_probes++;
@@ -628,6 +632,35 @@ braid_rtx_capacity(const struct braid_rtx *c, uint16_t class_id)
 	if (class_id >= c->n_classes || c->cls[class_id].ring == NULL)
 		return 0;
 	return c->cls[class_id].mask + 1;
+}
+
+int
+braid_rtx_class_enable(struct braid_rtx *c, uint16_t class_id, bool on)
+{
+	struct rtx_class *cl;
+
+	if (class_id >= c->n_classes)
+		return -EINVAL;
+	cl = &c->cls[class_id];
+	if (cl->ring == NULL)
+		return -ENOTSUP;
+	if (cl->on == on)
+		return 0;
+	/* Off: drop every reference now, as reset() does; on: the class
+	 * was released when switched off, so its next store starts a new
+	 * stream. */
+	if (!on)
+		c->cnt.released_drain += rtx_release_class(cl);
+	cl->on = on;
+	RTX_LOG(DEBUG, "rtx %s: class %u caching %s", c->name, class_id,
+		on ? "on" : "off");
+	return 0;
+}
+
+bool
+braid_rtx_class_enabled(const struct braid_rtx *c, uint16_t class_id)
+{
+	return class_id < c->n_classes && c->cls[class_id].on;
 }
 
 void

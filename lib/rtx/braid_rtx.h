@@ -28,6 +28,7 @@
  * See doc/arq.md.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_mbuf.h>
@@ -55,8 +56,8 @@ struct braid_rtx;
 /** older than the packet window (ring size seqs behind the newest stored
  * one): its slot belongs to a newer seq */
 #define BRAID_RTX_MISS_OVERWRITTEN ESTALE
-/* EINVAL: the class does not exist or has no ARQ; ENOMEM (serve only):
- * no mbuf for the clone. */
+/* EINVAL: the class does not exist, has no ARQ or has it switched off
+ * (braid_rtx_class_enable); ENOMEM (serve only): no mbuf for the clone. */
 
 /** Per-class cache parameters. */
 struct braid_rtx_class_conf {
@@ -199,8 +200,31 @@ int braid_rtx_reset(struct braid_rtx *c, uint16_t class_id);
 /** Entries of @p class_id now cached (0 for a class without ARQ). */
 uint32_t braid_rtx_cached(const struct braid_rtx *c, uint16_t class_id);
 
-/** Ring slots of @p class_id (the packet window), 0 without ARQ. */
+/** Ring slots of @p class_id (the packet window), 0 without ARQ. The
+ * configured size: a class switched off by braid_rtx_class_enable() keeps
+ * it (the ARQ sender sizes its state from it). */
 uint32_t braid_rtx_capacity(const struct braid_rtx *c, uint16_t class_id);
+
+/**
+ * Switch caching of @p class_id on or off while the stage runs. The
+ * stage's lcore, or while the stage is stopped (like reset()).
+ *
+ * Off: the class is handled from now on like one configured without ARQ:
+ * process() passes its packets on uncached (not_cached), every reference
+ * it holds is released at once (released_drain, as reset() does), poll()
+ * sends no tail-loss probe for it, and lookups, serves and queued
+ * requests for it fail with EINVAL (miss_bad_class). Its ring stays
+ * allocated. On: caching resumes with the next packet, as a new stream
+ * (empty window). Switching to the current state is a no-op. After
+ * create every class with a cache is on.
+ * @return 0, -EINVAL (no such class) or -ENOTSUP (class created without
+ *   a cache: window_ms 0).
+ */
+int braid_rtx_class_enable(struct braid_rtx *c, uint16_t class_id, bool on);
+
+/** Caching of @p class_id is on (false for a class without ARQ or out of
+ * range). */
+bool braid_rtx_class_enabled(const struct braid_rtx *c, uint16_t class_id);
 
 /** Copy the counters to @p cnt (never clears). */
 void braid_rtx_counters_get(const struct braid_rtx *c, struct braid_rtx_counters *cnt);

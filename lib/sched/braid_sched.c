@@ -34,6 +34,7 @@ struct sched_class {
 	uint64_t quantum;        /**< weight * base_quantum, bytes */
 	uint64_t charge_mult;    /**< token units per byte of this class */
 	uint32_t link_mask;      /**< links the policy allows */
+	uint32_t cap_bucket;     /**< priority bucket bytes, 0 = default */
 	uint32_t next_seq;
 	uint16_t next;           /**< active DRR list (circular) */
 	uint16_t prev;
@@ -73,12 +74,30 @@ struct braid_sched {
  */
 
 static uint64_t
+fec_charge_mult(uint8_t k, uint8_t m)
+{
+	if (k == 0)
+		return SCHED_TB_SCALE;
+	return ((uint64_t)(k + m) * SCHED_TB_SCALE + k - 1) / k;
+}
+
+static uint64_t
 class_charge_mult(const struct braid_sched_class_conf *cc)
 {
-	if (cc->fec_k == 0)
-		return SCHED_TB_SCALE;
-	return ((uint64_t)(cc->fec_k + cc->fec_m) * SCHED_TB_SCALE +
-		cc->fec_k - 1) / cc->fec_k;
+	return fec_charge_mult(cc->fec_k, cc->fec_m);
+}
+
+/* FEC off (0, 0), or k, m >= 1 with k + m <= 255 (one RS block). */
+static bool
+fec_valid(uint8_t k, uint8_t m)
+{
+	return (k == 0) == (m == 0) && (unsigned int)k + m <= 255;
+}
+
+static uint32_t
+all_links(unsigned int n_links)
+{
+	return n_links == 32 ? UINT32_MAX : (1U << n_links) - 1;
 }
 
 /* Units of the largest single charge: mtu at the largest FEC factor. */
@@ -105,13 +124,20 @@ link_depth_bytes(uint64_t bucket_bytes, uint64_t capacity_kbps,
 	return RTE_MAX(d, capacity_kbps / 8);
 }
 
+static uint64_t
+cap_depth_bytes(uint32_t bucket_bytes, uint64_t rate_cap_kbps, uint32_t mtu)
+{
+	if (bucket_bytes != 0)
+		return bucket_bytes;
+	return RTE_MAX(2ULL * mtu, rate_cap_kbps / 8);
+}
+
 uint64_t
 sched_cap_depth(const struct braid_sched_conf *conf,
 		const struct braid_sched_class_conf *cc)
 {
-	if (cc->cap_bucket_bytes != 0)
-		return cc->cap_bucket_bytes;
-	return RTE_MAX(2ULL * sched_conf_mtu(conf), cc->rate_cap_kbps / 8);
+	return cap_depth_bytes(cc->cap_bucket_bytes, cc->rate_cap_kbps,
+			       sched_conf_mtu(conf));
 }
 
 int
@@ -147,7 +173,7 @@ sched_conf_check(const struct braid_sched_conf *conf)
 			  conf->base_quantum, mtu, 1U << 24);
 		return -EINVAL;
 	}
-	all = conf->n_links == 32 ? UINT32_MAX : (1U << conf->n_links) - 1;
+	all = all_links(conf->n_links);
 	for (unsigned int c = 0; c < conf->n_classes; c++) {
 		const struct braid_sched_class_conf *cc = &conf->classes[c];
 		uint32_t cand;
@@ -321,7 +347,11 @@ braid_sched_create(const struct braid_sched_conf *conf, int socket)
 		}
 		cl->q_mask = slots - 1;
 		cl->q_limit = limit;
-		cl->quantum = (uint64_t)cc->weight * s->base_quantum;
+		/* A priority class's weight was not checked: weight 1 if it
+		 * leaves priority later without a valid one. */
+		cl->quantum = (uint64_t)(cc->weight >= 1 &&
+					 cc->weight <= BRAID_SCHED_WEIGHT_MAX ?
+					 cc->weight : 1) * s->base_quantum;
 		cl->charge_mult = class_charge_mult(cc);
 		cl->policy = (uint8_t)cc->policy;
 		cl->dup_copies = cc->dup_copies;
@@ -329,12 +359,12 @@ braid_sched_create(const struct braid_sched_conf *conf, int socket)
 		cl->next = SCHED_NONE;
 		cl->prev = SCHED_NONE;
 		if (cc->policy == BRAID_SCHED_STRIPE || cc->link_mask == 0)
-			cl->link_mask = s->n_links == 32 ? UINT32_MAX :
-				(1U << s->n_links) - 1;
+			cl->link_mask = all_links(s->n_links);
 		else
 			cl->link_mask = cc->link_mask;
 		if (cc->priority) {
 			s->prio = (uint16_t)c;
+			cl->cap_bucket = cc->cap_bucket_bytes;
 			sched_tb_set(&s->cap, cc->rate_cap_kbps * 125,
 				     sched_cap_depth(conf, cc));
 			s->cap.tokens = s->cap.depth;
@@ -1027,24 +1057,122 @@ braid_sched_link_charge(struct braid_sched *s, uint16_t link, uint64_t bytes)
 bool
 braid_sched_class_fec_fits(const struct braid_sched *s, uint8_t fec_k, uint8_t fec_m)
 {
-	struct braid_sched_class_conf cc = { .fec_k = fec_k, .fec_m = fec_m };
+	uint64_t charge;
 
-	if ((fec_k == 0) != (fec_m == 0))
+	if (!fec_valid(fec_k, fec_m))
 		return false;
-	return (uint64_t)s->mtu * class_charge_mult(&cc) <= s->max_charge;
+	/* Default buckets grow with the charge; explicit ones are fixed. */
+	charge = (uint64_t)s->mtu * fec_charge_mult(fec_k, fec_m);
+	for (unsigned int l = 0; l < s->n_links; l++)
+		if (s->links[l].bucket_bytes != 0 &&
+		    charge > (uint64_t)s->links[l].bucket_bytes * SCHED_TB_SCALE)
+			return false;
+	return true;
 }
 
 int
 braid_sched_class_set_fec(struct braid_sched *s, uint16_t cls, uint8_t fec_k,
 			  uint8_t fec_m)
 {
-	struct braid_sched_class_conf cc = { .fec_k = fec_k, .fec_m = fec_m };
+	uint64_t mult = SCHED_TB_SCALE;
 
-	if (s == NULL || cls >= s->n_classes || (fec_k == 0) != (fec_m == 0))
+	if (s == NULL || cls >= s->n_classes || !fec_valid(fec_k, fec_m))
 		return -EINVAL;
 	if (!braid_sched_class_fec_fits(s, fec_k, fec_m))
 		return -ERANGE;
-	s->cls[cls].charge_mult = class_charge_mult(&cc);
+	s->cls[cls].charge_mult = fec_charge_mult(fec_k, fec_m);
+	for (unsigned int c = 0; c < s->n_classes; c++)
+		mult = RTE_MAX(mult, s->cls[c].charge_mult);
+	if ((uint64_t)s->mtu * mult == s->max_charge)
+		return 0;
+	/* As create() would size them for the new largest charge: default
+	 * bucket depths and the link quanta follow; tokens are kept. */
+	s->max_charge = (uint64_t)s->mtu * mult;
+	for (unsigned int l = 0; l < s->n_links; l++)
+		sched_link_rate(s, l);
+	sched_link_quanta(s);
+	return 0;
+}
+
+int
+braid_sched_class_set_priority(struct braid_sched *s, uint16_t cls,
+			       bool priority, uint64_t rate_cap_kbps)
+{
+	struct sched_class *cl;
+
+	if (s == NULL || cls >= s->n_classes)
+		return -EINVAL;
+	cl = &s->cls[cls];
+	if (!priority) {
+		if (s->prio != cls)
+			return 0;
+		s->prio = SCHED_NONE;
+		/* Its backlog joins the round as a newly backlogged class
+		 * would (see enqueue): tail, fresh quantum. */
+		if (cl->q_head != cl->q_tail) {
+			cl->deficit = cl->quantum;
+			class_link_tail(s, cls);
+		}
+		return 0;
+	}
+	if (rate_cap_kbps < 1 || rate_cap_kbps > BRAID_SCHED_CAPACITY_MAX_KBPS)
+		return -EINVAL;
+	if (s->prio != SCHED_NONE && s->prio != cls)
+		return -EBUSY;
+	sched_tb_set(&s->cap, rate_cap_kbps * 125,
+		     cap_depth_bytes(cl->cap_bucket, rate_cap_kbps, s->mtu));
+	if (s->prio == cls)
+		return 0;
+	/* Leave the DRR round; the priority path serves the queue from its
+	 * head, so the order is kept. */
+	if (cl->next != SCHED_NONE)
+		class_unlink(s, cls);
+	cl->deficit = 0;
+	s->prio = cls;
+	s->cap.tokens = s->cap.depth;   /* full, as at create */
+	return 0;
+}
+
+int
+braid_sched_class_set_policy(struct braid_sched *s, uint16_t cls,
+			     enum braid_sched_policy policy, uint8_t dup_copies,
+			     uint32_t link_mask)
+{
+	struct sched_class *cl;
+	uint32_t all, cand;
+
+	if (s == NULL || cls >= s->n_classes)
+		return -EINVAL;
+	all = all_links(s->n_links);
+	if ((link_mask & ~all) != 0)
+		return -EINVAL;
+	switch (policy) {
+	case BRAID_SCHED_STRIPE:
+		if (link_mask != 0)
+			return -EINVAL;
+		break;
+	case BRAID_SCHED_PIN:
+		if (link_mask == 0)
+			return -EINVAL;
+		break;
+	case BRAID_SCHED_DUPLICATE:
+		cand = link_mask != 0 ? link_mask : all;
+		if (dup_copies < 2 ||
+		    dup_copies > (unsigned int)__builtin_popcount(cand))
+			return -EINVAL;
+		if (s->clone_pool == NULL)
+			return -ENOTSUP;
+		break;
+	default:
+		return -EINVAL;
+	}
+	/* Read per packet by sched_choose() and drain: nothing else
+	 * depends on the policy. */
+	cl = &s->cls[cls];
+	cl->policy = (uint8_t)policy;
+	cl->dup_copies = dup_copies;
+	cl->link_mask = policy == BRAID_SCHED_STRIPE || link_mask == 0 ?
+		all : link_mask;
 	return 0;
 }
 

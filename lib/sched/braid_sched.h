@@ -184,19 +184,57 @@ int braid_sched_link_charge(struct braid_sched *s, uint16_t link, uint64_t bytes
 /**
  * Change the FEC (k, m) a class's packets are charged for (the parity
  * the FEC stage will add on their links), e.g. after a live FEC change.
- * @return 0, -EINVAL (bad class or k/m), -ERANGE (the new factor's
- *   largest charge exceeds what the link buckets were sized for at
- *   create: needs a new scheduler).
+ * Links with a default bucket depth (bucket_bytes 0) are resized by the
+ * create rule for the new largest charge over all classes (tokens kept,
+ * clamped if the depth shrinks); links with an explicit bucket_bytes
+ * must already hold the new charge.
+ * @return 0, -EINVAL (bad class or k/m), -ERANGE (the new charge
+ *   exceeds an explicit link bucket: needs a new scheduler). Nothing
+ *   changes on error.
  */
 int braid_sched_class_set_fec(struct braid_sched *s, uint16_t cls,
 			      uint8_t fec_k, uint8_t fec_m);
 
-/** Whether a class could be set to (k, m) (any thread: reads only what
- * create fixed). */
+/** Whether braid_sched_class_set_fec() would accept (k, m): a valid
+ * pair whose largest charge fits every explicit link bucket (any thread:
+ * reads only what create fixed). */
 bool braid_sched_class_fec_fits(const struct braid_sched *s, uint8_t fec_k,
 				uint8_t fec_m);
 
-/** Set the DRR weight (1..65535) of class @p cls. @return 0 or -EINVAL. */
+/**
+ * Make class @p cls the strict-priority class shaped to @p rate_cap_kbps
+ * (1..BRAID_SCHED_CAPACITY_MAX_KBPS; its bucket starts full, depth as
+ * at create: the class's cap_bucket_bytes if it was created priority with
+ * one, else max(2*mtu, 1 ms of the cap)), or with @p priority false a DRR
+ * class again
+ * with its weight (rate_cap_kbps ignored; weight 1 if it never had a
+ * valid one). Setting the current state again only updates the cap
+ * (tokens kept). Queued packets keep their order and none is dropped: a
+ * class becoming priority leaves the DRR round, one leaving it with a
+ * backlog joins the round's tail with a fresh quantum. Counters and
+ * sequence numbers are untouched.
+ * @return 0, -EINVAL (bad class or cap), -EBUSY (another class is the
+ *   priority class: clear it first). Nothing changes on error.
+ */
+int braid_sched_class_set_priority(struct braid_sched *s, uint16_t cls,
+				   bool priority, uint64_t rate_cap_kbps);
+
+/**
+ * Change the link policy of class @p cls, validated as at create: STRIPE
+ * needs @p link_mask 0; PIN a non-zero mask of existing links; DUPLICATE
+ * 2..(links in the mask) @p dup_copies over @p link_mask (0 = all links)
+ * and the clone pool given at create. @p dup_copies is ignored unless
+ * DUPLICATE. Applies from the next packet dequeued, queued ones
+ * included.
+ * @return 0, -EINVAL (bad class or values), -ENOTSUP (DUPLICATE without
+ *   a clone pool). Nothing changes on error.
+ */
+int braid_sched_class_set_policy(struct braid_sched *s, uint16_t cls,
+				 enum braid_sched_policy policy,
+				 uint8_t dup_copies, uint32_t link_mask);
+
+/** Set the DRR weight (1..65535) of class @p cls (kept for when it leaves
+ * priority if it is the priority class). @return 0 or -EINVAL. */
 int braid_sched_class_set_weight(struct braid_sched *s, uint16_t cls,
 				 uint32_t weight);
 

@@ -28,7 +28,8 @@ struct sched_tb {
 			    *   (scaled); paid from new tokens first */
 };
 
-/** Set rate and depth (bytes) of @p tb; tokens are clamped to the depth. */
+/** Set rate and depth (bytes) of @p tb; tokens and debt are clamped to
+ * the depth (the debt stays at most one bucket, as sched_tb_charge()). */
 static inline void
 sched_tb_set(struct sched_tb *tb, uint64_t rate_Bps, uint64_t depth_bytes)
 {
@@ -37,6 +38,8 @@ sched_tb_set(struct sched_tb *tb, uint64_t rate_Bps, uint64_t depth_bytes)
 	tb->fill_ns = (tb->depth + rate_Bps - 1) / rate_Bps;
 	if (tb->tokens > tb->depth)
 		tb->tokens = tb->depth;
+	if (tb->debt > tb->depth)
+		tb->debt = tb->depth;
 }
 
 /** Add the tokens earned since the last refill. */

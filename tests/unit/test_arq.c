@@ -647,6 +647,111 @@ test_rx_reset(void)
 	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
 }
 
+/* class_enable(): off discards the class's NACK state (tracked drops,
+ * reset_discarded) and poll() leaves it alone; on starts it afresh. */
+static void
+test_rx_enable(void)
+{
+	struct braid_reorder *ro = mk_reorder(200 * MS, 1024);
+	struct braid_arq_rx_class_conf cc1[2] = { { .track_seqs = 4096 }, { .track_seqs = 0 } };
+	struct braid_arq_rx_conf conf1 = {
+		.name = "rx_half", .reorder = ro, .n_classes = 2, .classes = cc1,
+	};
+	struct braid_arq_rx *rx, *rx1;
+	struct braid_arq_rx_counters c;
+	struct braid_nack nk[4];
+	uint32_t s[64];
+	uint16_t n;
+	unsigned int ns;
+
+	CU_ASSERT_FATAL(ro != NULL);
+	rx = mk_rx(ro, 4, 5 * MS, 0, 0, 0);   /* fixed allowance 5 ms */
+	CU_ASSERT_FATAL(rx != NULL);
+	braid_arq_rx_set_rtt(rx, 20 * MS, 1 * MS);   /* interval 24 ms */
+	CU_ASSERT(braid_arq_rx_class_enabled(rx, 0) && braid_arq_rx_class_enabled(rx, 1));
+	CU_ASSERT(!braid_arq_rx_class_enabled(rx, 2));
+	CU_ASSERT(braid_arq_rx_class_enable(rx, 2, false) == -EINVAL);
+	CU_ASSERT(braid_arq_rx_class_enable(rx, BRAID_ARQ_ALL_CLASSES, false) == -EINVAL);
+	CU_ASSERT(braid_arq_rx_class_enable(rx, 0, true) == 0);   /* already on */
+
+	push_seq(ro, 0, 1, T0);
+	push_seq(ro, 0, 3, T0);
+	push_seq(ro, 0, 6, T0);       /* class 0 gaps: 2, 4..5 */
+	push_seq(ro, 1, 500, T0);
+	push_seq(ro, 1, 502, T0);     /* class 1 gap: 501 */
+	CU_ASSERT(poll_seqs(rx, T0 + 5 * MS, s, 64) == 4);
+	CU_ASSERT(s[0] == 2 && s[1] == 4 && s[2] == 5 && s[3] == 501);
+	CU_ASSERT(braid_arq_rx_tracked(rx) == 4);
+
+	/* Off: class 0's three NACKed seqs leave at once. */
+	CU_ASSERT(braid_arq_rx_class_enable(rx, 0, false) == 0);
+	CU_ASSERT(!braid_arq_rx_class_enabled(rx, 0));
+	CU_ASSERT(braid_arq_rx_tracked(rx) == 1);
+	braid_arq_rx_counters_get(rx, &c);
+	CU_ASSERT(c.reset_discarded == 3 && c.resets == 0);
+	CU_ASSERT(braid_arq_rx_class_enable(rx, 0, false) == 0);   /* no-op */
+	braid_arq_rx_counters_get(rx, &c);
+	CU_ASSERT(c.reset_discarded == 3);
+	CU_ASSERT(braid_arq_rx_tracked(rx) == 1);
+
+	/* Class 0's gaps are still open in reorder, and a new one opens:
+	 * only class 1's repeat goes out. */
+	n = braid_arq_rx_poll(rx, T0 + 30 * MS, nk, 4);
+	CU_ASSERT_FATAL(n == 1);
+	CU_ASSERT(nk[0].class_id == 1);
+	ns = nack_expand(&nk[0], s, 64);
+	CU_ASSERT(ns == 1 && s[0] == 501);
+	push_seq(ro, 0, 8, T0 + 31 * MS);   /* gap 7 */
+	push_seq(ro, 0, 2, T0 + 31 * MS);   /* 2 filled while off */
+	for (uint64_t t = T0 + 32 * MS; t < T0 + 50 * MS; t += MS)
+		CU_ASSERT(braid_arq_rx_poll(rx, t, nk, 4) == 0);
+	braid_arq_rx_counters_get(rx, &c);
+	CU_ASSERT(c.seqs_requested == 4 && c.seqs_rerequested == 1);
+	CU_ASSERT(c.gaps_filled_after_nack == 0);   /* 2 was forgotten */
+	CU_ASSERT(braid_arq_rx_tracked(rx) == 1);
+
+	/* On: the next tick starts class 0 afresh; its open gaps are new
+	 * to it and NACKed once due (all are past the allowance). */
+	CU_ASSERT(braid_arq_rx_class_enable(rx, 0, true) == 0);
+	CU_ASSERT(braid_arq_rx_class_enabled(rx, 0));
+	n = braid_arq_rx_poll(rx, T0 + 50 * MS, nk, 4);
+	CU_ASSERT_FATAL(n == 1);
+	CU_ASSERT(nk[0].class_id == 0);
+	ns = nack_expand(&nk[0], s, 64);
+	qsort(s, ns, sizeof(s[0]), cmp_u32);
+	CU_ASSERT(ns == 3 && s[0] == 4 && s[1] == 5 && s[2] == 7);
+	CU_ASSERT(braid_arq_rx_tracked(rx) == 4);
+	/* and resolves as usual: 7 arrives. */
+	push_seq(ro, 0, 7, T0 + 51 * MS);
+	CU_ASSERT(poll_seqs(rx, T0 + 52 * MS, s, 64) == 0);
+	braid_arq_rx_counters_get(rx, &c);
+	CU_ASSERT(c.gaps_filled_after_nack == 1);
+	CU_ASSERT(braid_arq_rx_tracked(rx) == 3);
+	CU_ASSERT(c.seqs_requested == c.gaps_filled_after_nack + c.lost_after_nack +
+		  c.reset_discarded + braid_arq_rx_tracked(rx));
+	/* A reset of a class switched off is harmless. */
+	CU_ASSERT(braid_arq_rx_class_enable(rx, 1, false) == 0);
+	CU_ASSERT(braid_arq_rx_tracked(rx) == 2);
+	CU_ASSERT(braid_arq_rx_reset(rx, BRAID_ARQ_ALL_CLASSES) == 0);
+	CU_ASSERT(braid_arq_rx_tracked(rx) == 0);
+	CU_ASSERT(!braid_arq_rx_class_enabled(rx, 1));   /* reset keeps it off */
+	braid_arq_rx_counters_get(rx, &c);
+	CU_ASSERT(c.seqs_requested == c.gaps_filled_after_nack + c.lost_after_nack +
+		  c.reset_discarded);
+
+	/* A class created without a ring cannot be switched. */
+	rx1 = braid_arq_rx_create(&conf1, SOCKET_ID_ANY);
+	CU_ASSERT_FATAL(rx1 != NULL);
+	CU_ASSERT(!braid_arq_rx_class_enabled(rx1, 1));
+	CU_ASSERT(braid_arq_rx_class_enable(rx1, 1, true) == -ENOTSUP);
+	CU_ASSERT(braid_arq_rx_class_enable(rx1, 1, false) == -ENOTSUP);
+	CU_ASSERT(braid_arq_rx_class_enabled(rx1, 0));
+	braid_arq_rx_free(rx1);
+	braid_arq_rx_free(rx);
+	braid_reorder_free(ro);
+	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
+}
+
 /* A huge gap pattern against a small NACK budget: the budget holds over
  * every window, the oldest gaps go first, the rest is counted. */
 static void
@@ -951,6 +1056,66 @@ test_tx_policy(void)
 	CU_ASSERT(braid_arq_tx_nack(tx, &nk, t + 10 * MS, o, 16) == 4);
 	CU_ASSERT(o[0].seq == UINT32_MAX - 1 && o[3].seq == 1);
 	serve_orders(tx, rtx, o, 4, t + 10 * MS);
+	tx_check_sum(tx);
+	braid_arq_tx_free(tx);
+	braid_rtx_free(rtx);
+	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
+	CU_ASSERT(rte_mempool_in_use_count(clone_pool) == 0);
+}
+
+/* class_set_deadline(): the next NACK is judged by the new deadline. */
+static void
+test_tx_set_deadline(void)
+{
+	const uint64_t t = T0 + 100 * MS;   /* age at the peer: 100 + 20 ms */
+	struct braid_rtx *rtx = mk_rtx(10000, 1024);
+	struct braid_arq_tx *tx;
+	struct braid_arq_tx_order o[4];
+	struct braid_arq_tx_counters c;
+	struct braid_nack nk;
+
+	CU_ASSERT_FATAL(rtx != NULL);
+	rtx_fill(rtx, 0, 10, T0, 100);
+	tx = mk_tx(rtx, 1000000, 65536, 4, 500 * MS);
+	CU_ASSERT_FATAL(tx != NULL);
+	braid_arq_tx_set_rtt(tx, 40 * MS, 2 * MS);   /* interval 48 ms */
+	CU_ASSERT(braid_arq_tx_class_set_deadline(tx, 2, 0) == -EINVAL);
+	CU_ASSERT(braid_arq_tx_class_set_deadline(tx, BRAID_ARQ_ALL_CLASSES, 0) == -EINVAL);
+	CU_ASSERT(braid_arq_tx_class_set_deadline(tx, 1, 50 * MS) == 0);   /* no ARQ: stored */
+
+	nk = nack1(0, 1);
+	CU_ASSERT_FATAL(braid_arq_tx_nack(tx, &nk, t, o, 4) == 1);
+	CU_ASSERT(o[0].hint == BRAID_ARQ_HINT_PRIMARY);
+	serve_orders(tx, rtx, o, 1, t);
+	/* Shorter than the age: too late. */
+	CU_ASSERT(braid_arq_tx_class_set_deadline(tx, 0, 100 * MS) == 0);
+	nk = nack1(0, 2);
+	CU_ASSERT(braid_arq_tx_nack(tx, &nk, t, o, 4) == 0);
+	braid_arq_tx_counters_get(tx, &c);
+	CU_ASSERT(c.too_late == 1 && c.ordered == 1);
+	/* Longer again: ordered; within an interval of it: the last try. */
+	CU_ASSERT(braid_arq_tx_class_set_deadline(tx, 0, 200 * MS) == 0);
+	CU_ASSERT_FATAL(braid_arq_tx_nack(tx, &nk, t, o, 4) == 1);
+	CU_ASSERT(o[0].seq == 2 && o[0].hint == BRAID_ARQ_HINT_PRIMARY);
+	serve_orders(tx, rtx, o, 1, t);
+	CU_ASSERT(braid_arq_tx_class_set_deadline(tx, 0, 150 * MS) == 0);
+	nk = nack1(0, 3);
+	CU_ASSERT_FATAL(braid_arq_tx_nack(tx, &nk, t, o, 4) == 1);
+	CU_ASSERT(o[0].hint == BRAID_ARQ_HINT_BOTH);   /* 120 + 48 > 150 */
+	serve_orders(tx, rtx, o, 1, t);
+	/* 0: no age limit, even 5 s later. */
+	CU_ASSERT(braid_arq_tx_class_set_deadline(tx, 0, 0) == 0);
+	nk = nack1(0, 4);
+	CU_ASSERT_FATAL(braid_arq_tx_nack(tx, &nk, T0 + 5000 * MS, o, 4) == 1);
+	CU_ASSERT(o[0].hint == BRAID_ARQ_HINT_PRIMARY);
+	serve_orders(tx, rtx, o, 1, T0 + 5000 * MS);
+	/* The cache's class switched off: the sender finds nothing. */
+	CU_ASSERT(braid_rtx_class_enable(rtx, 0, false) == 0);
+	nk = nack1(0, 5);
+	CU_ASSERT(braid_arq_tx_nack(tx, &nk, t, o, 4) == 0);
+	braid_arq_tx_counters_get(tx, &c);
+	CU_ASSERT(c.too_late == 1 && c.ordered == 4 && c.expired_or_missing == 1);
+	CU_ASSERT(c.duplicated_last_try == 1);
 	tx_check_sum(tx);
 	braid_arq_tx_free(tx);
 	braid_rtx_free(rtx);
@@ -1602,9 +1767,11 @@ register_tests(void)
 	    CU_add_test(su, "rx_timing", test_rx_timing) == NULL ||
 	    CU_add_test(su, "rx_deadline", test_rx_deadline) == NULL ||
 	    CU_add_test(su, "rx_reset", test_rx_reset) == NULL ||
+	    CU_add_test(su, "rx_enable", test_rx_enable) == NULL ||
 	    CU_add_test(su, "rx_budget", test_rx_budget) == NULL ||
 	    CU_add_test(su, "tx_create", test_tx_create) == NULL ||
 	    CU_add_test(su, "tx_policy", test_tx_policy) == NULL ||
+	    CU_add_test(su, "tx_set_deadline", test_tx_set_deadline) == NULL ||
 	    CU_add_test(su, "tx_refund", test_tx_refund) == NULL ||
 	    CU_add_test(su, "tx_storm", test_tx_storm) == NULL ||
 	    CU_add_test(su, "sim_lossy", test_sim_lossy) == NULL ||

@@ -763,8 +763,8 @@ test_links(void)
 	pair_destroy(p);
 }
 
-/* classes.list and classes.set: FEC live (parity ratio), the rest refused
- * by name. */
+/* classes.list and classes.set: bad values named by path; FEC live
+ * (parity ratio, also above the start's largest). */
 static void
 test_classes(void)
 {
@@ -804,8 +804,7 @@ test_classes(void)
 	CU_ASSERT_EQUAL(rpc_err(c, "classes.list", json_pack("[i]", 1), NULL, 0, NULL),
 			BRAID_MGMT_ERR_INVALID_PARAMS);
 
-	/* Errors: bad values name the member; what cannot change live is
-	 * refused with -32010 naming it; nothing changes. */
+	/* Errors: bad values name the member; nothing changes. */
 	CU_ASSERT_EQUAL(rpc_err(c, "classes.set", json_pack("{s:s, s:{s:i, s:i}}", "name",
 			"video", "fec", "k", 40, "m", 4), path, sizeof(path), &data),
 			BRAID_MGMT_ERR_INVALID_PARAMS);
@@ -816,21 +815,18 @@ test_classes(void)
 	CU_ASSERT_EQUAL(rpc_err(c, "classes.set", json_pack("{s:s, s:i}", "name", "voice",
 			"weight", 2), path, sizeof(path), NULL), BRAID_MGMT_ERR_INVALID_PARAMS);
 	CU_ASSERT_STRING_EQUAL(path, "$.name");
-	CU_ASSERT_EQUAL(rpc_err(c, "classes.set", json_pack("{s:s, s:{s:b}}", "name", "video",
-			"arq", "enabled", 0), path, sizeof(path), NULL), BRAID_MGMT_ERR_FAILED);
-	CU_ASSERT_STRING_EQUAL(path, "$.arq");
 	CU_ASSERT_EQUAL(rpc_err(c, "classes.set", json_pack("{s:s, s:{s:s, s:i}}", "name",
-			"video", "policy", "mode", "duplicate", "copies", 2), path, sizeof(path),
-			NULL), BRAID_MGMT_ERR_FAILED);
-	CU_ASSERT_STRING_EQUAL(path, "$.policy");
+			"video", "policy", "mode", "duplicate", "copies", 9), path, sizeof(path),
+			NULL), BRAID_MGMT_ERR_INVALID_PARAMS);
+	CU_ASSERT_STRING_EQUAL(path, "$.policy.copies");
 	/* A priority class needs a rate cap: the loader's rule, by path. */
 	CU_ASSERT_EQUAL(rpc_err(c, "classes.set", json_pack("{s:s, s:b}", "name", "video",
 			"priority", 1), NULL, 0, NULL), BRAID_MGMT_ERR_INVALID_PARAMS);
-	/* A weight change together with a refused one: neither happens. */
+	/* A weight change together with a bad value: neither happens. */
 	CU_ASSERT_EQUAL(rpc_err(c, "classes.set", json_pack("{s:s, s:i, s:{s:i}}", "name",
-			"video", "weight", 7, "arq", "deadline_ms", 100), path, sizeof(path),
-			NULL), BRAID_MGMT_ERR_FAILED);
-	CU_ASSERT_STRING_EQUAL(path, "$.arq");
+			"video", "weight", 7, "arq", "deadline_ms", 0), path, sizeof(path),
+			NULL), BRAID_MGMT_ERR_INVALID_PARAMS);
+	CU_ASSERT_STRING_EQUAL(path, "$.arq.deadline_ms");
 	rc = running_config(c);
 	CU_ASSERT_FATAL(rc != NULL);
 	CU_ASSERT_EQUAL(memcmp(rc, p->ca, sizeof(*rc)), 0);
@@ -875,10 +871,21 @@ test_classes(void)
 	p0 = braid_gateway_counter(p->ga, "fec", "parity_sent");
 	pair_run(p, 200 * MS, true);
 	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "fec", "parity_sent"), p0);
-	/* A ratio above the largest the gateway started with (4,2) would
-	 * need bigger link buckets: refused, nothing changes. */
-	CU_ASSERT_EQUAL(rpc_err(c, "classes.set", json_pack("{s:s, s:{s:i, s:i}}",
-		"name", "video", "fec", "k", 2, "m", 2), NULL, 0, NULL), -32010);
+	/* A ratio above the largest the gateway started with (4,2): the
+	 * scheduler grows its link buckets for it. */
+	r = rpc(c, "classes.set", json_pack("{s:s, s:{s:i, s:i}}", "name", "video",
+		"fec", "k", 2, "m", 2));
+	CU_ASSERT_EQUAL(jint(r, "fec.m"), 2);
+	json_decref(r);
+	pair_run(p, 100 * MS, true);
+	d0 = braid_gateway_counter(p->ga, "fec", "data_protected");
+	p0 = braid_gateway_counter(p->ga, "fec", "parity_sent");
+	pair_run(p, 300 * MS, true);
+	d1 = braid_gateway_counter(p->ga, "fec", "data_protected") - d0;
+	p1 = braid_gateway_counter(p->ga, "fec", "parity_sent") - p0;
+	printf("  after (2,2): %.3f\n", (double)p1 / (double)d1);
+	CU_ASSERT((double)p1 / (double)d1 > 0.9 && (double)p1 / (double)d1 < 1.1);
+	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "sched", "cmds_failed"), 0);
 	r = rpc(c, "classes.set", json_pack("{s:s, s:{s:i, s:i}}", "name", "video",
 		"fec", "k", 8, "m", 4));
 	CU_ASSERT_EQUAL(jint(r, "fec.k"), 8);
@@ -903,6 +910,143 @@ test_classes(void)
 	CU_ASSERT_EQUAL(p->delivered, p->fed);
 	CU_ASSERT_EQUAL(p->dups, 0);
 	CU_ASSERT_EQUAL(p->out_of_order, 0);
+	braid_mgmt_client_close(c);
+	pair_destroy(p);
+}
+
+/*
+ * A class's ARQ, priority and link policy change while the stream flows
+ * (classes.set on the sender; the receiver keeps its own settings):
+ *  - ARQ off: the sender caches nothing more for the class, so under 2 %
+ *    loss without FEC packets stay lost; on again (another deadline):
+ *    caching resumes and nothing more is lost;
+ *  - policy duplicate(2): every packet goes twice; pin to one link: the
+ *    others carry none of the class; stripe again;
+ *  - priority with a cap and back; a second priority class is refused by
+ *    the loader (path named), and a change of priority from one class to
+ *    the other in one config.apply works (off before on).
+ * Every command is applied (none failed); in order, no duplicate
+ * delivered.
+ */
+static void
+test_class_modes_live(void)
+{
+	struct gw_opts oa = opts_default, ob;
+	struct braid_mgmt_client *c;
+	struct pair *p;
+	struct braid_config *rc;
+	uint64_t s0, lost0, dup0, l0, l2;
+	char path[64];
+	json_t *r;
+
+	oa.video_fec = "\"off\"";
+	oa.video_arq = true;
+	oa.bulk_arq = false;
+	ob = oa;
+	ob.mgmt = false;
+	p = pair_create('m', 'n', &oa, &ob);
+	CU_ASSERT_FATAL(p != NULL);
+	p->mix = false;                /* video only: its losses are ARQ's */
+	c = client(p->ga);
+	CU_ASSERT_FATAL(c != NULL);
+	pair_run(p, 300 * MS, true);
+
+	/* ARQ repairs 2 % loss. */
+	p->loss = 0.02;
+	pair_run(p, 500 * MS, true);
+	p->loss = 0;
+	pair_settle(p, 1500 * MS);
+	CU_ASSERT_EQUAL(p->delivered, p->fed);
+	CU_ASSERT(p->lost_frames > 0);
+
+	/* ARQ off: nothing cached, losses stay. */
+	r = rpc(c, "classes.set", json_pack("{s:s, s:{s:b}}", "name", "video",
+		"arq", "enabled", 0));
+	CU_ASSERT(json_is_false(jget(r, "arq.enabled")));
+	json_decref(r);
+	pair_run(p, 20 * MS, true);
+	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "rtx", "cmds_applied"), 1);
+	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "reorder", "cmds_applied"), 1);
+	s0 = braid_gateway_counter(p->ga, "rtx", "stored");
+	p->loss = 0.02;
+	pair_run(p, 500 * MS, true);
+	p->loss = 0;
+	pair_settle(p, 1500 * MS);
+	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "rtx", "stored"), s0);
+	lost0 = p->fed - p->delivered;
+	printf("\n  ARQ off: %" PRIu64 " packets lost", lost0);
+	CU_ASSERT(lost0 > 0);
+
+	/* On again, another deadline: caching resumes, nothing more lost. */
+	r = rpc(c, "classes.set", json_pack("{s:s, s:{s:b, s:i}}", "name", "video",
+		"arq", "enabled", 1, "deadline_ms", 250));
+	CU_ASSERT(json_is_true(jget(r, "arq.enabled")));
+	CU_ASSERT_EQUAL(jint(r, "arq.deadline_ms"), 250);
+	json_decref(r);
+	pair_run(p, 20 * MS, true);
+	p->loss = 0.02;
+	pair_run(p, 500 * MS, true);
+	p->loss = 0;
+	pair_settle(p, 1500 * MS);
+	CU_ASSERT(braid_gateway_counter(p->ga, "rtx", "stored") > s0);
+	printf(", on again: %" PRIu64 "\n", p->fed - p->delivered);
+	CU_ASSERT_EQUAL(p->fed - p->delivered, lost0);
+
+	/* Duplicate on two links, pinned to l1, stripe again. */
+	json_decref(rpc(c, "classes.set", json_pack("{s:s, s:{s:s, s:i}}", "name", "video",
+		"policy", "mode", "duplicate", "copies", 2)));
+	pair_run(p, 20 * MS, true);
+	dup0 = braid_gateway_counter(p->ga, "sched", "duplicates");
+	pair_run(p, 200 * MS, true);
+	CU_ASSERT(braid_gateway_counter(p->ga, "sched", "duplicates") - dup0 > 100);
+	json_decref(rpc(c, "classes.set", json_pack("{s:s, s:{s:s, s:[s]}}", "name", "video",
+		"policy", "mode", "pin", "links", "l1")));
+	pair_run(p, 20 * MS, true);
+	dup0 = braid_gateway_counter(p->ga, "sched", "duplicates");
+	l0 = braid_gateway_counter(p->ga, "sched", "link0_sent_pkts");
+	l2 = braid_gateway_counter(p->ga, "sched", "link2_sent_pkts");
+	pair_run(p, 200 * MS, true);
+	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "sched", "duplicates"), dup0);
+	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "sched", "link0_sent_pkts"), l0);
+	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "sched", "link2_sent_pkts"), l2);
+	json_decref(rpc(c, "classes.set", json_pack("{s:s, s:{s:s}}", "name", "video",
+		"policy", "mode", "stripe")));
+	pair_run(p, 200 * MS, true);
+	CU_ASSERT(braid_gateway_counter(p->ga, "sched", "link0_sent_pkts") > l0);
+
+	/* Priority with a cap, a second one refused, moved by config.apply. */
+	r = rpc(c, "classes.set", json_pack("{s:s, s:b, s:i}", "name", "bulk",
+		"priority", 1, "rate_cap_kbps", 1000));
+	CU_ASSERT(json_is_true(jget(r, "priority")));
+	json_decref(r);
+	CU_ASSERT_EQUAL(rpc_err(c, "classes.set", json_pack("{s:s, s:b, s:i}", "name", "video",
+			"priority", 1, "rate_cap_kbps", 1000), path, sizeof(path), NULL),
+			BRAID_MGMT_ERR_INVALID_PARAMS);
+	printf("  second priority class: %s\n", path);
+	rc = running_config(c);
+	CU_ASSERT_FATAL(rc != NULL);
+	CU_ASSERT(rc->classes[1].priority && !rc->classes[0].priority);
+	rc->classes[1].priority = false;
+	rc->classes[1].rate_cap_kbps = 0;
+	rc->classes[0].priority = true;
+	rc->classes[0].rate_cap_kbps = 20000;
+	r = rpc(c, "config.apply", braid_config_to_json(rc));
+	CU_ASSERT_PTR_NOT_NULL(r);
+	json_decref(r);
+	braid_config_free(rc);
+	pair_run(p, 300 * MS, true);
+	rc = running_config(c);
+	CU_ASSERT_FATAL(rc != NULL);
+	CU_ASSERT(rc->classes[0].priority && !rc->classes[1].priority);
+	braid_config_free(rc);
+
+	pair_settle(p, 1500 * MS);
+	CU_ASSERT_EQUAL(p->fed - p->delivered, lost0);
+	CU_ASSERT_EQUAL(p->dups, 0);
+	CU_ASSERT_EQUAL(p->out_of_order, 0);
+	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "sched", "cmds_failed"), 0);
+	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "rtx", "cmds_failed"), 0);
+	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "reorder", "cmds_failed"), 0);
 	braid_mgmt_client_close(c);
 	pair_destroy(p);
 }
@@ -1450,6 +1594,7 @@ register_tests(void)
 	if (s == NULL ||
 	    CU_add_test(s, "status, links.list, links.set", test_links) == NULL ||
 	    CU_add_test(s, "classes.list, classes.set", test_classes) == NULL ||
+	    CU_add_test(s, "class ARQ, policy, priority live", test_class_modes_live) == NULL ||
 	    CU_add_test(s, "class weight moves the class share", test_class_share) == NULL ||
 	    CU_add_test(s, "config, stats, metrics, shutdown", test_config_and_stats) == NULL ||
 	    CU_add_test(s, "config.apply while traffic flows", test_apply_under_traffic) == NULL ||

@@ -275,6 +275,81 @@ test_deadline(void)
 	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
 }
 
+/* class_set_deadline(): open gaps are re-timed from their opened_ns, new
+ * gaps use it, gaps() reports the new skip_ns; a class without a buffer
+ * just stores it. */
+static void
+test_set_deadline(void)
+{
+	const struct braid_reorder_class_conf cc[2] = {
+		{ .dedup_window = 1024, .buf_size = 256, .deadline_ns = 100 * MS },
+		{ .dedup_window = 64, .buf_size = 0, .deadline_ns = 0 },
+	};
+	struct braid_reorder *r = mk_ro(cc, 2);
+	struct braid_reorder_counters c;
+	struct braid_reorder_gap g[4];
+	struct rte_mbuf *m;
+
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT(braid_reorder_class_set_deadline(r, 2, MS) == -EINVAL);
+	CU_ASSERT(braid_reorder_class_set_deadline(r, BRAID_REORDER_ALL_CLASSES, MS) == -EINVAL);
+	CU_ASSERT(braid_reorder_class_set_deadline(r, 0,
+			BRAID_REORDER_MAX_DEADLINE_NS + 1) == -EINVAL);
+	CU_ASSERT(braid_reorder_class_set_deadline(r, 0, BRAID_REORDER_MAX_DEADLINE_NS) == 0);
+	CU_ASSERT(braid_reorder_class_set_deadline(r, 0, 100 * MS) == 0);
+
+	push1(r, 0, 0);
+	push1(r, 2, 0);                    /* gap 1 opens at 0 */
+	CU_ASSERT(out_is((const uint32_t[]){ 0 }, 1));
+	CU_ASSERT(braid_reorder_gaps(r, 0, g, 4) == 1);
+	CU_ASSERT(g[0].opened_ns == 0 && g[0].skip_ns == 100 * MS);
+	/* Shorter: the open gap is now skipped at 0 + 30 ms. */
+	CU_ASSERT(braid_reorder_class_set_deadline(r, 0, 30 * MS) == 0);
+	CU_ASSERT(braid_reorder_gaps(r, 0, g, 4) == 1);
+	CU_ASSERT(g[0].first_seq == 1 && g[0].opened_ns == 0 && g[0].skip_ns == 30 * MS);
+	push1(r, 5, 10 * MS);              /* gap 3..4 opens at 10 ms */
+	CU_ASSERT(braid_reorder_gaps(r, 0, g, 4) == 2);
+	CU_ASSERT(g[1].first_seq == 3 && g[1].count == 2);
+	CU_ASSERT(g[1].opened_ns == 10 * MS && g[1].skip_ns == 40 * MS);
+	CU_ASSERT(braid_reorder_poll(r, &out, 30 * MS - 1) == 0);
+	CU_ASSERT(braid_reorder_poll(r, &out, 30 * MS) == 1);
+	CU_ASSERT(out_is((const uint32_t[]){ 2 }, 1));
+	CU_ASSERT(braid_reorder_poll(r, &out, 40 * MS - 1) == 0);
+	CU_ASSERT(braid_reorder_poll(r, &out, 40 * MS) == 1);
+	CU_ASSERT(out_is((const uint32_t[]){ 5 }, 1));
+	/* Longer with a gap open: it waits for the new skip time. */
+	push1(r, 7, 50 * MS);              /* gap 6: skip at 80 ms */
+	CU_ASSERT(braid_reorder_gaps(r, 0, g, 4) == 1 && g[0].skip_ns == 80 * MS);
+	CU_ASSERT(braid_reorder_class_set_deadline(r, 0, 60 * MS) == 0);
+	CU_ASSERT(braid_reorder_gaps(r, 0, g, 4) == 1 && g[0].skip_ns == 110 * MS);
+	CU_ASSERT(braid_reorder_poll(r, &out, 80 * MS) == 0);
+	CU_ASSERT(braid_reorder_poll(r, &out, 110 * MS - 1) == 0);
+	CU_ASSERT(braid_reorder_poll(r, &out, 110 * MS) == 1);
+	CU_ASSERT(out_is((const uint32_t[]){ 7 }, 1));
+	/* 0 with a gap open: skipped before the next arrival. */
+	push1(r, 9, 200 * MS);             /* gap 8 */
+	CU_ASSERT(braid_reorder_class_set_deadline(r, 0, 0) == 0);
+	CU_ASSERT(braid_reorder_gaps(r, 0, g, 4) == 1 && g[0].skip_ns == 200 * MS);
+	CU_ASSERT(push1(r, 10, 201 * MS) == 2);
+	CU_ASSERT(out_is((const uint32_t[]){ 9, 10 }, 2));
+	cnt(r, &c);
+	CU_ASSERT(c.lost == 1 + 2 + 1 + 1);
+	CU_ASSERT(c.reordered == 4 && c.in_order == 2);
+
+	/* Dedup-only class: accepted, stored, arrival order unchanged. */
+	CU_ASSERT(braid_reorder_class_set_deadline(r, 1, 5 * MS) == 0);
+	CU_ASSERT(braid_reorder_gaps(r, 1, g, 4) == 0);
+	for (uint32_t q = 3; q > 0; q--) {
+		m = mk(1, q * 2, q, 300 * MS);
+		CU_ASSERT_FATAL(m != NULL);
+		braid_reorder_push(r, &m, 1, &out, 300 * MS);
+	}
+	CU_ASSERT(out_is((const uint32_t[]){ 6, 4, 2 }, 3));
+	CU_ASSERT(braid_reorder_poll(r, &out, 400 * MS) == 0);
+	braid_reorder_free(r);
+	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
+}
+
 static void
 test_duplicates(void)
 {
@@ -909,6 +984,7 @@ register_tests(void)
 	if (CU_add_test(s, "create validation", test_create_validation) == NULL ||
 	    CU_add_test(s, "in order, gap filled", test_in_order_and_gap_fill) == NULL ||
 	    CU_add_test(s, "deadline per gap", test_deadline) == NULL ||
+	    CU_add_test(s, "deadline changed at run time", test_set_deadline) == NULL ||
 	    CU_add_test(s, "start window", test_start_window) == NULL ||
 	    CU_add_test(s, "duplicates and window", test_duplicates) == NULL ||
 	    CU_add_test(s, "buffer overflow", test_overflow) == NULL ||

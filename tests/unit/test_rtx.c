@@ -625,6 +625,130 @@ test_tail_probe(void)
 	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
 }
 
+/* class_enable(): off releases everything and acts as a class without
+ * ARQ (pass-through, lookups EINVAL, no tail probe); on caches again as a
+ * new stream. Class 1 has no cache, class 2 must not be disturbed. */
+static void
+test_class_enable(void)
+{
+	struct braid_rtx_class_conf cc[3] = {
+		{ .window_ms = 1000, .max_packets = 64 },
+		{ .window_ms = 0 },
+		{ .window_ms = 1000, .max_packets = 64 },
+	};
+	struct braid_rtx_conf conf = {
+		.name = "rtx_onoff", .n_classes = 3, .classes = cc,
+		.clone_pool = clone_pool, .request_ring_size = 64,
+		.tail_probe_ns = 10 * MS,
+	};
+	struct braid_rtx *c = braid_rtx_create(&conf, SOCKET_ID_ANY);
+	struct rte_mbuf *pk[10], *held[5];
+	struct braid_rtx_counters cnt, cnt0;
+
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT(braid_rtx_class_enabled(c, 0) && braid_rtx_class_enabled(c, 2));
+	CU_ASSERT(!braid_rtx_class_enabled(c, 1));
+	CU_ASSERT(!braid_rtx_class_enabled(c, 3));
+	CU_ASSERT(braid_rtx_class_enable(c, 1, true) == -ENOTSUP);
+	CU_ASSERT(braid_rtx_class_enable(c, 1, false) == -ENOTSUP);
+	CU_ASSERT(braid_rtx_class_enable(c, 3, false) == -EINVAL);
+	CU_ASSERT(braid_rtx_class_enable(c, BRAID_RTX_ALL_CLASSES, false) == -EINVAL);
+	CU_ASSERT(braid_rtx_class_enable(c, 0, true) == 0);   /* already on */
+
+	/* Class 0: seqs 0..9 cached; the test keeps 5..9 passed on. */
+	for (uint32_t i = 0; i < 10; i++) {
+		pk[i] = mk(0, i, 0);
+		CU_ASSERT_FATAL(pk[i] != NULL);
+	}
+	braid_rtx_process(c, pk, 10, &out, 0);
+	CU_ASSERT_FATAL(out.n == 10);
+	rte_pktmbuf_free_bulk(out.pkts, 5);
+	memcpy(held, &out.pkts[5], sizeof(held));
+	out.n = 0;
+	for (uint32_t s = 100; s < 103; s++)
+		store1(c, 2, s, 0);
+	CU_ASSERT(braid_rtx_cached(c, 0) == 10 && braid_rtx_cached(c, 2) == 3);
+	CU_ASSERT(rte_mempool_in_use_count(pool) == 13);
+
+	/* Off: every reference of class 0 is released now. */
+	CU_ASSERT(braid_rtx_class_enable(c, 0, false) == 0);
+	CU_ASSERT(!braid_rtx_class_enabled(c, 0));
+	CU_ASSERT(braid_rtx_cached(c, 0) == 0 && braid_rtx_cached(c, 2) == 3);
+	CU_ASSERT(braid_rtx_capacity(c, 0) == 64);   /* ring kept */
+	CU_ASSERT(rte_mempool_in_use_count(pool) == 5 + 3);
+	for (int i = 0; i < 5; i++)
+		CU_ASSERT(rte_mbuf_refcnt_read(held[i]) == 1);
+	braid_rtx_counters_get(c, &cnt0);
+	CU_ASSERT(cnt0.released_drain == 10 && cnt0.stored == 13);
+	CU_ASSERT(braid_rtx_class_enable(c, 0, false) == 0);   /* no-op */
+	braid_rtx_counters_get(c, &cnt);
+	CU_ASSERT(cnt.released_drain == 10);
+
+	/* Nothing to find: lookup, serve and a queued request all miss. */
+	CU_ASSERT(braid_rtx_lookup(c, 0, 7, MS) == NULL);
+	CU_ASSERT(rte_errno == EINVAL);
+	CU_ASSERT(braid_rtx_serve(c, 0, 7, 1, MS) == NULL);
+	CU_ASSERT(rte_errno == EINVAL);
+	CU_ASSERT(braid_rtx_request(c, 0, 8, 1) == 0);
+	braid_rtx_poll(c, &out, MS);
+	CU_ASSERT(out.n == 0);
+
+	/* Later class-0 packets pass through uncached. */
+	for (uint32_t i = 0; i < 5; i++) {
+		pk[i] = mk(0, 10 + i, 0);
+		CU_ASSERT_FATAL(pk[i] != NULL);
+	}
+	braid_rtx_process(c, pk, 5, &out, 2 * MS);
+	CU_ASSERT(out.n == 5);
+	for (int i = 0; i < 5 && i < out.n; i++) {
+		CU_ASSERT(out.pkts[i] == pk[i]);
+		CU_ASSERT(rte_mbuf_refcnt_read(pk[i]) == 1);
+	}
+	out_free();
+	CU_ASSERT(braid_rtx_cached(c, 0) == 0);
+	CU_ASSERT(braid_rtx_lookup(c, 0, 12, 2 * MS) == NULL && rte_errno == EINVAL);
+	braid_rtx_counters_get(c, &cnt);
+	CU_ASSERT(cnt.stored == 13 && cnt.not_cached == 5);
+	CU_ASSERT(cnt.requests == 1);
+	CU_ASSERT(cnt.miss_bad_class == 4 && cnt.missed == 4);
+
+	/* Tail probes: class 2 (idle since 0) gets its two, class 0 none. */
+	for (uint64_t t = 5 * MS; t <= 200 * MS; t += 5 * MS) {
+		braid_rtx_poll(c, &out, t);
+		for (uint16_t i = 0; i < out.n; i++)
+			CU_ASSERT(braid_meta(out.pkts[i])->class_id == 2);
+		out_free();
+	}
+	braid_rtx_counters_get(c, &cnt);
+	CU_ASSERT(cnt.tail_probes == 2);
+
+	/* On again: a fresh window from the next packet. */
+	CU_ASSERT(braid_rtx_class_enable(c, 0, true) == 0);
+	CU_ASSERT(braid_rtx_class_enabled(c, 0));
+	CU_ASSERT(braid_rtx_class_enable(c, 0, true) == 0);   /* no-op */
+	for (uint32_t s = 20; s < 23; s++)
+		store1(c, 0, s, 300 * MS);
+	CU_ASSERT(braid_rtx_cached(c, 0) == 3);
+	CU_ASSERT(braid_rtx_lookup(c, 0, 21, 300 * MS) != NULL);
+	CU_ASSERT(braid_rtx_lookup(c, 0, 7, 300 * MS) == NULL);
+	CU_ASSERT(rte_errno == BRAID_RTX_MISS_NEVER_STORED);
+	CU_ASSERT(braid_rtx_lookup(c, 0, 12, 300 * MS) == NULL);   /* passed while off */
+	CU_ASSERT(rte_errno == BRAID_RTX_MISS_NEVER_STORED);
+	braid_rtx_poll(c, &out, 310 * MS);                            /* probes resume */
+	CU_ASSERT_FATAL(out.n == 1);
+	CU_ASSERT(braid_meta(out.pkts[0])->class_id == 0);
+	CU_ASSERT(braid_meta(out.pkts[0])->seq == 22);
+	out_free();
+	braid_rtx_counters_get(c, &cnt);
+	CU_ASSERT(cnt.stored == 16 && cnt.tail_probes == 3);
+
+	braid_rtx_free(c);
+	CU_ASSERT(rte_mempool_in_use_count(pool) == 5);   /* the test's own */
+	rte_pktmbuf_free_bulk(held, 5);
+	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
+	CU_ASSERT(rte_mempool_in_use_count(clone_pool) == 0);
+}
+
 static void
 test_stage_ops(void)
 {
@@ -826,6 +950,7 @@ register_tests(void)
 	    CU_add_test(s, "reset", test_reset) == NULL ||
 	    CU_add_test(s, "stage ops", test_stage_ops) == NULL ||
 	    CU_add_test(s, "tail-loss probe", test_tail_probe) == NULL ||
+	    CU_add_test(s, "class on/off", test_class_enable) == NULL ||
 	    CU_add_test(s, "random vs reference model", test_model_random) == NULL)
 		return -1;
 	return 0;

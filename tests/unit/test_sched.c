@@ -145,8 +145,8 @@ expect_bad(const struct braid_sched_conf *c)
 	braid_sched_free(s);
 }
 
-/* A live FEC change: allowed up to the largest charge factor the link
- * buckets were sized for at create, refused above it. */
+/* A live FEC change: default link buckets grow with it (fec_growth has
+ * the traffic); an explicit bucket refuses a charge it cannot hold. */
 static void
 test_set_fec(void)
 {
@@ -157,17 +157,29 @@ test_set_fec(void)
 	conf_basic(&c, 2, caps, 2);
 	c.classes[0].fec_k = 4;
 	c.classes[0].fec_m = 2;             /* factor 1.5 */
+	c.links[1].bucket_bytes = MTU * 3 / 2;
 	s = braid_sched_create(&c, SOCKET_ID_ANY);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_TRUE(braid_sched_class_fec_fits(s, 8, 4));    /* 1.5 */
 	CU_ASSERT_TRUE(braid_sched_class_fec_fits(s, 0, 0));
 	CU_ASSERT_FALSE(braid_sched_class_fec_fits(s, 2, 2));   /* 2.0 */
 	CU_ASSERT_FALSE(braid_sched_class_fec_fits(s, 4, 0));
+	CU_ASSERT_FALSE(braid_sched_class_fec_fits(s, 200, 100));
 	CU_ASSERT_EQUAL(braid_sched_class_set_fec(s, 1, 8, 4), 0);
 	CU_ASSERT_EQUAL(braid_sched_class_set_fec(s, 1, 0, 0), 0);
 	CU_ASSERT_EQUAL(braid_sched_class_set_fec(s, 1, 2, 2), -ERANGE);
 	CU_ASSERT_EQUAL(braid_sched_class_set_fec(s, 1, 4, 0), -EINVAL);
+	CU_ASSERT_EQUAL(braid_sched_class_set_fec(s, 1, 200, 100), -EINVAL);
 	CU_ASSERT_EQUAL(braid_sched_class_set_fec(s, 2, 4, 2), -EINVAL);
+	braid_sched_free(s);
+
+	/* Default buckets everywhere: the larger factor is taken. */
+	c.links[1].bucket_bytes = 0;
+	s = braid_sched_create(&c, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_TRUE(braid_sched_class_fec_fits(s, 2, 2));
+	CU_ASSERT_TRUE(braid_sched_class_fec_fits(s, 1, 254));
+	CU_ASSERT_EQUAL(braid_sched_class_set_fec(s, 1, 2, 2), 0);
 	braid_sched_free(s);
 }
 
@@ -1447,6 +1459,483 @@ test_blocked_heads(void)
 
 /* ------------------------------------------------------------------ */
 
+/* Live class changes: packets carry an id in their payload so that loss
+ * and reordering within a class show. */
+#define LIVE_CLASSES 4
+
+struct id_track {
+	uint32_t next_in[LIVE_CLASSES];
+	uint32_t next_out[LIVE_CLASSES];
+	uint64_t bytes[LIVE_CLASSES];
+};
+
+static struct rte_mbuf *
+mk_id_pkt(uint16_t cls, uint32_t len, uint32_t id)
+{
+	struct rte_mbuf *m = mk_pkt(cls, len);
+
+	if (m != NULL)
+		memcpy(rte_pktmbuf_mtod(m, void *), &id, sizeof(id));
+	return m;
+}
+
+static uint32_t
+pkt_id(struct rte_mbuf *m)
+{
+	uint32_t id;
+
+	memcpy(&id, rte_pktmbuf_mtod(m, void *), sizeof(id));
+	return id;
+}
+
+static void
+top_up_ids(struct braid_sched *s, uint16_t cls, unsigned int depth,
+	   uint64_t *st, struct id_track *tr)
+{
+	while (braid_sched_class_backlog(s, cls) < depth) {
+		struct rte_mbuf *m = mk_id_pkt(cls, rand_len(st), tr->next_in[cls]);
+
+		CU_ASSERT_FATAL(m != NULL);
+		CU_ASSERT_FATAL(braid_sched_enqueue(s, &m, 1) == 1);
+		tr->next_in[cls]++;
+	}
+}
+
+/* Every packet of a class comes out once, in order (copies excepted). */
+static void
+track_out(struct id_track *tr, struct rte_mbuf **pkts, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct braid_meta *meta = braid_meta(pkts[i]);
+		uint16_t c = meta->class_id;
+
+		CU_ASSERT_FATAL(c < LIVE_CLASSES);
+		if (meta->flags & BRAID_META_F_DUP)
+			continue;
+		CU_ASSERT_EQUAL_FATAL(pkt_id(pkts[i]), tr->next_out[c]);
+		tr->next_out[c]++;
+		tr->bytes[c] += pkts[i]->pkt_len;
+	}
+}
+
+/* Drain what is left, then every class's packets are all accounted. */
+static void
+track_finish(struct braid_sched *s, struct id_track *tr, unsigned int nc)
+{
+	struct rte_mbuf *pkts[64];
+	uint16_t n;
+
+	while ((n = braid_sched_drain(s, pkts, RTE_DIM(pkts))) != 0) {
+		track_out(tr, pkts, n);
+		free_all(pkts, n);
+	}
+	for (unsigned int c = 0; c < nc; c++) {
+		struct braid_sched_class_stats cs;
+
+		braid_sched_class_stats_get(s, (uint16_t)c, &cs);
+		CU_ASSERT_EQUAL(tr->next_out[c], tr->next_in[c]);
+		CU_ASSERT_EQUAL(cs.enqueued, tr->next_in[c]);
+		CU_ASSERT_EQUAL(cs.dequeued, cs.enqueued);
+		CU_ASSERT_EQUAL(cs.drop_queue_full, 0);
+	}
+}
+
+/* Both classes backlogged for @p secs; priority class @p prio (or -1)
+ * must lead every output it appears in. Logs class @p log_cls. */
+static void
+live_run(struct braid_sched *s, struct id_track *tr, int prio, unsigned int secs,
+	 uint64_t *now, uint64_t *st, struct link_log *lg, int log_cls)
+{
+	uint64_t end = *now + secs * SEC;
+
+	memset(tr->bytes, 0, sizeof(tr->bytes));
+	while (*now < end) {
+		struct rte_mbuf *pkts[32];
+		bool seen_other = false;
+		uint16_t got;
+
+		top_up_ids(s, 0, 64, st, tr);
+		top_up_ids(s, 1, 64, st, tr);
+		*now += 1000 + braid_test_rand(st) % 200000;
+		got = braid_sched_dequeue(s, pkts, 32, *now);
+		for (unsigned int i = 0; i < got; i++) {
+			int c = braid_meta(pkts[i])->class_id;
+
+			if (c == prio) {
+				CU_ASSERT_FATAL(!seen_other);
+			} else {
+				seen_other = true;
+			}
+			if (lg != NULL && c == log_cls)
+				log_add(lg, *now, pkts[i]->pkt_len);
+		}
+		track_out(tr, pkts, got);
+		free_all(pkts, got);
+	}
+}
+
+/*
+ * Strict priority switched live: class 1 (weight 3) gets 3/4 of a
+ * 10 Mbit/s link under DRR, its 2 Mbit/s cap (first in every output,
+ * never above the cap) as the priority class with class 0 taking the
+ * rest, its 3/4 again after switching back, all with queued packets
+ * and none lost or reordered.
+ */
+static void
+test_priority_switch(void)
+{
+	static const uint64_t caps[1] = { 10000 };
+	uint64_t st = sub_seed(0xc1), now = 0;
+	struct id_track tr;
+	struct link_log lg;
+	struct braid_sched_conf c;
+	struct braid_sched *s;
+	double share;
+
+	memset(&tr, 0, sizeof(tr));
+	conf_basic(&c, 2, caps, 1);
+	c.classes[1].weight = 3;
+	s = braid_sched_create(&c, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+
+	live_run(s, &tr, -1, 2, &now, &st, NULL, -1);
+	share = (double)tr.bytes[1] / (double)(tr.bytes[0] + tr.bytes[1]);
+	printf("\n    DRR: class 1 share %.4f (want 0.75) ", share);
+	CU_ASSERT(fabs(share - 0.75) < 0.01);
+
+	/* Errors change nothing. */
+	CU_ASSERT_EQUAL(braid_sched_class_set_priority(s, 1, true, 0), -EINVAL);
+	CU_ASSERT_EQUAL(braid_sched_class_set_priority(s, 1, true,
+			BRAID_SCHED_CAPACITY_MAX_KBPS + 1), -EINVAL);
+	CU_ASSERT_EQUAL(braid_sched_class_set_priority(s, 2, true, 1000), -EINVAL);
+	CU_ASSERT_EQUAL(braid_sched_class_set_priority(NULL, 1, true, 1000), -EINVAL);
+	/* Clearing a class that is not priority is a no-op. */
+	CU_ASSERT_EQUAL(braid_sched_class_set_priority(s, 0, false, 0), 0);
+
+	/* Class 1 (queued, in the DRR round) becomes priority. */
+	CU_ASSERT(braid_sched_class_backlog(s, 1) > 0);
+	CU_ASSERT_EQUAL(braid_sched_class_set_priority(s, 1, true, 2000), 0);
+	CU_ASSERT_EQUAL(braid_sched_class_set_priority(s, 0, true, 2000), -EBUSY);
+	memset(&lg, 0, sizeof(lg));
+	live_run(s, &tr, 1, 10, &now, &st, &lg, 1);
+	{
+		/* Cap bucket: max(2 * mtu, 1 ms of 2 Mbit/s) = 3000 B. */
+		double worst = log_check(&lg, 2000 * 125, 2 * MTU);
+
+		printf("\n    priority: class 1 %" PRIu64 " B, class 0 %" PRIu64
+		       " B in 10 s (cap %u B), worst excess %.1f ", tr.bytes[1],
+		       tr.bytes[0], 2000 * 125 * 10, worst);
+		CU_ASSERT(worst <= 1e-6);
+	}
+	CU_ASSERT(tr.bytes[1] >= 2000ULL * 125 * 10 * 99 / 100);
+	CU_ASSERT(tr.bytes[1] <= 2000ULL * 125 * 10 + 2 * MTU);
+	CU_ASSERT(tr.bytes[0] >= 8000ULL * 125 * 10 * 98 / 100);
+	free(lg.t);
+	free(lg.bytes);
+
+	/* The same state again only moves the cap. */
+	CU_ASSERT_EQUAL(braid_sched_class_set_priority(s, 1, true, 4000), 0);
+	live_run(s, &tr, 1, 5, &now, &st, NULL, -1);
+	CU_ASSERT(tr.bytes[1] >= 4000ULL * 125 * 5 * 99 / 100);
+	CU_ASSERT(tr.bytes[1] <= 4000ULL * 125 * 5 + 4000 * 125 / 1000 + 2 * MTU);
+	CU_ASSERT_EQUAL(braid_sched_class_set_priority(s, 0, true, 1000), -EBUSY);
+
+	/* Back to DRR with its backlog: weight 3 again. */
+	CU_ASSERT(braid_sched_class_backlog(s, 1) > 0);
+	CU_ASSERT_EQUAL(braid_sched_class_set_priority(s, 1, false, 0), 0);
+	live_run(s, &tr, -1, 2, &now, &st, NULL, -1);
+	share = (double)tr.bytes[1] / (double)(tr.bytes[0] + tr.bytes[1]);
+	printf("\n    DRR again: class 1 share %.4f (want 0.75) ", share);
+	CU_ASSERT(fabs(share - 0.75) < 0.01);
+
+	/* Now class 0 may take priority, with an empty queue. */
+	track_finish(s, &tr, 2);
+	CU_ASSERT_EQUAL(braid_sched_class_set_priority(s, 0, true, 1000), 0);
+	CU_ASSERT_EQUAL(braid_sched_class_set_priority(s, 1, true, 1000), -EBUSY);
+	live_run(s, &tr, 0, 1, &now, &st, NULL, -1);
+	CU_ASSERT(tr.bytes[0] >= 1000ULL * 125 * 98 / 100);
+	CU_ASSERT(tr.bytes[0] <= 1000ULL * 125 + 2 * MTU);
+	track_finish(s, &tr, 2);
+	braid_sched_free(s);
+
+	/* A class created priority has no checked weight: it leaves
+	 * priority with weight 1 (a zero quantum would loop forever). */
+	memset(&tr, 0, sizeof(tr));
+	conf_basic(&c, 2, caps, 1);
+	c.classes[0].priority = true;
+	c.classes[0].rate_cap_kbps = 1000;
+	c.classes[0].weight = 0;
+	s = braid_sched_create(&c, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	live_run(s, &tr, 0, 1, &now, &st, NULL, -1);
+	CU_ASSERT_EQUAL(braid_sched_class_set_priority(s, 0, false, 0), 0);
+	live_run(s, &tr, -1, 2, &now, &st, NULL, -1);
+	share = (double)tr.bytes[0] / (double)(tr.bytes[0] + tr.bytes[1]);
+	CU_ASSERT(fabs(share - 0.5) < 0.01);
+	track_finish(s, &tr, 2);
+	braid_sched_free(s);
+	assert_no_leak();
+}
+
+/* Dequeue up to @p n packets at a time with ample tokens; @return the
+ * links used by originals, and counts originals and copies. */
+static uint32_t
+policy_poll(struct braid_sched *s, struct id_track *tr, uint16_t n,
+	    uint64_t *now, unsigned int *orig, unsigned int *dups)
+{
+	struct rte_mbuf *pkts[32];
+	uint32_t links = 0;
+	uint16_t got;
+
+	*now += 10 * 1000000ULL;
+	got = braid_sched_dequeue(s, pkts, n, *now);
+	CU_ASSERT_EQUAL(got, n);
+	*orig = 0;
+	*dups = 0;
+	for (unsigned int i = 0; i < got; i++) {
+		struct braid_meta *meta = braid_meta(pkts[i]);
+
+		CU_ASSERT(meta->link_id < 3);
+		if (meta->flags & BRAID_META_F_DUP) {
+			(*dups)++;
+			/* The copy follows its original: same seq, own link. */
+			CU_ASSERT_FATAL(i > 0);
+			CU_ASSERT_EQUAL(meta->seq, braid_meta(pkts[i - 1])->seq);
+			CU_ASSERT_NOT_EQUAL(meta->link_id,
+					    braid_meta(pkts[i - 1])->link_id);
+			CU_ASSERT_EQUAL(pkt_id(pkts[i]), pkt_id(pkts[i - 1]));
+		} else {
+			(*orig)++;
+			links |= 1U << meta->link_id;
+		}
+	}
+	track_out(tr, pkts, got);
+	free_all(pkts, got);
+	return links;
+}
+
+/* Link policy switched live with packets queued: stripe, pin, duplicate,
+ * stripe; bad values and a missing clone pool change nothing. */
+static void
+test_policy_switch(void)
+{
+	static const uint64_t caps[3] = { 100000, 100000, 100000 };
+	struct braid_sched_conf c;
+	struct braid_sched *s;
+	struct braid_sched_stats gs;
+	struct id_track tr;
+	uint64_t now = 0;
+	unsigned int orig, dups;
+	uint32_t links;
+
+	memset(&tr, 0, sizeof(tr));
+	conf_basic(&c, 1, caps, 3);
+	s = braid_sched_create(&c, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	for (unsigned int i = 0; i < 200; i++) {
+		struct rte_mbuf *m = mk_id_pkt(0, 1000, tr.next_in[0]++);
+
+		CU_ASSERT_FATAL(m != NULL);
+		CU_ASSERT_FATAL(braid_sched_enqueue(s, &m, 1) == 1);
+	}
+
+	/* Stripe: every link. */
+	links = 0;
+	for (unsigned int r = 0; r < 4; r++) {
+		links |= policy_poll(s, &tr, 8, &now, &orig, &dups);
+		CU_ASSERT_EQUAL(orig, 8);
+		CU_ASSERT_EQUAL(dups, 0);
+	}
+	CU_ASSERT_EQUAL(links, 0x7);
+
+	/* Pin to link 1: queued packets follow at once. */
+	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 0, BRAID_SCHED_PIN, 0,
+						     1U << 1), 0);
+	for (unsigned int r = 0; r < 4; r++) {
+		CU_ASSERT_EQUAL(policy_poll(s, &tr, 8, &now, &orig, &dups), 1U << 1);
+		CU_ASSERT_EQUAL(orig, 8);
+	}
+
+	/* Bad values: -EINVAL and still pinned. */
+	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 0, BRAID_SCHED_STRIPE, 0,
+						     0x1), -EINVAL);
+	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 0, BRAID_SCHED_PIN, 0, 0),
+			-EINVAL);
+	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 0, BRAID_SCHED_PIN, 0,
+						     1U << 3), -EINVAL);
+	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 0, BRAID_SCHED_DUPLICATE,
+						     1, 0), -EINVAL);
+	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 0, BRAID_SCHED_DUPLICATE,
+						     4, 0), -EINVAL);
+	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 0, BRAID_SCHED_DUPLICATE,
+						     3, 0x3), -EINVAL);
+	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 0, BRAID_SCHED_DUPLICATE,
+						     2, 0x9), -EINVAL);
+	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 0,
+			(enum braid_sched_policy)7, 0, 0), -EINVAL);
+	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 1, BRAID_SCHED_STRIPE, 0,
+						     0), -EINVAL);
+	CU_ASSERT_EQUAL(braid_sched_class_set_policy(NULL, 0, BRAID_SCHED_STRIPE,
+						     0, 0), -EINVAL);
+	CU_ASSERT_EQUAL(policy_poll(s, &tr, 8, &now, &orig, &dups), 1U << 1);
+
+	/* Duplicate, 2 copies over all links: originals on the best link
+	 * (equal capacities: link 0), copies on link 1. */
+	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 0, BRAID_SCHED_DUPLICATE,
+						     2, 0), 0);
+	for (unsigned int r = 0; r < 4; r++) {
+		CU_ASSERT_EQUAL(policy_poll(s, &tr, 8, &now, &orig, &dups), 1U << 0);
+		CU_ASSERT_EQUAL(orig, 4);
+		CU_ASSERT_EQUAL(dups, 4);
+	}
+	braid_sched_stats_get(s, &gs);
+	CU_ASSERT_EQUAL(gs.duplicates, 16);
+	/* ... over links 1 and 2 only. */
+	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 0, BRAID_SCHED_DUPLICATE,
+						     2, 0x6), 0);
+	CU_ASSERT_EQUAL(policy_poll(s, &tr, 8, &now, &orig, &dups), 1U << 1);
+	CU_ASSERT_EQUAL(dups, 4);
+
+	/* Stripe again: single copies over every link. */
+	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 0, BRAID_SCHED_STRIPE, 0,
+						     0), 0);
+	links = 0;
+	for (unsigned int r = 0; r < 4; r++) {
+		links |= policy_poll(s, &tr, 8, &now, &orig, &dups);
+		CU_ASSERT_EQUAL(orig, 8);
+		CU_ASSERT_EQUAL(dups, 0);
+	}
+	CU_ASSERT_EQUAL(links, 0x7);
+	braid_sched_stats_get(s, &gs);
+	CU_ASSERT_EQUAL(gs.duplicates, 20);
+	CU_ASSERT_EQUAL(gs.dup_clone_fail, 0);
+	track_finish(s, &tr, 1);
+	braid_sched_free(s);
+
+	/* No clone pool at create: duplicate is refused, stripe goes on. */
+	memset(&tr, 0, sizeof(tr));
+	c.clone_pool = NULL;
+	s = braid_sched_create(&c, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 0, BRAID_SCHED_DUPLICATE,
+						     2, 0), -ENOTSUP);
+	for (unsigned int i = 0; i < 8; i++) {
+		struct rte_mbuf *m = mk_id_pkt(0, 1000, tr.next_in[0]++);
+
+		CU_ASSERT_FATAL(braid_sched_enqueue(s, &m, 1) == 1);
+	}
+	policy_poll(s, &tr, 8, &now, &orig, &dups);
+	CU_ASSERT_EQUAL(orig, 8);
+	CU_ASSERT_EQUAL(dups, 0);
+	track_finish(s, &tr, 1);
+	braid_sched_free(s);
+	assert_no_leak();
+}
+
+/*
+ * A FEC ratio above the start's: with default link buckets set_fec(1, 16)
+ * grows them (the tokens already there kept) and the class's packets
+ * flow, charged 17x, never above a link's rate; with an explicit small
+ * bucket it is refused and nothing changes.
+ */
+static void
+test_fec_growth(void)
+{
+	static const uint64_t caps[2] = { 5000, 5000 };   /* 625 000 B/s */
+	uint64_t st = sub_seed(0xc3), now = SEC;
+	struct braid_sched_link_stats ls[2];
+	struct link_log lg[2];
+	struct rte_mbuf *pkts[32], *m;
+	struct braid_sched_conf c;
+	struct braid_sched *s;
+	struct id_track tr;
+	uint64_t sent = 0;
+
+	memset(&tr, 0, sizeof(tr));
+	conf_basic(&c, 2, caps, 2);
+	s = braid_sched_create(&c, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	/* Buckets full at max(2 * mtu, 1 ms) = 3000 B, then the change. */
+	CU_ASSERT_EQUAL(braid_sched_dequeue(s, pkts, 32, now), 0);
+	CU_ASSERT_TRUE(braid_sched_class_fec_fits(s, 1, 16));
+	CU_ASSERT_EQUAL(braid_sched_class_set_fec(s, 0, 1, 16), 0);
+	/* A 1500-byte packet costs 25 500 B: 22 500 B short = 36 ms. */
+	m = mk_id_pkt(0, MTU, tr.next_in[0]++);
+	CU_ASSERT_FATAL(braid_sched_enqueue(s, &m, 1) == 1);
+	CU_ASSERT_EQUAL(braid_sched_dequeue(s, pkts, 32, now + 35000000ULL), 0);
+	CU_ASSERT_EQUAL_FATAL(braid_sched_dequeue(s, pkts, 32, now + 37000000ULL), 1);
+	track_out(&tr, pkts, 1);
+	free_all(pkts, 1);
+	now += 37000000ULL;
+	sent = 17 * MTU;
+
+	/* Both classes backlogged for 10 s. */
+	memset(lg, 0, sizeof(lg));
+	while (now < 11 * SEC) {
+		uint16_t got;
+
+		top_up_ids(s, 0, 32, &st, &tr);
+		top_up_ids(s, 1, 32, &st, &tr);
+		now += 1000 + braid_test_rand(&st) % 300000;
+		got = braid_sched_dequeue(s, pkts, 32, now);
+		for (unsigned int i = 0; i < got; i++) {
+			struct braid_meta *meta = braid_meta(pkts[i]);
+			double b = pkts[i]->pkt_len * (meta->class_id == 0 ? 17.0 : 1.0);
+
+			log_add(&lg[meta->link_id], now, b);
+			sent += (uint64_t)b;
+		}
+		track_out(&tr, pkts, got);
+		free_all(pkts, got);
+	}
+	for (unsigned int l = 0; l < 2; l++) {
+		double worst = log_check(&lg[l], 625000, 17 * MTU);
+
+		CU_ASSERT(worst <= 1e-6);
+		braid_sched_link_stats_get(s, (uint16_t)l, &ls[l]);
+		free(lg[l].t);
+		free(lg[l].bytes);
+	}
+	printf("\n    fec 1/16: class 0 %" PRIu64 " B, class 1 %" PRIu64
+	       " B, charged %" PRIu64 " B ", tr.bytes[0], tr.bytes[1], sent);
+	CU_ASSERT(tr.bytes[0] > 100 * MTU);
+	CU_ASSERT(tr.bytes[1] > 100 * MTU);
+	CU_ASSERT_EQUAL(ls[0].charged_bytes + ls[1].charged_bytes, sent);
+	/* Both links busy: >= 98 % of 2 x 625 kB/s over 10 s. */
+	CU_ASSERT(sent >= 2ULL * 625000 * 10 * 98 / 100);
+
+	/* Back to no FEC: charged at 1x again (the buckets may shrink). */
+	CU_ASSERT_EQUAL(braid_sched_class_set_fec(s, 0, 0, 0), 0);
+	track_finish(s, &tr, 2);
+	braid_sched_link_stats_get(s, 0, &ls[0]);
+	braid_sched_link_stats_get(s, 1, &ls[1]);
+	sent = ls[0].charged_bytes + ls[1].charged_bytes;
+	m = mk_id_pkt(0, 1000, tr.next_in[0]++);
+	CU_ASSERT_FATAL(braid_sched_enqueue(s, &m, 1) == 1);
+	now += SEC;
+	CU_ASSERT_EQUAL_FATAL(braid_sched_dequeue(s, pkts, 32, now), 1);
+	track_out(&tr, pkts, 1);
+	free_all(pkts, 1);
+	braid_sched_link_stats_get(s, 0, &ls[0]);
+	braid_sched_link_stats_get(s, 1, &ls[1]);
+	CU_ASSERT_EQUAL(ls[0].charged_bytes + ls[1].charged_bytes, sent + 1000);
+	track_finish(s, &tr, 2);
+	braid_sched_free(s);
+
+	/* An explicit bucket that cannot hold 17 x mtu refuses. */
+	c.links[1].bucket_bytes = 4 * MTU;
+	s = braid_sched_create(&c, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_FALSE(braid_sched_class_fec_fits(s, 1, 16));
+	CU_ASSERT_EQUAL(braid_sched_class_set_fec(s, 0, 1, 16), -ERANGE);
+	CU_ASSERT_TRUE(braid_sched_class_fec_fits(s, 1, 3));
+	CU_ASSERT_EQUAL(braid_sched_class_set_fec(s, 0, 1, 3), 0);
+	braid_sched_free(s);
+	assert_no_leak();
+}
+
+/* ------------------------------------------------------------------ */
+
 static int
 suite_init(void)
 {
@@ -1496,7 +1985,10 @@ register_tests(void)
 	    CU_add_test(su, "pin", test_pin) == NULL ||
 	    CU_add_test(su, "duplicate", test_duplicate) == NULL ||
 	    CU_add_test(su, "blocked_heads", test_blocked_heads) == NULL ||
-	    CU_add_test(su, "stage_ops", test_stage_ops) == NULL)
+	    CU_add_test(su, "stage_ops", test_stage_ops) == NULL ||
+	    CU_add_test(su, "priority_switch", test_priority_switch) == NULL ||
+	    CU_add_test(su, "policy_switch", test_policy_switch) == NULL ||
+	    CU_add_test(su, "fec_growth", test_fec_growth) == NULL)
 		return -1;
 	return 0;
 }
