@@ -10,7 +10,8 @@
  *  - live changes reach the stages: a link weight moves the link spread,
  *    a capacity reaches link health, admin down stops a link, a FEC change
  *    moves the parity ratio, a class weight moves the class share on
- *    saturated links; all of it shows in config.get;
+ *    saturated links; a class's ARQ, link policy and priority change
+ *    while the stream flows; all of it shows in config.get;
  *  - config.apply: a live change applied, a device change refused with
  *    nothing changed, an invalid document named by path; config.save
  *    round trip; counters.reset baseline; metric names; /metrics; token;
