@@ -17,6 +17,14 @@
 
 RTE_LOG_REGISTER(braid_config_logtype, braid.config, INFO);
 
+const char *const braid_config_pm_names[] = {
+	[BRAID_CONFIG_PM_OFF] = "off",
+	[BRAID_CONFIG_PM_MONITOR] = "monitor",
+	[BRAID_CONFIG_PM_PAUSE] = "pause",
+	[BRAID_CONFIG_PM_SCALE] = "scale",
+	[BRAID_CONFIG_PM_SCALE + 1] = NULL,
+};
+
 const char *const braid_stage_names[] = {
 	[BRAID_STAGE_LAN_RX] = "lan_rx",
 	[BRAID_STAGE_CLASSIFY] = "classify",

@@ -187,6 +187,9 @@ enum braid_config_pm {
 	BRAID_CONFIG_PM_SCALE,
 };
 
+/** "off", "monitor", "pause", "scale", NULL: enum braid_config_pm order. */
+extern const char *const braid_config_pm_names[];
+
 struct braid_config_lcores {
 	uint32_t ring_size;
 	uint32_t idle_polls;

@@ -321,12 +321,8 @@ braid_config_to_json(const struct braid_config *c)
 	put(&em, sec, "ring_size", j_uint(c->lcores.ring_size));
 	put(&em, sec, "idle_polls", j_uint(c->lcores.idle_polls));
 	put(&em, sec, "idle_sleep_max_us", j_uint(c->lcores.idle_sleep_max_us));
-	{
-		static const char *const pm[] = { "off", "monitor", "pause", "scale" };
-
-		put(&em, sec, "power_mgmt", json_string(
-			pm[c->lcores.power_mgmt < RTE_DIM(pm) ? c->lcores.power_mgmt : 0]));
-	}
+	put(&em, sec, "power_mgmt", json_string(braid_config_pm_names[
+		c->lcores.power_mgmt <= BRAID_CONFIG_PM_SCALE ? c->lcores.power_mgmt : 0]));
 	arr = put(&em, sec, "map", json_array());
 	for (unsigned int i = 0; i < c->lcores.n_map; i++) {
 		const struct braid_config_lcore_map *m = &c->lcores.map[i];

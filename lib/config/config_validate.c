@@ -63,8 +63,6 @@ static const char *const k_stats[] = { "console", "interval_ms", NULL };
 static const char *const v_role[] = { "lan", "link", NULL };
 static const char *const v_admin[] = { "up", "down", NULL };
 static const char *const v_mode[] = { "stripe", "duplicate", "pin", NULL };
-/* enum braid_config_pm order */
-static const char *const v_pm[] = { "off", "monitor", "pause", "scale", NULL };
 
 /** Default lcore for every stage when "lcores.map" is omitted. */
 #define DEFAULT_STAGE_LCORE 1
@@ -1369,7 +1367,7 @@ parse_lcores(struct cfg_ctx *x)
 	{
 		int pm;
 
-		get_enum(x, lc, "$.lcores", "power_mgmt", false, v_pm, BRAID_CONFIG_PM_OFF, &pm);
+		get_enum(x, lc, "$.lcores", "power_mgmt", false, braid_config_pm_names, BRAID_CONFIG_PM_OFF, &pm);
 		L->power_mgmt = (uint8_t)pm;
 	}
 	parse_lcore_map(x, lc);
