@@ -764,6 +764,21 @@ test_links(void)
 	pair_destroy(p);
 }
 
+/* Parity per data packet the sender's FEC stage emits over 300 ms of the
+ * stream, after @p settle_ns (blocks of the previous shape finish). */
+static double
+parity_ratio(struct pair *p, uint64_t settle_ns)
+{
+	uint64_t d0, p0;
+
+	pair_run(p, settle_ns, true);
+	d0 = braid_gateway_counter(p->ga, "fec", "data_protected");
+	p0 = braid_gateway_counter(p->ga, "fec", "parity_sent");
+	pair_run(p, 300 * MS, true);
+	return (double)(braid_gateway_counter(p->ga, "fec", "parity_sent") - p0) /
+	       (double)(braid_gateway_counter(p->ga, "fec", "data_protected") - d0);
+}
+
 /* classes.list and classes.set: bad values named by path; FEC live
  * (parity ratio, also above the start's largest). */
 static void
@@ -774,7 +789,8 @@ test_classes(void)
 	struct braid_mgmt_client *c;
 	json_t *r, *data = NULL;
 	struct braid_config *rc;
-	uint64_t d0, p0, d1, p1;
+	uint64_t p0;
+	double ratio;
 	char path[64];
 
 	ob.mgmt = false;
@@ -840,14 +856,9 @@ test_classes(void)
 	json_decref(r);
 
 	/* FEC (4, 2) -> (4, 1): the parity ratio of new blocks halves. */
-	pair_run(p, 50 * MS, true);
-	d0 = braid_gateway_counter(p->ga, "fec", "data_protected");
-	p0 = braid_gateway_counter(p->ga, "fec", "parity_sent");
-	pair_run(p, 300 * MS, true);
-	d1 = braid_gateway_counter(p->ga, "fec", "data_protected") - d0;
-	p1 = braid_gateway_counter(p->ga, "fec", "parity_sent") - p0;
-	printf("\n  parity/data before: %.3f", (double)p1 / (double)d1);
-	CU_ASSERT((double)p1 / (double)d1 > 0.45 && (double)p1 / (double)d1 < 0.6);
+	ratio = parity_ratio(p, 50 * MS);
+	printf("\n  parity/data before: %.3f", ratio);
+	CU_ASSERT(ratio > 0.45 && ratio < 0.6);
 	r = rpc(c, "classes.set", json_pack("{s:s, s:{s:i, s:i}}", "name", "video",
 		"fec", "k", 4, "m", 1));
 	CU_ASSERT_STRING_EQUAL(jstr(r, "name"), "video");
@@ -856,14 +867,9 @@ test_classes(void)
 	CU_ASSERT_EQUAL(jint(r, "weight"), 3);
 	CU_ASSERT_PTR_NULL(jget(r, "match"));
 	json_decref(r);
-	pair_run(p, 50 * MS, true);
-	d0 = braid_gateway_counter(p->ga, "fec", "data_protected");
-	p0 = braid_gateway_counter(p->ga, "fec", "parity_sent");
-	pair_run(p, 300 * MS, true);
-	d1 = braid_gateway_counter(p->ga, "fec", "data_protected") - d0;
-	p1 = braid_gateway_counter(p->ga, "fec", "parity_sent") - p0;
-	printf(", after (4,1): %.3f\n", (double)p1 / (double)d1);
-	CU_ASSERT((double)p1 / (double)d1 > 0.22 && (double)p1 / (double)d1 < 0.3);
+	ratio = parity_ratio(p, 50 * MS);
+	printf(", after (4,1): %.3f\n", ratio);
+	CU_ASSERT(ratio > 0.22 && ratio < 0.3);
 	CU_ASSERT(braid_gateway_counter(p->ga, "fec", "cmds_applied") == 1);
 	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "fec", "cmds_failed"), 0);
 	/* FEC off, then on again. */
@@ -878,14 +884,9 @@ test_classes(void)
 		"fec", "k", 2, "m", 2));
 	CU_ASSERT_EQUAL(jint(r, "fec.m"), 2);
 	json_decref(r);
-	pair_run(p, 100 * MS, true);
-	d0 = braid_gateway_counter(p->ga, "fec", "data_protected");
-	p0 = braid_gateway_counter(p->ga, "fec", "parity_sent");
-	pair_run(p, 300 * MS, true);
-	d1 = braid_gateway_counter(p->ga, "fec", "data_protected") - d0;
-	p1 = braid_gateway_counter(p->ga, "fec", "parity_sent") - p0;
-	printf("  after (2,2): %.3f\n", (double)p1 / (double)d1);
-	CU_ASSERT((double)p1 / (double)d1 > 0.9 && (double)p1 / (double)d1 < 1.1);
+	ratio = parity_ratio(p, 100 * MS);
+	printf("  after (2,2): %.3f\n", ratio);
+	CU_ASSERT(ratio > 0.9 && ratio < 1.1);
 	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "sched", "cmds_failed"), 0);
 	r = rpc(c, "classes.set", json_pack("{s:s, s:{s:i, s:i}}", "name", "video",
 		"fec", "k", 8, "m", 4));
