@@ -1714,6 +1714,21 @@ policy_poll(struct braid_sched *s, struct id_track *tr, uint16_t n,
 	return links;
 }
 
+/* Four polls of 8 under stripe: single copies, over all three links. */
+static void
+stripe_rounds(struct braid_sched *s, struct id_track *tr, uint64_t *now)
+{
+	unsigned int orig, dups;
+	uint32_t links = 0;
+
+	for (unsigned int r = 0; r < 4; r++) {
+		links |= policy_poll(s, tr, 8, now, &orig, &dups);
+		CU_ASSERT_EQUAL(orig, 8);
+		CU_ASSERT_EQUAL(dups, 0);
+	}
+	CU_ASSERT_EQUAL(links, 0x7);
+}
+
 /* Link policy switched live with packets queued: stripe, pin, duplicate,
  * stripe; bad values and a missing clone pool change nothing. */
 static void
@@ -1726,7 +1741,6 @@ test_policy_switch(void)
 	struct id_track tr;
 	uint64_t now = 0;
 	unsigned int orig, dups;
-	uint32_t links;
 
 	memset(&tr, 0, sizeof(tr));
 	conf_basic(&c, 1, caps, 3);
@@ -1740,13 +1754,7 @@ test_policy_switch(void)
 	}
 
 	/* Stripe: every link. */
-	links = 0;
-	for (unsigned int r = 0; r < 4; r++) {
-		links |= policy_poll(s, &tr, 8, &now, &orig, &dups);
-		CU_ASSERT_EQUAL(orig, 8);
-		CU_ASSERT_EQUAL(dups, 0);
-	}
-	CU_ASSERT_EQUAL(links, 0x7);
+	stripe_rounds(s, &tr, &now);
 
 	/* Pin to link 1: queued packets follow at once. */
 	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 0, BRAID_SCHED_PIN, 0,
@@ -1799,13 +1807,7 @@ test_policy_switch(void)
 	/* Stripe again: single copies over every link. */
 	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 0, BRAID_SCHED_STRIPE, 0,
 						     0), 0);
-	links = 0;
-	for (unsigned int r = 0; r < 4; r++) {
-		links |= policy_poll(s, &tr, 8, &now, &orig, &dups);
-		CU_ASSERT_EQUAL(orig, 8);
-		CU_ASSERT_EQUAL(dups, 0);
-	}
-	CU_ASSERT_EQUAL(links, 0x7);
+	stripe_rounds(s, &tr, &now);
 	braid_sched_stats_get(s, &gs);
 	CU_ASSERT_EQUAL(gs.duplicates, 20);
 	CU_ASSERT_EQUAL(gs.dup_clone_fail, 0);
