@@ -66,6 +66,15 @@ braid_test_eal_init(const char *const *vdevs, const char *lcores)
 	return ret < 0 ? -rte_errno : 0;
 }
 
+uint32_t
+braid_test_pkt_id(const struct rte_mbuf *m)
+{
+	uint32_t id;
+
+	memcpy(&id, rte_pktmbuf_mtod(m, const void *), sizeof(id));
+	return id;
+}
+
 uint64_t
 braid_test_seed(uint64_t dflt)
 {

@@ -41,6 +41,11 @@ braid_test_rand(uint64_t *state)
 /** Seed from BRAID_TEST_SEED in the environment, else @p dflt. */
 uint64_t braid_test_seed(uint64_t dflt);
 
+struct rte_mbuf;
+
+/** The 32-bit id a test wrote at the start of @p m's data (unaligned). */
+uint32_t braid_test_pkt_id(const struct rte_mbuf *m);
+
 /* ---- a gateway's ports on rings the test owns (net_ring PMD) ---------- */
 
 #define BRAID_TEST_LINKS 3

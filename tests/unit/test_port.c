@@ -68,20 +68,11 @@ mk_pkt(uint32_t id, uint16_t len)
 	return m;
 }
 
-static uint32_t
-pkt_id(struct rte_mbuf *m)
-{
-	uint32_t id;
-
-	memcpy(&id, rte_pktmbuf_mtod(m, void *), sizeof(id));
-	return id;
-}
-
 static int
 pkt_intact(struct rte_mbuf *m)
 {
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint32_t id = pkt_id(m);
+	uint32_t id = braid_test_pkt_id(m);
 
 	for (uint16_t i = sizeof(id); i < m->data_len; i++)
 		if (d[i] != (uint8_t)(id * 7 + i))
@@ -725,7 +716,7 @@ test_rx_tx_rings(void)
 		for (uint16_t i = 0; i < n; i++) {
 			struct braid_meta *bm = braid_meta(out.pkts[i]);
 
-			CU_ASSERT_EQUAL(pkt_id(out.pkts[i]), got + i);
+			CU_ASSERT_EQUAL(braid_test_pkt_id(out.pkts[i]), got + i);
 			CU_ASSERT_EQUAL(bm->rx_ns, now);
 			CU_ASSERT_EQUAL(bm->port_in, pa);
 			CU_ASSERT_EQUAL(bm->class_id, BRAID_CLASS_NONE);
@@ -785,7 +776,7 @@ test_rx_tx_rings(void)
 		uint32_t expect = (uint32_t)l;
 
 		while (rte_ring_dequeue(txr[l], (void **)&m) == 0) {
-			CU_ASSERT_EQUAL(pkt_id(m), expect);
+			CU_ASSERT_EQUAL(braid_test_pkt_id(m), expect);
 			CU_ASSERT_EQUAL(m->pkt_len, 60 + expect % 50);
 			CU_ASSERT(pkt_intact(m));
 			expect += 2;
@@ -855,7 +846,7 @@ test_rx_room(void)
 	CU_ASSERT_EQUAL(braid_port_rx_ops.poll(rx, &out, 2), 5);
 	CU_ASSERT_EQUAL(out.n, BRAID_BURST_OUT_MAX);
 	for (uint16_t i = 0; i < 5; i++)
-		CU_ASSERT_EQUAL(pkt_id(out.pkts[BRAID_BURST_OUT_MAX - 5 + i]), i);
+		CU_ASSERT_EQUAL(braid_test_pkt_id(out.pkts[BRAID_BURST_OUT_MAX - 5 + i]), i);
 	rte_pktmbuf_free_bulk(&out.pkts[BRAID_BURST_OUT_MAX - 5], 5);
 	out.n = 0;
 	CU_ASSERT_EQUAL(braid_port_rx_ops.poll(rx, &out, 3), 8); /* conf burst */
@@ -863,7 +854,7 @@ test_rx_room(void)
 	CU_ASSERT_EQUAL(braid_port_rx_ops.poll(rx, &out, 3), 0);
 	CU_ASSERT_EQUAL(out.n, 15);
 	for (uint16_t i = 0; i < 15; i++)
-		CU_ASSERT_EQUAL(pkt_id(out.pkts[i]), 5u + i);
+		CU_ASSERT_EQUAL(braid_test_pkt_id(out.pkts[i]), 5u + i);
 	rte_pktmbuf_free_bulk(out.pkts, out.n);
 	braid_port_rx_stats(rx, &rs);
 	CU_ASSERT_EQUAL(rs.rx_packets, 20);
@@ -939,7 +930,7 @@ test_tx_full(void)
 		struct rte_mbuf *m = NULL;
 
 		CU_ASSERT_EQUAL_FATAL(rte_ring_dequeue(txr, (void **)&m), 0);
-		CU_ASSERT_EQUAL(pkt_id(m), i);
+		CU_ASSERT_EQUAL(braid_test_pkt_id(m), i);
 		rte_pktmbuf_free(m);
 	}
 	braid_tx_free(tx);
@@ -1021,12 +1012,12 @@ test_tx_outputs(void)
 		bool first = true;
 
 		while (rte_ring_dequeue(txr[q], (void **)&m) == 0) {
-			uint16_t l = ids[pkt_id(m) % 5];
+			uint16_t l = ids[braid_test_pkt_id(m) % 5];
 
 			CU_ASSERT(q == 0 ? (l == 0 || l == 2) : l == 1);
-			CU_ASSERT(first || pkt_id(m) > last);
+			CU_ASSERT(first || braid_test_pkt_id(m) > last);
 			first = false;
-			last = pkt_id(m);
+			last = braid_test_pkt_id(m);
 			rte_pktmbuf_free(m);
 		}
 	}
@@ -1118,7 +1109,7 @@ test_tx_inject(void)
 		now += 1000;
 		braid_tx_ops.poll(tx, &out, now);
 		while (rte_ring_dequeue(txr, (void **)&m) == 0) {
-			uint32_t id = pkt_id(m);
+			uint32_t id = braid_test_pkt_id(m);
 
 			if (id >= INJ_MAIN_BASE) {
 				CU_ASSERT_EQUAL(id, next_m);

@@ -1479,15 +1479,6 @@ mk_id_pkt(uint16_t cls, uint32_t len, uint32_t id)
 	return m;
 }
 
-static uint32_t
-pkt_id(struct rte_mbuf *m)
-{
-	uint32_t id;
-
-	memcpy(&id, rte_pktmbuf_mtod(m, void *), sizeof(id));
-	return id;
-}
-
 static void
 top_up_ids(struct braid_sched *s, uint16_t cls, unsigned int depth,
 	   uint64_t *st, struct id_track *tr)
@@ -1512,7 +1503,7 @@ track_out(struct id_track *tr, struct rte_mbuf **pkts, unsigned int n)
 		CU_ASSERT_FATAL(c < LIVE_CLASSES);
 		if (meta->flags & BRAID_META_F_DUP)
 			continue;
-		CU_ASSERT_EQUAL_FATAL(pkt_id(pkts[i]), tr->next_out[c]);
+		CU_ASSERT_EQUAL_FATAL(braid_test_pkt_id(pkts[i]), tr->next_out[c]);
 		tr->next_out[c]++;
 		tr->bytes[c] += pkts[i]->pkt_len;
 	}
@@ -1703,7 +1694,7 @@ policy_poll(struct braid_sched *s, struct id_track *tr, uint16_t n,
 			CU_ASSERT_EQUAL(meta->seq, braid_meta(pkts[i - 1])->seq);
 			CU_ASSERT_NOT_EQUAL(meta->link_id,
 					    braid_meta(pkts[i - 1])->link_id);
-			CU_ASSERT_EQUAL(pkt_id(pkts[i]), pkt_id(pkts[i - 1]));
+			CU_ASSERT_EQUAL(braid_test_pkt_id(pkts[i]), braid_test_pkt_id(pkts[i - 1]));
 		} else {
 			(*orig)++;
 			links |= 1U << meta->link_id;

@@ -148,15 +148,6 @@ model_drain(uint64_t now)
 
 /* ---- checks ----------------------------------------------------------- */
 
-static uint32_t
-pkt_id(struct rte_mbuf *m)
-{
-	uint32_t id;
-
-	memcpy(&id, rte_pktmbuf_mtod(m, void *), sizeof(id));
-	return id;
-}
-
 static int
 check_against_model(const struct braid_tx *tx)
 {
@@ -232,9 +223,9 @@ consume(int k, unsigned int n)
 	while (n-- > 0 && rte_ring_dequeue(tx_rings[k], (void **)&m) == 0) {
 		uint32_t want = fifo_pop(&M.out[k].ring);
 
-		if (pkt_id(m) != want || m->pkt_len != pkt_len_of[want]) {
+		if (braid_test_pkt_id(m) != want || m->pkt_len != pkt_len_of[want]) {
 			fprintf(stderr, "ring %d: got id %u len %u, model id %u len %u\n",
-				k, pkt_id(m), m->pkt_len, want, pkt_len_of[want]);
+				k, braid_test_pkt_id(m), m->pkt_len, want, pkt_len_of[want]);
 			bad = 1;
 		}
 		rte_pktmbuf_free(m);
