@@ -100,8 +100,7 @@ measure(struct braid_gateway *gw, uint16_t best[2], uint64_t *srtt,
 			       2ULL * li.jitter_us * 1000 + (uint64_t)li.owd_var_us * 1000;
 			*spread = RTE_MAX(*spread, late);
 		}
-		if ((li.state != BRAID_LINK_UP && li.state != BRAID_LINK_DEGRADED) || li.suspect ||
-		    li.srtt_us == 0)
+		if (!braid_link_info_usable(&li) || li.srtt_us == 0)
 			continue;
 		if ((uint64_t)li.srtt_us * 1000 < best_rtt) {
 			second_rtt = best_rtt;

@@ -108,7 +108,7 @@ best_links(const struct braid_gateway *gw, uint16_t dflt, uint16_t best[2],
 		struct braid_link_info li;
 
 		if (braid_link_info_get(gw->link, l, &li) != 0 ||
-		    (li.state != BRAID_LINK_UP && li.state != BRAID_LINK_DEGRADED) || li.suspect)
+		    !braid_link_info_usable(&li))
 			continue;
 		*usable_Bps += li.usable_kbps * 125;
 		if (li.srtt_us == 0)

@@ -97,13 +97,14 @@ apply(struct gw_wrap *w, const struct gw_cmd *c)
 
 			return ret != 0 ? ret :
 			       braid_arq_tx_class_set_deadline(gw->arq_tx, c->a, c->v);
-		} else {
+		} else if (w->inner == &gw_reorder_ops) {
 			int ret = braid_reorder_class_set_deadline(gw->reorder, c->a,
 								   (uint64_t)c->c * 1000000ULL);
 
 			return ret != 0 ? ret :
 			       braid_arq_rx_class_enable(gw->arq.rx, c->a, c->b != 0);
 		}
+		return -EINVAL;
 	case GW_CMD_CLASS_PRIORITY:
 		return braid_sched_class_set_priority(gw->sched, c->a, c->b != 0, c->v);
 	case GW_CMD_CLASS_POLICY:

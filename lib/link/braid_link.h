@@ -332,6 +332,15 @@ uint64_t braid_link_usable_kbps(const struct braid_link *lh, uint16_t link);
 /** Any thread. Published state of @p link (ADMIN_DOWN if out of range). */
 enum braid_link_state braid_link_state(const struct braid_link *lh, uint16_t link);
 
+/** Whether the link of @p li may carry traffic now: up or degraded, and
+ * not suspect (receive silence). */
+static inline bool
+braid_link_info_usable(const struct braid_link_info *li)
+{
+	return (li->state == BRAID_LINK_UP || li->state == BRAID_LINK_DEGRADED) &&
+	       !li->suspect;
+}
+
 /** Any thread. Bumped whenever a link's published state or usable
  * capacity changes: compare with the value seen last time. */
 uint64_t braid_link_generation(const struct braid_link *lh);
