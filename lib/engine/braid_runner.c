@@ -5,6 +5,7 @@
  * back-off, and drains everything in pipeline order at shutdown.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include "braid_clock.h"
 #include "braid_log.h"
@@ -41,7 +43,17 @@ struct runner_stage_cnt {
 	uint64_t pkts_out;
 	uint64_t drop_ring_full;
 	uint64_t drop_unrouted;
+	uint64_t cmds_applied;
+	uint64_t cmds_failed;
+	uint64_t cmds_dropped;     /* atomic: written by senders */
 } __rte_cache_aligned;
+
+/* A command as it sits in a control ring: its bytes, 4-byte aligned
+ * (rte_ring_elem's element unit), in an 8-byte aligned buffer. */
+union runner_cmd_buf {
+	uint64_t align;
+	uint8_t bytes[BRAID_CMD_MAX_SIZE];
+};
 
 struct runner_lcore {
 	struct braid_runner_lcore_stats cnt;
@@ -59,6 +71,9 @@ struct braid_runner {
 	unsigned int n_segs;
 	struct runner_seg segs[BRAID_MAX_STAGES];
 	struct rte_ring *in_ring[BRAID_MAX_STAGES]; /* stage's input ring */
+	struct rte_ring *cmd_ring[BRAID_MAX_STAGES]; /* stage's control ring */
+	unsigned int cmd_esize[BRAID_MAX_STAGES];    /* its element size */
+	pthread_mutex_t batch_lock;                  /* send_all callers */
 	struct runner_stage_cnt cnt[BRAID_MAX_STAGES];
 	struct runner_lcore lc[RTE_MAX_LCORE];
 };
@@ -84,6 +99,12 @@ check_conf(const struct braid_runner_conf *c)
 			   BRAID_MAX_STAGES);
 		return -EINVAL;
 	}
+	if (c->cmd_ring_size != 0 && (!rte_is_power_of_2(c->cmd_ring_size) ||
+				      c->cmd_ring_size < 2 * BRAID_CMD_BATCH_MAX)) {
+		RUNNER_LOG(ERR, "runner: cmd_ring_size %u must be a power of two >= %u",
+			   c->cmd_ring_size, 2 * BRAID_CMD_BATCH_MAX);
+		return -EINVAL;
+	}
 	if (!rte_is_power_of_2(c->ring_size) || c->ring_size < 2 * BRAID_BURST) {
 		RUNNER_LOG(ERR, "runner: ring_size %u must be a power of two >= %u",
 			   c->ring_size, 2 * BRAID_BURST);
@@ -104,6 +125,12 @@ check_conf(const struct braid_runner_conf *c)
 		if (s->lcore >= RTE_MAX_LCORE || !rte_lcore_is_enabled(s->lcore)) {
 			RUNNER_LOG(ERR, "runner: stage %s: lcore %u is not enabled in EAL (-l)",
 				   s->stage.name, s->lcore);
+			return -EINVAL;
+		}
+		if ((s->stage.ops->apply != NULL) != (s->stage.ops->cmd_size != 0) ||
+		    s->stage.ops->cmd_size > BRAID_CMD_MAX_SIZE) {
+			RUNNER_LOG(ERR, "runner: stage %s: apply and cmd_size (1..%u) go together",
+				   s->stage.name, BRAID_CMD_MAX_SIZE);
 			return -EINVAL;
 		}
 		if (s->stage.ops->process == NULL && s->stage.ops->poll == NULL) {
@@ -132,6 +159,31 @@ add_ring(struct braid_runner *r, unsigned int stage)
 	if (ring == NULL)
 		return -rte_errno;
 	r->in_ring[stage] = ring;
+	return 0;
+}
+
+/* A control ring for every stage that takes commands. */
+static int
+add_cmd_rings(struct braid_runner *r)
+{
+	unsigned int size = r->conf.cmd_ring_size != 0 ? r->conf.cmd_ring_size :
+			    BRAID_CMD_RING_DEFAULT;
+
+	for (unsigned int i = 0; i < r->conf.n_stages; i++) {
+		const struct braid_stage_ops *ops = r->conf.stages[i].stage.ops;
+		char name[RTE_RING_NAMESIZE];
+
+		if (ops->apply == NULL)
+			continue;
+		r->cmd_esize[i] = RTE_ALIGN_CEIL(ops->cmd_size, 4u);
+		snprintf(name, sizeof(name), "bc_%p_%u", (void *)r, i);
+		/* Exact size: the capacity is what the batch room is kept of. */
+		r->cmd_ring[i] = rte_ring_create_elem(name, r->cmd_esize[i], size,
+						      r->socket, RING_F_SC_DEQ |
+						      RING_F_EXACT_SZ);
+		if (r->cmd_ring[i] == NULL)
+			return -rte_errno;
+	}
 	return 0;
 }
 
@@ -194,7 +246,10 @@ braid_runner_create(const struct braid_runner_conf *conf, int socket)
 	}
 	r->conf = *conf;
 	r->socket = socket;
+	pthread_mutex_init(&r->batch_lock, NULL);
 	ret = build_segments(r);
+	if (ret == 0)
+		ret = add_cmd_rings(r);
 	for (unsigned int l = 0; ret == 0 && l < RTE_MAX_LCORE; l++) {
 		if (!r->lc[l].used)
 			continue;
@@ -219,8 +274,11 @@ braid_runner_free(struct braid_runner *r)
 {
 	if (r == NULL)
 		return;
-	for (unsigned int i = 0; i < BRAID_MAX_STAGES; i++)
+	for (unsigned int i = 0; i < BRAID_MAX_STAGES; i++) {
 		rte_ring_free(r->in_ring[i]);
+		rte_ring_free(r->cmd_ring[i]);
+	}
+	pthread_mutex_destroy(&r->batch_lock);
 	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
 		rte_free(r->lc[l].buf[0]);
 		rte_free(r->lc[l].buf[1]);
@@ -250,6 +308,25 @@ drop_rest(struct rte_mbuf **pkts, unsigned int n, uint64_t *counter)
 	*counter += n;
 }
 
+/* Apply the commands queued for stage @si, on its lcore. */
+static unsigned int
+apply_cmds(struct braid_runner *r, unsigned int si, const struct braid_stage *st)
+{
+	struct rte_ring *ring = r->cmd_ring[si];
+	struct runner_stage_cnt *cnt = &r->cnt[si];
+	union runner_cmd_buf cmd;
+	unsigned int n = 0;
+
+	while (rte_ring_sc_dequeue_elem(ring, &cmd, r->cmd_esize[si]) == 0) {
+		if (st->ops->apply(st->ctx, &cmd) == 0)
+			cnt->cmds_applied++;
+		else
+			cnt->cmds_failed++;
+		n++;
+	}
+	return n;
+}
+
 /* One pass over a segment. @return packets moved (0 = idle). */
 static unsigned int
 run_segment(struct braid_runner *r, const struct runner_seg *seg,
@@ -271,6 +348,8 @@ run_segment(struct braid_runner *r, const struct runner_seg *seg,
 		struct runner_stage_cnt *cnt = &r->cnt[si];
 
 		out->n = 0;
+		if (unlikely(r->cmd_ring[si] != NULL && !rte_ring_empty(r->cmd_ring[si])))
+			work += apply_cmds(r, si, st);
 		if (cur->n > 0) {
 			cnt->pkts_in += cur->n;
 			if (likely(st->ops->process != NULL))
@@ -498,6 +577,93 @@ braid_runner_shutdown(struct braid_runner *r)
 	return ret;
 }
 
+static int
+cmd_ring_of(const struct braid_runner *r, unsigned int stage)
+{
+	if (stage >= r->conf.n_stages || r->cmd_ring[stage] == NULL)
+		return -EINVAL;
+	return 0;
+}
+
+/* @p cmd copied into a zeroed element (the stage's cmd_size bytes). */
+static void
+cmd_copy(const struct braid_runner *r, unsigned int stage, const void *cmd,
+	 union runner_cmd_buf *buf)
+{
+	memset(buf, 0, sizeof(*buf));
+	memcpy(buf->bytes, cmd, r->conf.stages[stage].stage.ops->cmd_size);
+}
+
+int
+braid_runner_cmd_send(struct braid_runner *r, unsigned int stage, const void *cmd)
+{
+	union runner_cmd_buf buf;
+	struct rte_ring *ring;
+
+	if (cmd_ring_of(r, stage) != 0 || cmd == NULL)
+		return -EINVAL;
+	ring = r->cmd_ring[stage];
+	cmd_copy(r, stage, cmd, &buf);
+	/* Keep the batch room: senders racing here may take a few of its
+	 * places (one each), never the BRAID_CMD_BATCH_MAX a batch needs
+	 * with cmd_ring_size >= 2 x that. */
+	if (rte_ring_free_count(ring) <= BRAID_CMD_BATCH_MAX ||
+	    rte_ring_mp_enqueue_elem(ring, &buf, r->cmd_esize[stage]) != 0) {
+		__atomic_fetch_add(&r->cnt[stage].cmds_dropped, 1, __ATOMIC_RELAXED);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+int
+braid_runner_cmd_send_all(struct braid_runner *r, const struct braid_cmd_ref *cmds,
+			  unsigned int n)
+{
+	unsigned int per_stage[BRAID_MAX_STAGES] = { 0 };
+	union runner_cmd_buf buf;
+	int ret = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (cmd_ring_of(r, cmds[i].stage) != 0 || cmds[i].cmd == NULL ||
+		    ++per_stage[cmds[i].stage] > BRAID_CMD_BATCH_MAX)
+			return -EINVAL;
+	}
+	pthread_mutex_lock(&r->batch_lock);
+	/* Batches are serialised and single sends leave the batch room, so
+	 * room seen here stays there. */
+	for (unsigned int s = 0; s < r->conf.n_stages; s++) {
+		if (per_stage[s] == 0 ||
+		    per_stage[s] <= rte_ring_free_count(r->cmd_ring[s]))
+			continue;
+		__atomic_fetch_add(&r->cnt[s].cmds_dropped, per_stage[s],
+				   __ATOMIC_RELAXED);
+		ret = -ENOBUFS;
+	}
+	for (unsigned int i = 0; ret == 0 && i < n; i++) {
+		unsigned int s = cmds[i].stage;
+
+		cmd_copy(r, s, cmds[i].cmd, &buf);
+		if (rte_ring_mp_enqueue_elem(r->cmd_ring[s], &buf, r->cmd_esize[s]) != 0) {
+			/* Only if more single senders than the batch room's
+			 * spare places raced it; counted if it does. */
+			__atomic_fetch_add(&r->cnt[s].cmds_dropped, 1, __ATOMIC_RELAXED);
+			RUNNER_LOG(ERR, "runner: stage %s: control ring full inside a batch",
+				   r->conf.stages[s].stage.name);
+		}
+	}
+	pthread_mutex_unlock(&r->batch_lock);
+	return ret;
+}
+
+int
+braid_runner_stage_find(const struct braid_runner *r, const char *name)
+{
+	for (unsigned int i = 0; i < r->conf.n_stages; i++)
+		if (strcmp(r->conf.stages[i].stage.name, name) == 0)
+			return (int)i;
+	return -ENOENT;
+}
+
 unsigned int
 braid_runner_stage_count(const struct braid_runner *r)
 {
@@ -523,6 +689,9 @@ braid_runner_stage_stats(const struct braid_runner *r, unsigned int idx,
 	st->pkts_out = c->pkts_out;
 	st->drop_ring_full = c->drop_ring_full;
 	st->drop_unrouted = c->drop_unrouted;
+	st->cmds_applied = c->cmds_applied;
+	st->cmds_failed = c->cmds_failed;
+	st->cmds_dropped = __atomic_load_n(&c->cmds_dropped, __ATOMIC_RELAXED);
 	st->ring_count = r->in_ring[idx] != NULL ? rte_ring_count(r->in_ring[idx]) : 0;
 	st->ring_size = r->in_ring[idx] != NULL ? rte_ring_get_capacity(r->in_ring[idx]) : 0;
 	return 0;

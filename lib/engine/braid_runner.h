@@ -14,6 +14,14 @@
  * idle_polls iterations without work sleep, doubling from 1 us up to
  * idle_sleep_max_us (0 = never sleep: dedicated cores).
  *
+ * Control channel: every stage whose ops take commands (cmd_size, apply)
+ * gets a multi-producer/single-consumer ring of fixed-size elements
+ * (rte_ring_elem: commands are copied in, nothing is allocated). Any
+ * thread queues with braid_runner_cmd_send() (one command, never blocks)
+ * or braid_runner_cmd_send_all() (several stages, all or none); the
+ * stage's lcore applies them at the top of the stage's step. A full ring
+ * is a counted failure (cmds_dropped), never silent.
+ *
  * Shutdown: braid_runner_stop() (async-signal-safe) makes every lcore leave
  * its loop; braid_runner_shutdown() then waits for them and, on the calling
  * lcore, walks each chain in order: packets left in rings go through the
@@ -27,6 +35,11 @@
 
 #define BRAID_MAX_STAGES 32
 #define BRAID_MAX_CHAINS 4
+/** Default size of a stage's control ring (commands). */
+#define BRAID_CMD_RING_DEFAULT 1024
+/** Most commands one braid_runner_cmd_send_all() queues on one stage:
+ * single sends leave this much room free for it. */
+#define BRAID_CMD_BATCH_MAX 256
 
 struct braid_runner;
 
@@ -42,6 +55,9 @@ struct braid_runner_conf {
 	/** Stages of each chain in pipeline order (chains may interleave). */
 	struct braid_runner_stage stages[BRAID_MAX_STAGES];
 	unsigned int ring_size;          /**< power of two, >= 2 * BRAID_BURST */
+	/** Commands a stage's control ring holds (power of two, >= 2 *
+	 * BRAID_CMD_BATCH_MAX); 0 = BRAID_CMD_RING_DEFAULT. */
+	unsigned int cmd_ring_size;
 	unsigned int idle_polls;         /**< empty iterations before sleeping */
 	unsigned int idle_sleep_max_us;  /**< 0 = busy-poll forever */
 	/** Optional work for the main lcore when it also runs stages
@@ -57,6 +73,9 @@ struct braid_runner_stage_stats {
 	uint64_t pkts_out;         /**< pushed to out by process/poll/drain */
 	uint64_t drop_ring_full;   /**< next ring full: freed */
 	uint64_t drop_unrouted;    /**< output of a chain's last stage: freed */
+	uint64_t cmds_applied;     /**< commands apply() took */
+	uint64_t cmds_failed;      /**< commands apply() refused */
+	uint64_t cmds_dropped;     /**< sends refused: control ring full */
 	unsigned int ring_count;   /**< packets now in this stage's input ring */
 	unsigned int ring_size;    /**< 0 if the stage has no input ring */
 };
@@ -110,6 +129,36 @@ int braid_runner_shutdown(struct braid_runner *r);
 
 /** Free rings and the runner (not the stages: their owner frees them). */
 void braid_runner_free(struct braid_runner *r);
+
+/**
+ * Queue @p cmd (the stage's cmd_size bytes) on stage @p stage's control
+ * ring. Any thread; never blocks. A single send leaves
+ * BRAID_CMD_BATCH_MAX places free for all-or-none batches.
+ * @return 0; -ENOBUFS when the ring is full (counted as the stage's
+ *   cmds_dropped); -EINVAL for a stage without a control channel.
+ */
+int braid_runner_cmd_send(struct braid_runner *r, unsigned int stage,
+			  const void *cmd);
+
+/** One command of a batch: for stage index @c stage. */
+struct braid_cmd_ref {
+	unsigned int stage;
+	const void *cmd;
+};
+
+/**
+ * Queue every command of @p cmds, in order per stage, or none of them.
+ * Batches from several threads are serialised (a mutex of the control
+ * path; data lcores never take it, they use braid_runner_cmd_send()).
+ * @return 0; -ENOBUFS (nothing queued) when a ring lacks the room;
+ *   -EINVAL for a stage without a control channel or more than
+ *   BRAID_CMD_BATCH_MAX commands for one stage.
+ */
+int braid_runner_cmd_send_all(struct braid_runner *r,
+			      const struct braid_cmd_ref *cmds, unsigned int n);
+
+/** Index of the stage named @p name. @return index, or -ENOENT. */
+int braid_runner_stage_find(const struct braid_runner *r, const char *name);
 
 /** Number of stages. */
 unsigned int braid_runner_stage_count(const struct braid_runner *r);

@@ -16,6 +16,12 @@
  *
  * A stage object is single-threaded: only the lcore it is placed on calls
  * it (and the main lcore during shutdown, after that lcore has stopped).
+ *
+ * Live changes reach a stage through its control channel: a stage that
+ * takes commands declares their size (cmd_size, its library's own
+ * command struct) and apply(); the runner gives it a fixed-element ring
+ * (braid_runner_cmd_send()) and applies what is queued at the top of the
+ * stage's step, on the stage's lcore, before it sees the next packets.
  */
 #include <stdint.h>
 #include <rte_common.h>
@@ -61,10 +67,16 @@ typedef void (*braid_stat_fn)(void *arg, const char *name, uint64_t value);
  * calling it first at shutdown. */
 #define BRAID_STAGE_F_SOURCE 0x1
 
+/** Largest command a stage's control channel carries, in bytes. */
+#define BRAID_CMD_MAX_SIZE 64
+
 /** What a stage implements. Unused callbacks are NULL. */
 struct braid_stage_ops {
 	const char *kind;   /**< "classify", "sched", ... */
 	uint32_t flags;     /**< BRAID_STAGE_F_* */
+	/** Size of one command (the library's struct braid_<stage>_cmd),
+	 * 1..BRAID_CMD_MAX_SIZE; 0 = the stage takes no commands. */
+	uint16_t cmd_size;
 
 	/** Consume pkts[0..n-1] (n >= 1) at time @p now_ns. */
 	void (*process)(void *ctx, struct rte_mbuf **pkts, uint16_t n,
@@ -78,6 +90,10 @@ struct braid_stage_ops {
 	 * @p out, or free it under a counted reason. Called repeatedly while
 	 * it returns non-zero (packets pushed), so it may work in chunks. */
 	uint16_t (*drain)(void *ctx, struct braid_burst *out, uint64_t now_ns);
+
+	/** Apply one command (cmd_size bytes) on the stage's own lcore.
+	 * @return 0, or -errno (counted by the runner as cmds_failed). */
+	int (*apply)(void *ctx, const void *cmd);
 
 	/** Report every counter of the stage (sum over its own lcore). */
 	void (*stats)(const void *ctx, braid_stat_fn fn, void *arg);
