@@ -373,6 +373,23 @@ int braid_arq_tx_class_set_deadline(struct braid_arq_tx *tx, uint16_t class_id,
  */
 int braid_arq_tx_reset(struct braid_arq_tx *tx, uint16_t class_id);
 
+/** What a struct braid_arq_tx_cmd changes. */
+enum braid_arq_tx_cmd_op {
+	BRAID_ARQ_TX_CMD_CLASS_DEADLINE = 1,   /**< a class's ARQ deadline */
+};
+
+/** A live change for the ARQ sender's lcore (control channel element of
+ * the stage that runs it). */
+struct braid_arq_tx_cmd {
+	uint16_t op;          /**< enum braid_arq_tx_cmd_op */
+	uint16_t class_id;
+	uint64_t deadline_ns; /**< 0 = no age limit */
+};
+
+/** Apply @p cmd (braid_arq_tx_class_set_deadline()). @return its result,
+ * or -EINVAL for an unknown op. */
+int braid_arq_tx_apply(struct braid_arq_tx *tx, const struct braid_arq_tx_cmd *cmd);
+
 /** Copy the counters (never clears). */
 void braid_arq_tx_counters_get(const struct braid_arq_tx *tx,
 			       struct braid_arq_tx_counters *cnt);

@@ -226,6 +226,14 @@ braid_arq_tx_class_set_deadline(struct braid_arq_tx *tx, uint16_t class_id,
 	return 0;
 }
 
+int
+braid_arq_tx_apply(struct braid_arq_tx *tx, const struct braid_arq_tx_cmd *cmd)
+{
+	if (cmd->op != BRAID_ARQ_TX_CMD_CLASS_DEADLINE)
+		return -EINVAL;
+	return braid_arq_tx_class_set_deadline(tx, cmd->class_id, cmd->deadline_ns);
+}
+
 /* Why a seq got no order. */
 enum tx_verdict {
 	TX_ORDERED = 0,

@@ -538,9 +538,25 @@ fec_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
 	braid_fec_enc_stats(ctx, fn, arg);
 }
 
+int
+braid_fec_enc_apply(struct braid_fec_enc *e, const struct braid_fec_enc_cmd *cmd)
+{
+	if (cmd->op != BRAID_FEC_ENC_CMD_CLASS)
+		return -EINVAL;
+	return braid_fec_enc_set_class(e, cmd->class_id, &cmd->shape);
+}
+
+static int
+fec_stage_apply(void *ctx, const void *cmd)
+{
+	return braid_fec_enc_apply(ctx, cmd);
+}
+
 const struct braid_stage_ops braid_fec_stage_ops = {
 	.kind = "fec",
 	.flags = 0,
+	.cmd_size = sizeof(struct braid_fec_enc_cmd),
+	.apply = fec_stage_apply,
 	.process = fec_stage_process,
 	.poll = fec_stage_poll,
 	.drain = fec_stage_drain,

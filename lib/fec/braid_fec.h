@@ -151,6 +151,22 @@ uint16_t braid_fec_enc_flush(struct braid_fec_enc *e, struct braid_burst *out,
 int braid_fec_enc_set_class(struct braid_fec_enc *e, uint16_t class_id,
 			    const struct braid_fec_class_conf *cc);
 
+/** What a struct braid_fec_enc_cmd changes. */
+enum braid_fec_enc_cmd_op {
+	BRAID_FEC_ENC_CMD_CLASS = 1,   /**< a class's block shape and timeout */
+};
+
+/** A live change for the encoder's lcore (control channel element). */
+struct braid_fec_enc_cmd {
+	uint16_t op;                         /**< enum braid_fec_enc_cmd_op */
+	uint16_t class_id;
+	struct braid_fec_class_conf shape;   /**< k, m (0, 0 = off), timeout_ns */
+};
+
+/** Apply @p cmd (braid_fec_enc_set_class()). @return its result, or
+ * -EINVAL for an unknown op. */
+int braid_fec_enc_apply(struct braid_fec_enc *e, const struct braid_fec_enc_cmd *cmd);
+
 /** Data packets currently referenced by open blocks (all classes). */
 unsigned int braid_fec_enc_held(const struct braid_fec_enc *e);
 
@@ -169,7 +185,8 @@ int braid_fec_enc_class_stats(const struct braid_fec_enc *e, uint16_t class_id,
 void braid_fec_enc_stats(const struct braid_fec_enc *e, braid_stat_fn fn,
 			 void *arg);
 
-/** Stage ops "fec" (ctx = struct braid_fec_enc *). */
+/** Stage ops "fec" (ctx = struct braid_fec_enc *; apply:
+ * braid_fec_enc_apply()). */
 extern const struct braid_stage_ops braid_fec_stage_ops;
 
 /* ------------------------------------------------------------------ */

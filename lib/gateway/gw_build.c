@@ -240,7 +240,6 @@ build_send_chain(struct braid_gateway *gw, struct build_err *e)
 	char name[64];
 	uint32_t max_inner = 0;
 	uint64_t usable = 0;
-	int ret;
 
 	/* LAN RX: every LAN port. */
 	for (unsigned int i = 0; i < c->n_ports; i++) {
@@ -333,20 +332,8 @@ build_send_chain(struct braid_gateway *gw, struct build_err *e)
 		o->rate_cap_kbps = cc->rate_cap_kbps;
 		o->fec_k = cc->fec_enabled ? cc->fec_k : 0;
 		o->fec_m = cc->fec_enabled ? cc->fec_m : 0;
-		switch (cc->policy) {
-		case BRAID_POLICY_DUPLICATE:
-			o->policy = BRAID_SCHED_DUPLICATE;
-			o->dup_copies = cc->copies;
-			break;
-		case BRAID_POLICY_PIN:
-			o->policy = BRAID_SCHED_PIN;
-			for (unsigned int p = 0; p < cc->n_pin; p++)
-				o->link_mask |= 1u << cc->pin[p];
-			break;
-		default:
-			o->policy = BRAID_SCHED_STRIPE;
-			break;
-		}
+		o->policy = gw_sched_policy(cc, &o->link_mask);
+		o->dup_copies = o->policy == BRAID_SCHED_DUPLICATE ? cc->copies : 0;
 	}
 	for (unsigned int l = 0; l < c->n_links; l++) {
 		sc->links[l].capacity_kbps = c->links[l].capacity_kbps;
@@ -358,9 +345,6 @@ build_send_chain(struct braid_gateway *gw, struct build_err *e)
 	rte_free(sc);
 	if (gw->sched == NULL)
 		return fail(e, rte_errno, "sched: %s", rte_strerror(rte_errno));
-	ret = gw_wrap_init(&gw->sched_wrap, gw, "sched", &braid_sched_stage_ops, gw->sched);
-	if (ret < 0)
-		return fail(e, ret, "sched: command ring: %s", strerror(-ret));
 
 	/* FEC encode. */
 	fc.n_classes = c->n_classes;
@@ -376,9 +360,6 @@ build_send_chain(struct braid_gateway *gw, struct build_err *e)
 	gw->fec = braid_fec_enc_create(&fc, SOCKET_ID_ANY);
 	if (gw->fec == NULL)
 		return fail(e, rte_errno, "fec: %s", rte_strerror(rte_errno));
-	ret = gw_wrap_init(&gw->fec_wrap, gw, "fec", &braid_fec_stage_ops, gw->fec);
-	if (ret < 0)
-		return fail(e, ret, "fec: command ring: %s", strerror(-ret));
 
 	/* Retransmit cache: ARQ classes keep window_ms of packets. Every
 	 * class gets its ring, so that management can turn ARQ on live;
@@ -402,9 +383,6 @@ build_send_chain(struct braid_gateway *gw, struct build_err *e)
 	for (unsigned int k = 0; k < c->n_classes; k++)
 		if (!c->classes[k].arq_enabled)
 			braid_rtx_class_enable(gw->rtx, (uint16_t)k, false);
-	ret = gw_wrap_init(&gw->rtx_wrap, gw, "rtx", &braid_rtx_stage_ops, gw->rtx);
-	if (ret < 0)
-		return fail(e, ret, "rtx: command ring: %s", strerror(-ret));
 	{
 		struct braid_arq_tx_class_conf acc[BRAID_CONFIG_MAX_CLASSES];
 		struct braid_arq_tx_conf atc = { 0 };
@@ -481,7 +459,6 @@ build_recv_chain(struct braid_gateway *gw, struct build_err *e)
 	struct braid_link_conf lc;
 	uint64_t max_deadline = 0;
 	char name[64];
-	int ret;
 
 	for (unsigned int i = 0; i < c->n_ports; i++)
 		if (c->ports[i].role == BRAID_PORT_ROLE_LINK)
@@ -532,10 +509,6 @@ build_recv_chain(struct braid_gateway *gw, struct build_err *e)
 	gw->link = braid_link_create(&lc, SOCKET_ID_ANY);
 	if (gw->link == NULL)
 		return fail(e, rte_errno, "link health: %s", rte_strerror(rte_errno));
-	gw_objname(gw, "dcmd", name, sizeof(name));
-	gw->decap_cmds = rte_ring_create(name, 256, SOCKET_ID_ANY, RING_F_SC_DEQ);
-	if (gw->decap_cmds == NULL)
-		return fail(e, rte_errno, "rx_decap commands: %s", rte_strerror(rte_errno));
 
 	for (unsigned int k = 0; k < c->n_classes; k++) {
 		uint32_t buf = next_pow2(c->reorder.max_packets);
@@ -566,9 +539,6 @@ build_recv_chain(struct braid_gateway *gw, struct build_err *e)
 		return fail(e, rte_errno, "reorder: %s", rte_strerror(rte_errno));
 	if (gw_arq_rx_create(gw) < 0)
 		return fail(e, rte_errno, "arq (receiver): %s", rte_strerror(rte_errno));
-	ret = gw_wrap_init(&gw->reorder_wrap, gw, "reorder", &gw_reorder_ops, gw);
-	if (ret < 0)
-		return fail(e, ret, "reorder: command ring: %s", strerror(-ret));
 
 	if (gw->lan_port < 0)
 		return fail(e, EINVAL, "no LAN port to deliver to");
@@ -674,6 +644,13 @@ add_stage(struct braid_runner_conf *rc, const struct braid_config *c,
 	s->lcore = c->lcores.stage_lcore[placed_as];
 }
 
+/* The stages of enum gw_cmd_stage, by name. */
+static const char *const cmd_stage_name[GW_CMD_STAGES] = {
+	[GW_CMD_SCHED] = "sched", [GW_CMD_FEC] = "fec", [GW_CMD_RTX] = "rtx",
+	[GW_CMD_CTRL] = "ctrl", [GW_CMD_LINK_HEALTH] = "rx_decap",
+	[GW_CMD_REORDER] = "reorder",
+};
+
 static int
 build_runner(struct braid_gateway *gw, struct build_err *e)
 {
@@ -690,15 +667,15 @@ build_runner(struct braid_gateway *gw, struct build_err *e)
 	rc->hook_period_us = 1000;
 	add_stage(rc, c, "lan_rx", &braid_port_rx_ops, gw->lan_rx, 0, BRAID_STAGE_LAN_RX);
 	add_stage(rc, c, "classify", &braid_classify_stage_ops, gw->classify, 0, BRAID_STAGE_CLASSIFY);
-	add_stage(rc, c, "sched", &gw_wrap_ops, &gw->sched_wrap, 0, BRAID_STAGE_SCHED);
-	add_stage(rc, c, "fec", &gw_wrap_ops, &gw->fec_wrap, 0, BRAID_STAGE_FEC);
-	add_stage(rc, c, "rtx", &gw_wrap_ops, &gw->rtx_wrap, 0, BRAID_STAGE_RTX);
+	add_stage(rc, c, "sched", &braid_sched_stage_ops, gw->sched, 0, BRAID_STAGE_SCHED);
+	add_stage(rc, c, "fec", &braid_fec_stage_ops, gw->fec, 0, BRAID_STAGE_FEC);
+	add_stage(rc, c, "rtx", &braid_rtx_stage_ops, gw->rtx, 0, BRAID_STAGE_RTX);
 	add_stage(rc, c, "encap", &gw_encap_ops, gw, 0, GW_ENCAP_WITH);
 	add_stage(rc, c, "link_tx", &braid_tx_ops, gw->link_tx, 0, BRAID_STAGE_LINK_TX);
 	add_stage(rc, c, "link_rx", &braid_port_rx_ops, gw->link_rx, 1, BRAID_STAGE_LINK_RX);
 	add_stage(rc, c, "rx_decap", &gw_decap_ops, gw, 1, BRAID_STAGE_RX_DECAP);
 	add_stage(rc, c, "fec_decode", &gw_fec_dec_ops, gw, 1, BRAID_STAGE_FEC_DECODE);
-	add_stage(rc, c, "reorder", &gw_wrap_ops, &gw->reorder_wrap, 1, BRAID_STAGE_REORDER);
+	add_stage(rc, c, "reorder", &gw_reorder_ops, gw, 1, BRAID_STAGE_REORDER);
 	add_stage(rc, c, "lan_tx", &gw_lan_tx_ops, &gw->lan_tx, 1, BRAID_STAGE_LAN_TX);
 	add_stage(rc, c, "ctrl", &gw_ctrl_ops, gw->ctrl, 2, GW_CTRL_WITH);
 	gw->runner = braid_runner_create(rc, SOCKET_ID_ANY);
@@ -706,6 +683,13 @@ build_runner(struct braid_gateway *gw, struct build_err *e)
 	if (gw->runner == NULL)
 		return fail(e, rte_errno, "runner: %s (is every lcore of lcores.map in EAL's -l?)",
 			    rte_strerror(rte_errno));
+	for (unsigned int i = 0; i < GW_CMD_STAGES; i++) {
+		int idx = braid_runner_stage_find(gw->runner, cmd_stage_name[i]);
+
+		if (idx < 0)
+			return fail(e, ENOENT, "runner: no stage %s", cmd_stage_name[i]);
+		gw->stage_id[i] = (unsigned int)idx;
+	}
 	return 0;
 }
 

@@ -185,8 +185,9 @@ on_nack(struct gw_ctrl *c, struct rte_mbuf *m, uint64_t now_ns)
 	 * for them from its token buckets. */
 	for (uint16_t l = 0; l < gw->cfg.n_links; l++)
 		if (charged[l] != 0 &&
-		    gw_wrap_send(&gw->sched_wrap, &(struct gw_cmd){ .op = GW_CMD_LINK_CHARGE,
-				 .a = l, .v = charged[l] }) != 0)
+		    braid_runner_cmd_send(gw->runner, gw->stage_id[GW_CMD_SCHED],
+				&(struct braid_sched_cmd){ .op = BRAID_SCHED_CMD_LINK_CHARGE,
+				.id = l, .link_charge.bytes = charged[l] }) != 0)
 			c->cnt.drop_charge_full++;
 }
 
@@ -316,9 +317,20 @@ ctrl_stats(const void *ctx, braid_stat_fn fn, void *arg)
 	BRAID_COUNTERS_REPORT(BRAID_ARP_COUNTERS, &ac, fn, arg);
 }
 
+/* The ARQ sender runs here: its live changes (class deadline). */
+static int
+ctrl_apply(void *ctx, const void *cmd)
+{
+	const struct gw_ctrl *c = ctx;
+
+	return braid_arq_tx_apply(c->gw->arq_tx, cmd);
+}
+
 const struct braid_stage_ops gw_ctrl_ops = {
 	.kind = "ctrl",
 	.flags = BRAID_STAGE_F_SOURCE,
+	.cmd_size = sizeof(struct braid_arq_tx_cmd),
+	.apply = ctrl_apply,
 	.poll = ctrl_poll,
 	.stats = ctrl_stats,
 };

@@ -54,19 +54,20 @@ to_peer(struct braid_gateway *gw, struct rte_mbuf **m, unsigned int n)
 	}
 }
 
-static void
-apply_cmds(struct braid_gateway *gw)
+/* Link health's live changes (management). */
+static int
+gw_decap_apply(void *ctx, const void *cmd)
 {
-	void *p;
+	struct braid_gateway *gw = ctx;
+	const struct gw_rx_cmd *c = cmd;
 
-	while (rte_ring_sc_dequeue(gw->decap_cmds, &p) == 0) {
-		struct gw_cmd *c = p;
-
-		if (c->op == GW_CMD_LINK_ADMIN)
-			braid_link_admin_set(gw->link, c->a, c->b != 0);
-		else if (c->op == GW_CMD_LINK_CAPACITY)
-			braid_link_capacity_set(gw->link, c->a, c->v);
-		rte_free(c);
+	switch (c->op) {
+	case GW_RX_CMD_LINK_ADMIN:
+		return braid_link_admin_set(gw->link, c->id, c->value != 0);
+	case GW_RX_CMD_LINK_CAPACITY:
+		return braid_link_capacity_set(gw->link, c->id, c->value);
+	default:
+		return -EINVAL;
 	}
 }
 
@@ -140,8 +141,6 @@ gw_decap_poll(void *ctx, struct braid_burst *out, uint64_t now_ns)
 	uint16_t n;
 
 	RTE_SET_USED(out);
-	if (unlikely(!rte_ring_empty(gw->decap_cmds)))
-		apply_cmds(gw);
 	n = braid_link_poll(gw->link, now_ns, probes, RTE_DIM(probes));
 	if (n > 0)
 		to_peer(gw, probes, n);
@@ -162,25 +161,26 @@ gw_decap_stats(const void *ctx, braid_stat_fn fn, void *arg)
 
 const struct braid_stage_ops gw_decap_ops = {
 	.kind = "rx_decap",
+	.cmd_size = sizeof(struct gw_rx_cmd),
+	.apply = gw_decap_apply,
 	.process = gw_decap_process,
 	.poll = gw_decap_poll,
 	.stats = gw_decap_stats,
 };
 
 /* Link health changed a link's state or usable capacity: tell the
- * scheduler (on its own lcore, through its command ring). */
+ * scheduler (on its own lcore, through its control channel; a full
+ * channel is counted there as cmds_dropped). */
 void
 gw_link_changed(void *arg, uint16_t link, enum braid_link_state state,
 		uint64_t usable_kbps)
 {
 	struct braid_gateway *gw = arg;
 	bool up = state == BRAID_LINK_UP || state == BRAID_LINK_DEGRADED;
-	struct gw_cmd c = { .op = GW_CMD_LINK_UP, .a = link, .b = up };
+	struct braid_sched_cmd c = { .op = BRAID_SCHED_CMD_LINK_STATE, .id = link,
+		.link_state = { .up = up, .capacity_kbps = usable_kbps } };
 
-	gw_wrap_send(&gw->sched_wrap, &c);
-	if (up && usable_kbps > 0) {
-		c = (struct gw_cmd){ .op = GW_CMD_LINK_CAPACITY, .a = link, .v = usable_kbps };
-		gw_wrap_send(&gw->sched_wrap, &c);
-	}
+	if (gw->runner != NULL)
+		braid_runner_cmd_send(gw->runner, gw->stage_id[GW_CMD_SCHED], &c);
 	__atomic_store_n(&gw->link_state[link], (uint8_t)state, __ATOMIC_RELAXED);
 }

@@ -8,7 +8,7 @@
  * DPDK's telemetry thread, serialised by lib/mgmt). It only reads
  * counters and published snapshots, and changes the data path the one
  * way a control change reaches a stage: commands on the stage's command
- * ring, applied by the stage's own lcore (gw_wrap.c, gw_decap.c).
+ * channel (lib/engine runner), applied by the stage's own lcore (gw_diff.c).
  *
  * The running configuration is a copy only this thread touches: every
  * live change is validated by the configuration loader (the same rules
@@ -38,11 +38,6 @@
 #ifndef BRAID_VERSION
 #define BRAID_VERSION "unknown"
 #endif
-
-/* Commands one change may queue on one ring: per link weight, capacity
- * (sched and link health) and admin; per class weight, FEC, priority,
- * policy and ARQ. */
-#define GW_MGMT_MAX_CMDS (4 * BRAID_CONFIG_MAX_LINKS + 5 * BRAID_CONFIG_MAX_CLASSES)
 
 struct gw_mgmt {
 	struct braid_gateway *gw;
@@ -194,266 +189,6 @@ json_diff(const json_t *a, const json_t *b, char *path, size_t cap, json_t *out)
 	return json_equal(a, b) ? 0 : add_unique(out, path);
 }
 
-/*
- * Can the change at @p path be made live? Writes the path to report
- * (FEC members fold into "classes[i].fec") to @p norm.
- */
-static bool
-path_is_live(const char *path, char *norm, size_t len)
-{
-	unsigned int idx;
-	int n = 0;
-
-	snprintf(norm, len, "%s", path);
-	if (sscanf(path, "links[%u].%n", &idx, &n) == 1 && n > 0)
-		return strcmp(path + n, "weight") == 0 ||
-		       strcmp(path + n, "capacity_kbps") == 0 ||
-		       strcmp(path + n, "admin") == 0;
-	n = 0;
-	if (sscanf(path, "classes[%u].%n", &idx, &n) == 1 && n > 0) {
-		/* Objects fold into their member: "classes[i].fec". */
-		static const char *const folded[] = { "fec", "arq", "policy" };
-
-		if (strcmp(path + n, "weight") == 0 || strcmp(path + n, "priority") == 0 ||
-		    strcmp(path + n, "rate_cap_kbps") == 0)
-			return true;
-		for (unsigned int f = 0; f < RTE_DIM(folded); f++) {
-			size_t fl = strlen(folded[f]);
-
-			if (strncmp(path + n, folded[f], fl) == 0 &&
-			    (path[n + fl] == '\0' || path[n + fl] == '.')) {
-				snprintf(norm, len, "classes[%u].%s", idx, folded[f]);
-				return true;
-			}
-		}
-	}
-	return false;
-}
-
-/* ---- queuing commands: all or none --------------------------------------- */
-
-struct cmd_set {
-	struct gw_cmd *c[GW_MGMT_MAX_CMDS];
-	unsigned int n;
-};
-
-static int
-cmd_add(struct cmd_set *s, const struct gw_cmd *cmd)
-{
-	struct gw_cmd *c;
-
-	if (s->n == RTE_DIM(s->c))
-		return -ENOSPC;
-	c = rte_malloc("gw_cmd", sizeof(*c), 0);
-	if (c == NULL)
-		return -ENOMEM;
-	*c = *cmd;
-	s->c[s->n++] = c;
-	return 0;
-}
-
-static void
-cmd_set_free(struct cmd_set *s)
-{
-	for (unsigned int i = 0; i < s->n; i++)
-		rte_free(s->c[i]);
-	s->n = 0;
-}
-
-/* One change's commands, per command ring. */
-enum { SET_SCHED, SET_FEC, SET_DECAP, SET_RTX, SET_REORDER, SET_COUNT };
-
-static const char *const set_name[SET_COUNT] = {
-	"sched", "FEC", "link health", "rtx", "reorder",
-};
-
-static struct rte_ring *
-set_ring(struct braid_gateway *gw, int s)
-{
-	switch (s) {
-	case SET_SCHED: return gw->sched_wrap.cmds;
-	case SET_FEC: return gw->fec_wrap.cmds;
-	case SET_DECAP: return gw->decap_cmds;
-	case SET_RTX: return gw->rtx_wrap.cmds;
-	default: return gw->reorder_wrap.cmds;
-	}
-}
-
-/*
- * Queue the sets atomically. Every ring but the scheduler's has one
- * producer, this thread, so their free room only grows: it is checked
- * first. The scheduler's ring is shared with link health's change
- * callback and ctrl's repair charges: one bulk enqueue takes all of its
- * set or nothing. After it, the others cannot fail.
- */
-static int
-cmd_queue(struct braid_gateway *gw, struct cmd_set *sets)
-{
-	for (int s = SET_SCHED + 1; s < SET_COUNT; s++)
-		if (rte_ring_free_count(set_ring(gw, s)) < sets[s].n)
-			return -ENOBUFS;
-	for (int s = SET_SCHED; s < SET_COUNT; s++) {
-		struct cmd_set *cs = &sets[s];
-
-		if (cs->n == 0)
-			continue;
-		if (rte_ring_mp_enqueue_bulk(set_ring(gw, s), (void **)cs->c, cs->n,
-					     NULL) != cs->n) {
-			if (s == SET_SCHED)
-				return -ENOBUFS;
-			GW_LOG(ERR, "mgmt: %s command ring refused %u commands",
-			       set_name[s], cs->n);
-			continue;
-		}
-		cs->n = 0;    /* the ring owns them now */
-	}
-	return 0;
-}
-
-static enum braid_sched_policy
-sched_policy(const struct braid_config_class *c, uint32_t *mask)
-{
-	*mask = 0;
-	switch (c->policy) {
-	case BRAID_POLICY_DUPLICATE:
-		return BRAID_SCHED_DUPLICATE;
-	case BRAID_POLICY_PIN:
-		for (unsigned int p = 0; p < c->n_pin; p++)
-			*mask |= 1u << c->pin[p];
-		return BRAID_SCHED_PIN;
-	default:
-		return BRAID_SCHED_STRIPE;
-	}
-}
-
-/* Class changes beyond weight and FEC: priority (a class gives it up
- * before another takes it: first pass off, second pass on), link policy
- * (sched), ARQ (sender and receiver halves). */
-static int
-cmd_build_class_modes(const struct braid_config *cur, const struct braid_config *next,
-		      struct cmd_set *sets)
-{
-	int ret = 0;
-
-	for (int pass = 0; pass < 2; pass++)
-		for (uint16_t k = 0; ret == 0 && k < next->n_classes; k++) {
-			const struct braid_config_class *a = &cur->classes[k];
-			const struct braid_config_class *b = &next->classes[k];
-
-			if ((a->priority == b->priority &&
-			     (!b->priority || a->rate_cap_kbps == b->rate_cap_kbps)) ||
-			    b->priority != (pass == 1))
-				continue;
-			ret = cmd_add(&sets[SET_SCHED], &(struct gw_cmd){
-				.op = GW_CMD_CLASS_PRIORITY, .a = k, .b = b->priority,
-				.v = b->rate_cap_kbps });
-		}
-	for (uint16_t k = 0; ret == 0 && k < next->n_classes; k++) {
-		const struct braid_config_class *a = &cur->classes[k], *b = &next->classes[k];
-		uint32_t ma, mb;
-		enum braid_sched_policy pa = sched_policy(a, &ma), pb = sched_policy(b, &mb);
-
-		if (pa != pb || ma != mb || (pb == BRAID_SCHED_DUPLICATE && a->copies != b->copies))
-			ret = cmd_add(&sets[SET_SCHED], &(struct gw_cmd){
-				.op = GW_CMD_CLASS_POLICY, .a = k, .b = pb,
-				.c = pb == BRAID_SCHED_DUPLICATE ? b->copies : 0, .v = mb });
-		if (ret == 0 && (a->arq_enabled != b->arq_enabled ||
-				 a->arq_deadline_ms != b->arq_deadline_ms)) {
-			struct gw_cmd c = { .op = GW_CMD_CLASS_ARQ, .a = k, .b = b->arq_enabled,
-				.c = (uint32_t)(gw_class_deadline_ns(next, k) / 1000000ULL),
-				.v = b->arq_enabled ? (uint64_t)b->arq_deadline_ms * 1000000ULL : 0 };
-
-			ret = cmd_add(&sets[SET_RTX], &c);
-			if (ret == 0)
-				ret = cmd_add(&sets[SET_REORDER], &c);
-		}
-	}
-	return ret;
-}
-
-/* Commands that turn @p cur into @p next (live fields only). */
-static int
-cmd_build(const struct braid_gateway *gw, const struct braid_config *cur,
-	  const struct braid_config *next, struct cmd_set *sets)
-{
-	struct cmd_set *sched = &sets[SET_SCHED], *fec = &sets[SET_FEC];
-	struct cmd_set *decap = &sets[SET_DECAP];
-	int ret = 0;
-
-	for (uint16_t l = 0; ret == 0 && l < next->n_links; l++) {
-		const struct braid_config_link *a = &cur->links[l], *b = &next->links[l];
-
-		if (a->weight != b->weight)
-			ret = cmd_add(sched, &(struct gw_cmd){ .op = GW_CMD_LINK_WEIGHT,
-				.a = l, .b = gw_link_factor(b->weight) });
-		if (ret == 0 && a->capacity_kbps != b->capacity_kbps) {
-			/* Link health's configured capacity (its usable capacity
-			 * follows and reaches sched through the change callback),
-			 * and sched's rate at once. */
-			ret = cmd_add(decap, &(struct gw_cmd){ .op = GW_CMD_LINK_CAPACITY,
-				.a = l, .v = b->capacity_kbps });
-			if (ret == 0)
-				ret = cmd_add(sched, &(struct gw_cmd){
-					.op = GW_CMD_LINK_CAPACITY, .a = l,
-					.v = b->capacity_kbps });
-		}
-		if (ret == 0 && a->admin_up != b->admin_up)
-			ret = cmd_add(decap, &(struct gw_cmd){ .op = GW_CMD_LINK_ADMIN,
-				.a = l, .b = !b->admin_up });
-	}
-	for (uint16_t k = 0; ret == 0 && k < next->n_classes; k++) {
-		const struct braid_config_class *a = &cur->classes[k], *b = &next->classes[k];
-
-		if (a->weight != b->weight)
-			ret = cmd_add(sched, &(struct gw_cmd){ .op = GW_CMD_CLASS_WEIGHT,
-				.a = k, .b = b->weight });
-		if (ret == 0 && (a->fec_enabled != b->fec_enabled ||
-				 a->fec_k != b->fec_k || a->fec_m != b->fec_m)) {
-			struct gw_cmd c = { .op = GW_CMD_CLASS_FEC,
-				.a = k, .b = b->fec_enabled ? b->fec_k : 0,
-				.c = b->fec_enabled ? b->fec_m : 0,
-				.v = (uint64_t)next->fec.block_timeout_us * 1000 };
-
-			/* The scheduler reserves the links' share of the parity:
-			 * it must know the new ratio. It grows default-sized link
-			 * buckets for a larger one; a bucket given a size cannot
-			 * grow (the gateway sets none today). */
-			if (!braid_sched_class_fec_fits(gw->sched, (uint8_t)c.b, (uint8_t)c.c))
-				return -ERANGE;
-			ret = cmd_add(fec, &c);
-			if (ret == 0)
-				ret = cmd_add(sched, &c);
-		}
-	}
-	return ret == 0 ? cmd_build_class_modes(cur, next, sets) : ret;
-}
-
-/* @p next with every live field of @p cur: equal to @p cur when the
- * change holds nothing but live fields. */
-static void
-cfg_undo_live(struct braid_config *x, const struct braid_config *cur)
-{
-	for (uint16_t l = 0; l < x->n_links && l < cur->n_links; l++) {
-		x->links[l].weight = cur->links[l].weight;
-		x->links[l].capacity_kbps = cur->links[l].capacity_kbps;
-		x->links[l].admin_up = cur->links[l].admin_up;
-	}
-	for (uint16_t k = 0; k < x->n_classes && k < cur->n_classes; k++) {
-		x->classes[k].weight = cur->classes[k].weight;
-		x->classes[k].fec_enabled = cur->classes[k].fec_enabled;
-		x->classes[k].fec_k = cur->classes[k].fec_k;
-		x->classes[k].fec_m = cur->classes[k].fec_m;
-		x->classes[k].priority = cur->classes[k].priority;
-		x->classes[k].rate_cap_kbps = cur->classes[k].rate_cap_kbps;
-		x->classes[k].arq_enabled = cur->classes[k].arq_enabled;
-		x->classes[k].arq_deadline_ms = cur->classes[k].arq_deadline_ms;
-		x->classes[k].policy = cur->classes[k].policy;
-		x->classes[k].copies = cur->classes[k].copies;
-		x->classes[k].n_pin = cur->classes[k].n_pin;
-		memcpy(x->classes[k].pin, cur->classes[k].pin, sizeof(x->classes[k].pin));
-	}
-}
-
 /* "<prefix>a, b, c" for the paths in @p paths. */
 static void
 path_list(const json_t *paths, const char *prefix, char *buf, size_t len)
@@ -481,7 +216,7 @@ commit(struct gw_mgmt *m, const struct braid_config *next, json_t *changed,
        json_t *restart)
 {
 	struct braid_gateway *gw = m->gw;
-	struct cmd_set *sets;
+	struct gw_cmd_batch *batch;
 	struct braid_config *probe;
 	json_t *a, *b, *paths;
 	char path[256] = "", norm[256];
@@ -499,7 +234,7 @@ commit(struct gw_mgmt *m, const struct braid_config *next, json_t *changed,
 	json_array_foreach(paths, i, v) {
 		if (ret < 0)
 			break;
-		ret = add_unique(path_is_live(json_string_value(v), norm, sizeof(norm)) ?
+		ret = add_unique(gw_diff_path_is_live(json_string_value(v), norm, sizeof(norm)) ?
 				 changed : restart, norm);
 	}
 	json_decref(paths);
@@ -511,7 +246,7 @@ commit(struct gw_mgmt *m, const struct braid_config *next, json_t *changed,
 	if (probe == NULL)
 		return -ENOMEM;
 	memcpy(probe, next, sizeof(*probe));
-	cfg_undo_live(probe, m->running);
+	gw_diff_keep_live(probe, m->running);
 	if (memcmp(probe, m->running, sizeof(*probe)) != 0 &&
 	    json_array_size(restart) == 0)
 		ret = add_unique(restart, "(a setting the document does not show)");
@@ -523,15 +258,13 @@ commit(struct gw_mgmt *m, const struct braid_config *next, json_t *changed,
 	if (json_array_size(changed) == 0)
 		return 0;
 
-	sets = calloc(SET_COUNT, sizeof(*sets));
-	if (sets == NULL)
+	batch = malloc(sizeof(*batch));
+	if (batch == NULL)
 		return -ENOMEM;
-	ret = cmd_build(gw, m->running, next, sets);
+	ret = gw_diff_commands(gw, m->running, next, batch);
 	if (ret == 0)
-		ret = cmd_queue(gw, sets);
-	for (int s = 0; s < SET_COUNT; s++)
-		cmd_set_free(&sets[s]);
-	free(sets);
+		ret = gw_cmd_batch_send(gw, batch);
+	free(batch);
 	if (ret < 0)
 		return ret;
 	memcpy(m->running, next, sizeof(*next));

@@ -23,6 +23,7 @@
 #include "braid_port.h"
 #include "braid_reorder.h"
 #include "braid_rtx.h"
+#include "braid_runner.h"
 #include "braid_sched.h"
 #include "braid_stats.h"
 #include "braid_tx.h"
@@ -35,39 +36,48 @@ extern int braid_gateway_logtype;
 /* ctrl serves NACKs from the retransmit cache, which rtx's lcore owns. */
 #define GW_CTRL_WITH   BRAID_STAGE_RTX
 
-/* A control-path change for a stage on another lcore: queued on that
- * stage's command ring, applied by the stage's own lcore (no locks). */
-enum gw_cmd_op {
-	GW_CMD_LINK_UP,         /* a = link, b = up */
-	GW_CMD_LINK_CAPACITY,   /* a = link, v = kbps (decap ring: link health's configured) */
-	GW_CMD_LINK_WEIGHT,     /* a = link, b = factor (per mille) */
-	GW_CMD_CLASS_WEIGHT,    /* a = class, b = weight */
-	GW_CMD_CLASS_FEC,       /* a = class, b = k, c = m, v = timeout ns */
-	GW_CMD_LINK_ADMIN,      /* a = link, b = down (link health, decap lcore) */
-	GW_CMD_LINK_CHARGE,     /* a = link, v = bytes sent outside sched (repairs) */
-	GW_CMD_CLASS_ARQ,       /* a = class, b = on, c = reorder deadline ms,
-				 * v = ARQ deadline ns (rtx + arq_tx; reorder + arq_rx) */
-	GW_CMD_CLASS_PRIORITY,  /* a = class, b = priority, v = rate cap kbps */
-	GW_CMD_CLASS_POLICY,    /* a = class, b = enum braid_sched_policy,
-				 * c = copies, v = link mask */
+/* The stages that take live commands (runner stage index in
+ * gw->stage_id, set by build_runner()). */
+enum gw_cmd_stage {
+	GW_CMD_SCHED,         /* struct braid_sched_cmd */
+	GW_CMD_FEC,           /* struct braid_fec_enc_cmd */
+	GW_CMD_RTX,           /* struct braid_rtx_cmd */
+	GW_CMD_CTRL,          /* struct braid_arq_tx_cmd (ctrl runs the ARQ sender) */
+	GW_CMD_LINK_HEALTH,   /* struct gw_rx_cmd (rx_decap runs link health) */
+	GW_CMD_REORDER,       /* struct gw_rx_cmd (reorder + ARQ receiver) */
+	GW_CMD_STAGES
 };
 
-struct gw_cmd {
+/* Receive-side changes (link health, reorder + ARQ receiver). */
+enum gw_rx_cmd_op {
+	GW_RX_CMD_LINK_ADMIN = 1,   /* id = link, value = admin down */
+	GW_RX_CMD_LINK_CAPACITY,    /* id = link, value = kbps (configured) */
+	GW_RX_CMD_CLASS_ARQ,        /* id = class, value = ARQ on, deadline_ns */
+};
+struct gw_rx_cmd {
 	uint16_t op;
-	uint16_t a;
-	uint32_t b;
-	uint32_t c;
-	uint64_t v;
+	uint16_t id;
+	uint64_t value;
+	uint64_t deadline_ns;
 };
 
-/* A wrapped stage: applies queued commands, then runs the real stage. */
-struct gw_wrap {
-	const struct braid_stage_ops *inner;
-	void *inner_ctx;
-	struct rte_ring *cmds;                  /* MP/SC, of struct gw_cmd * */
-	struct braid_gateway *gw;
-	uint64_t cmds_applied;
-	uint64_t cmds_failed;
+/* One command of any stage, as a batch holds it. */
+union gw_cmd_any {
+	struct braid_sched_cmd sched;
+	struct braid_fec_enc_cmd fec;
+	struct braid_rtx_cmd rtx;
+	struct braid_arq_tx_cmd arq_tx;
+	struct gw_rx_cmd rx;
+};
+
+/* Commands one live change queues at most: per link 5, per class 9. */
+#define GW_CMD_BATCH_MAX (5 * BRAID_CONFIG_MAX_LINKS + 9 * BRAID_CONFIG_MAX_CLASSES)
+
+/* The commands of one change, queued all or none. */
+struct gw_cmd_batch {
+	unsigned int n;
+	union gw_cmd_any cmd[GW_CMD_BATCH_MAX];
+	struct braid_cmd_ref ref[GW_CMD_BATCH_MAX];
 };
 
 /* LAN delivery: inner IPv4 packets get an Ethernet header for their LAN
@@ -125,12 +135,9 @@ struct braid_gateway {
 	struct braid_port_rx *lan_rx;
 	struct braid_classify *classify;
 	struct braid_sched *sched;
-	struct gw_wrap sched_wrap;
 	struct braid_fec_enc *fec;
-	struct gw_wrap fec_wrap;
 	struct braid_rtx *rtx;
-	struct gw_wrap rtx_wrap;        /* rtx + arq_tx class changes */
-	struct braid_arq_tx *arq_tx;    /* NACK policy, on rtx's lcore */
+	struct braid_arq_tx *arq_tx;    /* NACK policy, on rtx's lcore (ctrl) */
 	struct braid_encap *encap;
 	struct braid_tx *link_tx;
 	struct rte_ring *link_inject;  /* finished frames to links (unused by braid's own control path) */
@@ -140,7 +147,6 @@ struct braid_gateway {
 	struct braid_port_rx *link_rx;
 	struct braid_decap *decap;
 	struct braid_link *link;        /* link health, owned by rx_decap's lcore */
-	struct rte_ring *decap_cmds;    /* admin changes for link health */
 	struct gw_decap_cnt decap_cnt;
 	uint32_t peer_session;
 	bool peer_session_known;
@@ -149,7 +155,6 @@ struct braid_gateway {
 	uint8_t link_state[BRAID_CONFIG_MAX_LINKS];   /* enum braid_link_state */
 	struct braid_fec_dec *fec_dec;
 	struct braid_reorder *reorder;
-	struct gw_wrap reorder_wrap;    /* reorder + arq_rx class changes */
 	struct gw_arq arq;              /* owned by reorder's lcore */
 	struct braid_tx *lan_txq;
 	struct gw_lan_tx lan_tx;
@@ -162,6 +167,7 @@ struct braid_gateway {
 	struct braid_arp *arp;          /* owned by the ctrl stage's lcore */
 
 	struct braid_runner *runner;
+	unsigned int stage_id[GW_CMD_STAGES];   /* runner index, by enum gw_cmd_stage */
 	struct braid_stats_console *console;
 	struct gw_mgmt *mgmt;          /* management server, running config (gw_mgmt.c) */
 	uint64_t duration_ns;          /* 0 = run until stopped */
@@ -169,7 +175,6 @@ struct braid_gateway {
 };
 
 /* Stage ops defined by the gateway. */
-extern const struct braid_stage_ops gw_wrap_ops;
 extern const struct braid_stage_ops gw_lan_tx_ops;
 extern const struct braid_stage_ops gw_encap_ops;
 extern const struct braid_stage_ops gw_decap_ops;
@@ -189,10 +194,20 @@ void gw_link_changed(void *arg, uint16_t link, enum braid_link_state state,
 		     uint64_t usable_kbps);
 extern const struct braid_stage_ops gw_ctrl_ops;
 
-int gw_wrap_init(struct gw_wrap *w, struct braid_gateway *gw, const char *what,
-		 const struct braid_stage_ops *inner, void *inner_ctx);
-void gw_wrap_fini(struct gw_wrap *w);
-int gw_wrap_send(struct gw_wrap *w, const struct gw_cmd *cmd);
+/* Live changes (gw_diff.c): whether a changed document path is a live
+ * setting (@p norm: the path to report, objects folded); @p x with every
+ * live setting of @p cur; the commands that turn @p cur into @p next
+ * (-ERANGE: a FEC ratio the scheduler cannot take live, -ENOSPC); queue
+ * them all or none (braid_runner_cmd_send_all()). */
+bool gw_diff_path_is_live(const char *path, char *norm, size_t len);
+void gw_diff_keep_live(struct braid_config *x, const struct braid_config *cur);
+int gw_diff_commands(const struct braid_gateway *gw, const struct braid_config *cur,
+		     const struct braid_config *next, struct gw_cmd_batch *batch);
+int gw_cmd_batch_send(struct braid_gateway *gw, const struct gw_cmd_batch *batch);
+
+/* The scheduler's link policy of a configured class (and its link mask). */
+enum braid_sched_policy gw_sched_policy(const struct braid_config_class *c,
+					uint32_t *link_mask);
 
 /* Main-lcore periodic work: console, --duration, management. */
 void gw_main_hook(void *arg, uint64_t now_ns);

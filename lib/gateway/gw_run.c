@@ -103,27 +103,16 @@ free_stages(struct braid_gateway *gw)
 {
 	braid_port_rx_free(gw->lan_rx);
 	braid_classify_free(gw->classify);
-	gw_wrap_fini(&gw->sched_wrap);
 	braid_sched_free(gw->sched);
-	gw_wrap_fini(&gw->fec_wrap);
 	braid_fec_enc_free(gw->fec);
 	braid_arq_tx_free(gw->arq_tx);
-	gw_wrap_fini(&gw->rtx_wrap);
 	braid_rtx_free(gw->rtx);
 	braid_encap_free(gw->encap);
 	braid_tx_free(gw->link_tx);
 	braid_port_rx_free(gw->link_rx);
 	braid_decap_free(gw->decap);
 	braid_link_free(gw->link);
-	if (gw->decap_cmds != NULL) {
-		void *c;
-
-		while (rte_ring_dequeue(gw->decap_cmds, &c) == 0)
-			rte_free(c);
-		rte_ring_free(gw->decap_cmds);
-	}
 	braid_fec_dec_free(gw->fec_dec);
-	gw_wrap_fini(&gw->reorder_wrap);
 	gw_arq_rx_free(gw);
 	braid_reorder_free(gw->reorder);
 	braid_tx_free(gw->lan_txq);

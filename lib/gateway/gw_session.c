@@ -159,8 +159,24 @@ reorder_stats(const void *ctx, braid_stat_fn fn, void *arg)
 	gw_arq_rx_stats(gw, fn, arg);
 }
 
+/* A class's ARQ on or off: reorder's deadline and the NACKs. */
+static int
+reorder_apply(void *ctx, const void *cmd)
+{
+	struct braid_gateway *gw = ctx;
+	const struct gw_rx_cmd *c = cmd;
+	int ret;
+
+	if (c->op != GW_RX_CMD_CLASS_ARQ)
+		return -EINVAL;
+	ret = braid_reorder_class_set_deadline(gw->reorder, c->id, c->deadline_ns);
+	return ret != 0 ? ret : braid_arq_rx_class_enable(gw->arq.rx, c->id, c->value != 0);
+}
+
 const struct braid_stage_ops gw_reorder_ops = {
 	.kind = "reorder",
+	.cmd_size = sizeof(struct gw_rx_cmd),
+	.apply = reorder_apply,
 	.process = reorder_process,
 	.poll = reorder_poll,
 	.drain = reorder_drain,

@@ -705,9 +705,25 @@ rtx_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
 	braid_rtx_stats(ctx, fn, arg);
 }
 
+int
+braid_rtx_apply(struct braid_rtx *c, const struct braid_rtx_cmd *cmd)
+{
+	if (cmd->op != BRAID_RTX_CMD_CLASS_ENABLE)
+		return -EINVAL;
+	return braid_rtx_class_enable(c, cmd->class_id, cmd->enable);
+}
+
+static int
+rtx_stage_apply(void *ctx, const void *cmd)
+{
+	return braid_rtx_apply(ctx, cmd);
+}
+
 const struct braid_stage_ops braid_rtx_stage_ops = {
 	.kind = "rtx",
 	.flags = 0,
+	.cmd_size = sizeof(struct braid_rtx_cmd),
+	.apply = rtx_stage_apply,
 	.process = rtx_stage_process,
 	.poll = rtx_stage_poll,
 	.drain = rtx_stage_drain,

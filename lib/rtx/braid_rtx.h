@@ -226,6 +226,22 @@ int braid_rtx_class_enable(struct braid_rtx *c, uint16_t class_id, bool on);
  * range). */
 bool braid_rtx_class_enabled(const struct braid_rtx *c, uint16_t class_id);
 
+/** What a struct braid_rtx_cmd changes. */
+enum braid_rtx_cmd_op {
+	BRAID_RTX_CMD_CLASS_ENABLE = 1,   /**< caching of a class on/off */
+};
+
+/** A live change for the cache's lcore (control channel element). */
+struct braid_rtx_cmd {
+	uint16_t op;          /**< enum braid_rtx_cmd_op */
+	uint16_t class_id;
+	bool enable;
+};
+
+/** Apply @p cmd (braid_rtx_class_enable()). @return its result, or
+ * -EINVAL for an unknown op. */
+int braid_rtx_apply(struct braid_rtx *c, const struct braid_rtx_cmd *cmd);
+
 /** Copy the counters to @p cnt (never clears). */
 void braid_rtx_counters_get(const struct braid_rtx *c, struct braid_rtx_counters *cnt);
 
@@ -234,7 +250,7 @@ void braid_rtx_counters_get(const struct braid_rtx *c, struct braid_rtx_counters
 void braid_rtx_stats(const struct braid_rtx *c, braid_stat_fn fn, void *arg);
 
 /** Stage ops, kind "rtx", on a struct braid_rtx context: process, poll
- * (expiry + requests), drain, stats. */
+ * (expiry + requests), drain, apply (braid_rtx_apply()), stats. */
 extern const struct braid_stage_ops braid_rtx_stage_ops;
 
 #endif /* BRAID_RTX_H */

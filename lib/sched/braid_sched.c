@@ -1046,6 +1046,21 @@ braid_sched_link_set_weight(struct braid_sched *s, uint16_t link,
 }
 
 int
+braid_sched_link_set_backup(struct braid_sched *s, uint16_t link, bool backup)
+{
+	uint32_t mask;
+
+	if (s == NULL || link >= s->n_links)
+		return -EINVAL;
+	mask = backup ? s->backup_mask | 1U << link : s->backup_mask & ~(1U << link);
+	/* Every link a backup would leave nothing to prefer over them. */
+	if (mask == RTE_LEN2MASK(s->n_links, uint32_t))
+		return -EINVAL;
+	s->backup_mask = mask;
+	return 0;
+}
+
+int
 braid_sched_link_charge(struct braid_sched *s, uint16_t link, uint64_t bytes)
 {
 	if (s == NULL || link >= s->n_links)
@@ -1345,8 +1360,52 @@ sched_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
 	}
 }
 
+int
+braid_sched_apply(struct braid_sched *s, const struct braid_sched_cmd *c)
+{
+	switch (c->op) {
+	case BRAID_SCHED_CMD_LINK_STATE: {
+		int ret = braid_sched_link_set_up(s, c->id, c->link_state.up);
+
+		if (ret == 0 && c->link_state.up && c->link_state.capacity_kbps > 0)
+			ret = braid_sched_link_set_capacity(s, c->id,
+							    c->link_state.capacity_kbps);
+		return ret;
+	}
+	case BRAID_SCHED_CMD_LINK_CAPACITY:
+		return braid_sched_link_set_capacity(s, c->id, c->link_capacity.capacity_kbps);
+	case BRAID_SCHED_CMD_LINK_WEIGHT:
+		return braid_sched_link_set_weight(s, c->id, c->link_weight.factor_permille);
+	case BRAID_SCHED_CMD_LINK_CHARGE:
+		return braid_sched_link_charge(s, c->id, c->link_charge.bytes);
+	case BRAID_SCHED_CMD_LINK_BACKUP:
+		return braid_sched_link_set_backup(s, c->id, c->link_backup.backup);
+	case BRAID_SCHED_CMD_CLASS_WEIGHT:
+		return braid_sched_class_set_weight(s, c->id, c->class_weight.weight);
+	case BRAID_SCHED_CMD_CLASS_FEC:
+		return braid_sched_class_set_fec(s, c->id, c->class_fec.k, c->class_fec.m);
+	case BRAID_SCHED_CMD_CLASS_PRIORITY:
+		return braid_sched_class_set_priority(s, c->id, c->class_priority.on,
+						      c->class_priority.rate_cap_kbps);
+	case BRAID_SCHED_CMD_CLASS_POLICY:
+		return braid_sched_class_set_policy(s, c->id, c->class_policy.policy,
+						    c->class_policy.dup_copies,
+						    c->class_policy.link_mask);
+	default:
+		return -EINVAL;
+	}
+}
+
+static int
+sched_stage_apply(void *ctx, const void *cmd)
+{
+	return braid_sched_apply(ctx, cmd);
+}
+
 const struct braid_stage_ops braid_sched_stage_ops = {
 	.kind = "sched",
+	.cmd_size = sizeof(struct braid_sched_cmd),
+	.apply = sched_stage_apply,
 	.process = sched_stage_process,
 	.poll = sched_stage_poll,
 	.drain = sched_stage_drain,

@@ -23,8 +23,9 @@
  * dequeue() assigns the per-class 32-bit sequence number and link_id in
  * braid_meta(). Packets that cannot get a link wait in their queue (the
  * queue bound then tail-drops). One lcore owns a scheduler; runtime
- * setters are called on that lcore (the glue relays them through its
- * request ring).
+ * setters are called on that lcore: other threads send a struct
+ * braid_sched_cmd through the stage's control channel (braid_stage.h),
+ * which braid_sched_apply() turns into the setter call.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -172,6 +173,11 @@ int braid_sched_link_set_capacity(struct braid_sched *s, uint16_t link,
 int braid_sched_link_set_weight(struct braid_sched *s, uint16_t link,
 				uint16_t factor);
 
+/** Make link @p link a backup link (used only when no primary link of a
+ * class qualifies) or a primary one, from the next packet on.
+ * @return 0 or -EINVAL (no such link, or every link would be a backup). */
+int braid_sched_link_set_backup(struct braid_sched *s, uint16_t link, bool backup);
+
 /**
  * Charge @p bytes that went out on @p link without the scheduler
  * (retransmissions served from the cache): taken from the link's tokens,
@@ -254,8 +260,55 @@ int braid_sched_class_stats_get(const struct braid_sched *s, uint16_t cls,
 int braid_sched_link_stats_get(const struct braid_sched *s, uint16_t link,
 			       struct braid_sched_link_stats *st);
 
+/** What a struct braid_sched_cmd changes. */
+enum braid_sched_cmd_op {
+	BRAID_SCHED_CMD_LINK_STATE = 1, /**< link up/down, and its rate if up */
+	BRAID_SCHED_CMD_LINK_CAPACITY,  /**< link rate */
+	BRAID_SCHED_CMD_LINK_WEIGHT,    /**< link weight factor */
+	BRAID_SCHED_CMD_LINK_CHARGE,    /**< bytes sent on a link outside sched */
+	BRAID_SCHED_CMD_LINK_BACKUP,    /**< link backup or primary */
+	BRAID_SCHED_CMD_CLASS_WEIGHT,   /**< class DRR weight */
+	BRAID_SCHED_CMD_CLASS_FEC,      /**< class FEC (k, m) charge */
+	BRAID_SCHED_CMD_CLASS_PRIORITY, /**< class strict priority and cap */
+	BRAID_SCHED_CMD_CLASS_POLICY,   /**< class link policy */
+};
+
+/** A live change for the scheduler's lcore (control channel element). */
+struct braid_sched_cmd {
+	uint16_t op;          /**< enum braid_sched_cmd_op */
+	uint16_t id;          /**< link (LINK_*) or class (CLASS_*) index */
+	union {
+		struct {
+			bool up;
+			uint64_t capacity_kbps;   /**< 0 = keep the rate */
+		} link_state;
+		struct { uint64_t capacity_kbps; } link_capacity;
+		struct { uint16_t factor_permille; } link_weight;
+		struct { uint64_t bytes; } link_charge;
+		struct { bool backup; } link_backup;
+		struct { uint32_t weight; } class_weight;
+		struct { uint8_t k; uint8_t m; } class_fec;
+		struct {
+			bool on;
+			uint64_t rate_cap_kbps;
+		} class_priority;
+		struct {
+			enum braid_sched_policy policy;
+			uint8_t dup_copies;
+			uint32_t link_mask;
+		} class_policy;
+	};
+};
+
 /**
- * Stage ops, ctx = struct braid_sched *. process: enqueue, the packets it
+ * Apply @p cmd with the matching setter above (on the scheduler's lcore).
+ * LINK_STATE sets the rate only for a link that is up and given one.
+ * @return the setter's result, -EINVAL for an unknown op.
+ */
+int braid_sched_apply(struct braid_sched *s, const struct braid_sched_cmd *cmd);
+
+/**
+ * Stage ops, ctx = struct braid_sched *. apply: braid_sched_apply(). process: enqueue, the packets it
  * refuses are freed under their drop reason; poll: dequeue up to
  * BRAID_BURST into out; drain: braid_sched_drain(); stats: global
  * counters, then "class<i>_<name>" and "link<i>_<name>".
