@@ -292,6 +292,18 @@ static const struct live_setting live_settings[] = {
 };
 
 bool
+gw_diff_live_key(bool of_class, const char *key)
+{
+	for (unsigned int e = 0; e < RTE_DIM(live_settings); e++)
+		for (unsigned int j = 0; j < RTE_DIM(live_settings[e].keys) &&
+		     live_settings[e].keys[j] != NULL; j++)
+			if (live_settings[e].of_class == of_class &&
+			    strcmp(live_settings[e].keys[j], key) == 0)
+				return true;
+	return false;
+}
+
+bool
 gw_diff_path_is_live(const char *path, char *norm, size_t len)
 {
 	unsigned int idx;

@@ -363,12 +363,12 @@ load_patched(struct gw_mgmt *m, const char *section, unsigned int idx,
 }
 
 /*
- * Common checks of a *.set request: params an object, only @p allowed
- * members, "name" a string naming an entry (@p find), at least one other
+ * Common checks of a *.set request: params an object, only "name" and
+ * live settings (gw_diff.c) of a link or (@p of_class) a class as members, "name" a string naming an entry (@p find), at least one other
  * member. @return the entry's index, or < 0 with @p err filled.
  */
 static int
-set_params(const json_t *params, const char *const *allowed, const char *what,
+set_params(const json_t *params, bool of_class, const char *what,
 	   int (*find)(const struct braid_config *, const char *),
 	   const struct braid_config *cfg, struct braid_mgmt_error *err)
 {
@@ -382,11 +382,7 @@ set_params(const json_t *params, const char *const *allowed, const char *what,
 		return braid_mgmt_error_param(err, "$", "must be an object with \"name\" "
 					      "and the members to change");
 	json_object_foreach((json_t *)(uintptr_t)params, key, v) {
-		bool ok = false;
-
-		for (unsigned int i = 0; allowed[i] != NULL; i++)
-			ok = ok || strcmp(key, allowed[i]) == 0;
-		if (!ok) {
+		if (strcmp(key, "name") != 0 && !gw_diff_live_key(of_class, key)) {
 			snprintf(path, sizeof(path), "$.%.80s", key);
 			return braid_mgmt_error_param(err, path, "unknown member");
 		}
@@ -592,15 +588,13 @@ static int
 m_links_set(void *arg, const json_t *params, json_t **result,
 	    struct braid_mgmt_error *err)
 {
-	static const char *const allowed[] = { "name", "weight", "capacity_kbps",
-					       "admin", NULL };
 	struct gw_mgmt *m = arg;
 	struct braid_config *next;
 	const struct braid_config_link *lc;
 	json_t *patch, *changed, *restart;
 	int idx, ret;
 
-	idx = set_params(params, allowed, "link", braid_config_find_link, m->running, err);
+	idx = set_params(params, false, "link", braid_config_find_link, m->running, err);
 	if (idx < 0)
 		return idx;
 	patch = json_deep_copy(params);
@@ -620,9 +614,9 @@ m_links_set(void *arg, const json_t *params, json_t **result,
 	if (ret < 0)
 		return commit_error(ret, err, "links.set");
 	lc = &m->running->links[idx];
-	*result = json_pack("{s:s, s:i, s:I, s:s}", "name", lc->name, "weight",
+	*result = json_pack("{s:s, s:i, s:I, s:s, s:b}", "name", lc->name, "weight",
 			    (int)lc->weight, "capacity_kbps", (json_int_t)lc->capacity_kbps,
-			    "admin", lc->admin_up ? "up" : "down");
+			    "admin", lc->admin_up ? "up" : "down", "backup", lc->backup);
 	return *result != NULL ? 0 : err_nomem(err);
 }
 
@@ -678,14 +672,12 @@ static int
 m_classes_set(void *arg, const json_t *params, json_t **result,
 	      struct braid_mgmt_error *err)
 {
-	static const char *const allowed[] = { "name", "weight", "priority",
-					       "rate_cap_kbps", "fec", "arq", "policy", NULL };
 	struct gw_mgmt *m = arg;
 	struct braid_config *next;
 	json_t *patch, *changed, *restart, *doc;
 	int idx, ret;
 
-	idx = set_params(params, allowed, "class", braid_config_find_class, m->running, err);
+	idx = set_params(params, true, "class", braid_config_find_class, m->running, err);
 	if (idx < 0)
 		return idx;
 	patch = json_deep_copy(params);

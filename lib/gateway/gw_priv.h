@@ -195,11 +195,13 @@ void gw_link_changed(void *arg, uint16_t link, enum braid_link_state state,
 extern const struct braid_stage_ops gw_ctrl_ops;
 
 /* Live changes (gw_diff.c): whether a changed document path is a live
- * setting (@p norm: the path to report, objects folded); @p x with every
+ * setting (@p norm: the path to report, objects folded), or a member of
+ * links[i] / classes[i] is; @p x with every
  * live setting of @p cur; the commands that turn @p cur into @p next
  * (-ERANGE: a FEC ratio the scheduler cannot take live, -ENOSPC); queue
  * them all or none (braid_runner_cmd_send_all()). */
 bool gw_diff_path_is_live(const char *path, char *norm, size_t len);
+bool gw_diff_live_key(bool of_class, const char *key);  /* member of links[i] / classes[i] */
 void gw_diff_keep_live(struct braid_config *x, const struct braid_config *cur);
 int gw_diff_commands(const struct braid_gateway *gw, const struct braid_config *cur,
 		     const struct braid_config *next, struct gw_cmd_batch *batch);

@@ -154,6 +154,7 @@ struct feed_state {
 	uint64_t total;
 	uint64_t max_in_flight;   /* 0 = unlimited */
 	struct tx_ctx *tx;
+	bool no_stop;             /* the caller's hook decides when to stop */
 };
 
 static void
@@ -186,7 +187,7 @@ feed_hook(void *arg, uint64_t now)
 	}
 	/* Everything fed and read off the port (the RX stage stops first at
 	 * shutdown; what the stages hold is drained). */
-	if (f->next_seq == f->total && rte_ring_count(feed_ring) == 0 &&
+	if (!f->no_stop && f->next_seq == f->total && rte_ring_count(feed_ring) == 0 &&
 	    f->tx->sent + f->tx->drop_tx >= f->total - 64)
 		braid_runner_stop(f->r);
 }
@@ -330,6 +331,213 @@ test_shutdown_drains_rings(void)
 	CU_ASSERT_EQUAL(braid_mempool_in_use(pool), 0);
 }
 
+/* ---- control channel ---- */
+
+/* A command of the test stages: a sequence number, and a flag apply()
+ * refuses. Odd size on purpose (the runner rounds elements up). */
+struct test_cmd {
+	uint64_t seq;
+	uint8_t bad;
+	uint8_t pad[3];
+	uint8_t odd;
+};
+
+/* The check stage with a control channel: forwards packets in order and
+ * applies commands, each exactly once and in order. */
+struct cmd_check_ctx {
+	struct check_ctx chk;
+	uint64_t expect_cmd;      /* written by the stage's lcore */
+	uint64_t cmds_out_of_order;
+	uint64_t refused;
+};
+
+static void
+cmd_check_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
+		  struct braid_burst *out, uint64_t now)
+{
+	struct cmd_check_ctx *c = ctx;
+
+	check_process(&c->chk, pkts, n, out, now);
+}
+
+static int
+cmd_check_apply(void *ctx, const void *cmd)
+{
+	struct cmd_check_ctx *c = ctx;
+	const struct test_cmd *tc = cmd;
+
+	if (tc->seq != c->expect_cmd)
+		c->cmds_out_of_order++;
+	__atomic_store_n(&c->expect_cmd, tc->seq + 1, __ATOMIC_RELEASE);
+	if (tc->bad) {
+		c->refused++;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct braid_stage_ops cmd_check_ops = {
+	.kind = "test_cmd_check", .process = cmd_check_process,
+	.cmd_size = sizeof(struct test_cmd), .apply = cmd_check_apply,
+};
+
+#define N_CMDS 1000000u
+
+struct cmd_feed {
+	struct feed_state feed;
+	struct braid_runner *r;
+	struct cmd_check_ctx *cc;
+	unsigned int stage;
+	uint64_t sent;            /* accepted sends = next seq */
+	uint64_t bad;             /* of which apply() refuses */
+	uint64_t refused_full;    /* -ENOBUFS answers */
+	uint64_t other_errors;
+};
+
+/* Feed packets and send commands until the ring refuses one; stop once
+ * every packet went through and every command was applied. */
+static void
+cmd_feed_hook(void *arg, uint64_t now)
+{
+	struct cmd_feed *f = arg;
+
+	feed_hook(&f->feed, now);
+	while (f->sent < N_CMDS) {
+		struct test_cmd c = { .seq = f->sent, .bad = f->sent % 1000 == 7 };
+		int ret = braid_runner_cmd_send(f->r, f->stage, &c);
+
+		if (ret == -ENOBUFS) {
+			f->refused_full++;
+			break;
+		}
+		if (ret != 0) {
+			f->other_errors++;
+			break;
+		}
+		f->bad += c.bad;
+		f->sent++;
+	}
+	if (f->sent == N_CMDS &&
+	    __atomic_load_n(&f->cc->expect_cmd, __ATOMIC_ACQUIRE) == N_CMDS &&
+	    f->feed.next_seq == f->feed.total && rte_ring_count(feed_ring) == 0 &&
+	    f->feed.tx->sent + f->feed.tx->drop_tx == f->feed.total)
+		braid_runner_stop(f->r);
+}
+
+/* 1 M commands through a stage's control ring from the main lcore while
+ * the stage forwards packets on lcore 1: each applied once, in order;
+ * every full-ring refusal counted; apply() failures counted. */
+static void
+test_cmd_channel(void)
+{
+	struct rx_ctx rx = { .port = ring_port };
+	struct cmd_check_ctx cc = { 0 };
+	struct tx_ctx tx = { .port = null_port };
+	struct braid_runner_conf conf = {
+		.ring_size = 1024, .idle_polls = 16, .idle_sleep_max_us = 50,
+		.hook_period_us = 20,
+	};
+	struct cmd_feed f = {
+		.feed = { .total = N_PKTS / 4, .tx = &tx, .max_in_flight = 512,
+			  .no_stop = true },
+		.cc = &cc,
+	};
+	struct braid_runner_stage_stats st;
+	struct braid_runner *r;
+
+	set_stage(&conf, "rx", &rx_ops, &rx, 1);
+	set_stage(&conf, "check", &cmd_check_ops, &cc, 1);
+	set_stage(&conf, "tx", &tx_ops, &tx, 1);
+	conf.main_hook = cmd_feed_hook;
+	conf.main_hook_arg = &f;
+	r = braid_runner_create(&conf, SOCKET_ID_ANY);
+	CU_ASSERT_FATAL(r != NULL);
+	f.r = r;
+	f.feed.r = r;
+	CU_ASSERT_EQUAL(braid_runner_stage_find(r, "check"), 1);
+	CU_ASSERT_EQUAL(braid_runner_stage_find(r, "nope"), -ENOENT);
+	f.stage = 1;
+	/* Stages without a channel refuse commands. */
+	CU_ASSERT_EQUAL(braid_runner_cmd_send(r, 0, &(struct test_cmd){ 0 }), -EINVAL);
+	/* Fill the ring before the stage runs: at least one refusal. */
+	cmd_feed_hook(&f, 0);
+	CU_ASSERT_EQUAL(f.refused_full, 1);
+	CU_ASSERT_EQUAL(f.sent, BRAID_CMD_RING_DEFAULT - BRAID_CMD_BATCH_MAX);
+	CU_ASSERT_EQUAL(braid_runner_start(r), 0);
+	braid_runner_run_main(r);
+	CU_ASSERT_EQUAL(braid_runner_shutdown(r), 0);
+
+	CU_ASSERT_EQUAL(cc.expect_cmd, N_CMDS);
+	CU_ASSERT_EQUAL(cc.cmds_out_of_order, 0);
+	CU_ASSERT_EQUAL(cc.chk.seen, f.feed.total);
+	CU_ASSERT_EQUAL(cc.chk.out_of_order, 0);
+	CU_ASSERT_EQUAL(tx.sent, f.feed.total);
+	CU_ASSERT_EQUAL(braid_runner_stage_stats(r, 1, &st), 0);
+	CU_ASSERT_EQUAL(st.cmds_applied, N_CMDS - f.bad);
+	CU_ASSERT_EQUAL(st.cmds_failed, f.bad);
+	CU_ASSERT_EQUAL(cc.refused, f.bad);
+	CU_ASSERT_EQUAL(st.cmds_dropped, f.refused_full);
+	CU_ASSERT_EQUAL(f.other_errors, 0);
+	printf("\n    %u commands, %" PRIu64 " refusals of a full ring\n", N_CMDS,
+	       f.refused_full);
+	braid_runner_free(r);
+	CU_ASSERT_EQUAL(braid_mempool_in_use(pool), 0);
+}
+
+/* A batch for two stages is queued whole or not at all; single sends
+ * keep room for batches; stepping applies in order. */
+static void
+test_cmd_batch(void)
+{
+	struct cmd_check_ctx a = { 0 }, b = { 0 };
+	struct braid_runner_conf conf = { .ring_size = 1024, .cmd_ring_size = 512 };
+	struct test_cmd ca[BRAID_CMD_BATCH_MAX], cb[BRAID_CMD_BATCH_MAX];
+	struct braid_cmd_ref refs[2 * BRAID_CMD_BATCH_MAX + 1];
+	struct braid_runner_stage_stats st;
+	struct braid_runner *r;
+	uint64_t single = 0;
+	unsigned int n;
+
+	set_stage(&conf, "a", &cmd_check_ops, &a, 0);
+	set_stage(&conf, "b", &cmd_check_ops, &b, 0);
+	r = braid_runner_create(&conf, SOCKET_ID_ANY);
+	CU_ASSERT_FATAL(r != NULL);
+	/* Single sends stop with the batch room still free. */
+	while (braid_runner_cmd_send(r, 1, &(struct test_cmd){ .seq = single }) == 0)
+		single++;
+	CU_ASSERT_EQUAL(single, 512 - BRAID_CMD_BATCH_MAX);
+	/* 10 for a, the batch room + 1 for b: refused (too many for one). */
+	for (n = 0; n < 10; n++) {
+		ca[n] = (struct test_cmd){ .seq = n };
+		refs[n] = (struct braid_cmd_ref){ 0, &ca[n] };
+	}
+	for (unsigned int i = 0; i < BRAID_CMD_BATCH_MAX; i++) {
+		cb[i] = (struct test_cmd){ .seq = single + i };
+		refs[n++] = (struct braid_cmd_ref){ 1, &cb[i] };
+	}
+	refs[n] = refs[n - 1];
+	CU_ASSERT_EQUAL(braid_runner_cmd_send_all(r, refs, n + 1), -EINVAL);
+	/* The batch room itself fits. */
+	CU_ASSERT_EQUAL(braid_runner_cmd_send_all(r, refs, n), 0);
+	/* Now b is full: a batch touching b queues nothing, on a either. */
+	for (unsigned int i = 0; i < 10; i++)
+		ca[i].seq = 10 + i;
+	CU_ASSERT_EQUAL(braid_runner_cmd_send_all(r, refs, 11), -ENOBUFS);
+	CU_ASSERT_EQUAL(braid_runner_stage_stats(r, 1, &st), 0);
+	CU_ASSERT_EQUAL(st.cmds_dropped, 2);   /* the single send that stopped, 1 of the batch */
+	braid_runner_step(r, 0);
+	CU_ASSERT_EQUAL(a.expect_cmd, 10);
+	CU_ASSERT_EQUAL(b.expect_cmd, single + BRAID_CMD_BATCH_MAX);
+	CU_ASSERT_EQUAL(a.cmds_out_of_order + b.cmds_out_of_order, 0);
+	/* Room again: the same batch goes through. */
+	CU_ASSERT_EQUAL(braid_runner_cmd_send_all(r, refs, 11), 0);
+	braid_runner_step(r, 0);
+	CU_ASSERT_EQUAL(a.expect_cmd, 20);
+	CU_ASSERT_EQUAL(braid_runner_stage_stats(r, 0, &st), 0);
+	CU_ASSERT_EQUAL(st.cmds_applied, 20);
+	braid_runner_free(r);
+}
+
 static void
 test_create_rejects(void)
 {
@@ -449,7 +657,10 @@ register_tests(void)
 	    CU_add_test(s, "chain on one lcore", test_one_lcore) == NULL ||
 	    CU_add_test(s, "chain over two lcores", test_two_lcores) == NULL ||
 	    CU_add_test(s, "shutdown drains held packets", test_shutdown_drains_rings) == NULL ||
-	    CU_add_test(s, "idle back-off", test_idle_backoff) == NULL)
+	    CU_add_test(s, "idle back-off", test_idle_backoff) == NULL ||
+	    CU_add_test(s, "control channel: 1 M commands while forwarding",
+			test_cmd_channel) == NULL ||
+	    CU_add_test(s, "control channel: batches all or none", test_cmd_batch) == NULL)
 		return -1;
 	return 0;
 }

@@ -764,6 +764,65 @@ test_links(void)
 	pair_destroy(p);
 }
 
+/* links[].backup live (the recipe's example of a setting added to the
+ * diff table): a backup link goes quiet while the primaries carry the
+ * stream, and carries again as a primary; every link a backup is refused
+ * and nothing changes. */
+static void
+test_link_backup_live(void)
+{
+	struct gw_opts ob = opts_default;
+	struct pair *p;
+	struct braid_mgmt_client *c;
+	struct braid_config *rc;
+	double sh[BRAID_TEST_LINKS];
+	char path[64];
+	json_t *r, *data = NULL;
+
+	ob.mgmt = false;
+	p = pair_create('q', 'r', &opts_default, &ob);
+	CU_ASSERT_FATAL(p != NULL);
+	c = client(p->ga);
+	CU_ASSERT_FATAL(c != NULL);
+	pair_run(p, 100 * MS, true);
+	r = rpc(c, "links.set", json_pack("{s:s, s:b}", "name", "l0", "backup", 1));
+	CU_ASSERT(json_is_true(json_object_get(r, "backup")));
+	json_decref(r);
+	pair_run(p, 50 * MS, true);
+	link_shares(p, 300 * MS, sh);
+	printf("\n  l0 backup: %.3f %.3f %.3f", sh[0], sh[1], sh[2]);
+	CU_ASSERT(sh[0] < 0.01);
+	CU_ASSERT(sh[1] > 0.45 && sh[2] > 0.45);
+	/* l1 too; then l2 would leave no primary: refused by the loader. */
+	json_decref(rpc(c, "links.set", json_pack("{s:s, s:b}", "name", "l1", "backup", 1)));
+	CU_ASSERT_EQUAL(rpc_err(c, "links.set", json_pack("{s:s, s:b}", "name", "l2",
+				"backup", 1), path, sizeof(path), &data), BRAID_MGMT_ERR_INVALID_PARAMS);
+	json_decref(data);
+	data = NULL;
+	pair_run(p, 50 * MS, true);
+	link_shares(p, 300 * MS, sh);
+	printf(", l0+l1 backup: %.3f %.3f %.3f", sh[0], sh[1], sh[2]);
+	CU_ASSERT(sh[2] > 0.98);
+	/* Both primaries again: the spread is even. */
+	json_decref(rpc(c, "links.set", json_pack("{s:s, s:b}", "name", "l0", "backup", 0)));
+	json_decref(rpc(c, "links.set", json_pack("{s:s, s:b}", "name", "l1", "backup", 0)));
+	pair_run(p, 50 * MS, true);
+	link_shares(p, 300 * MS, sh);
+	printf(", none: %.3f %.3f %.3f\n", sh[0], sh[1], sh[2]);
+	CU_ASSERT(sh[0] > 0.30 && sh[0] < 0.37);
+	rc = running_config(c);
+	CU_ASSERT_FATAL(rc != NULL);
+	CU_ASSERT_EQUAL(memcmp(rc, p->ca, sizeof(*rc)), 0);
+	braid_config_free(rc);
+	CU_ASSERT(braid_gateway_counter(p->ga, "sched", "cmds_applied") >= 4);
+	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "sched", "cmds_failed"), 0);
+	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "sched", "cmds_dropped"), 0);
+	pair_settle(p, 2000 * MS);
+	CU_ASSERT_EQUAL(p->delivered, p->fed);
+	braid_mgmt_client_close(c);
+	pair_destroy(p);
+}
+
 /* Parity per data packet the sender's FEC stage emits over 300 ms of the
  * stream, after @p settle_ns (blocks of the previous shape finish). */
 static double
@@ -1595,6 +1654,7 @@ register_tests(void)
 
 	if (s == NULL ||
 	    CU_add_test(s, "status, links.list, links.set", test_links) == NULL ||
+	    CU_add_test(s, "links[].backup live", test_link_backup_live) == NULL ||
 	    CU_add_test(s, "classes.list, classes.set", test_classes) == NULL ||
 	    CU_add_test(s, "class ARQ, policy, priority live", test_class_modes_live) == NULL ||
 	    CU_add_test(s, "class weight moves the class share", test_class_share) == NULL ||

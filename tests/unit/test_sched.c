@@ -992,6 +992,60 @@ test_backup(void)
 	assert_no_leak();
 }
 
+/* Live changes through braid_sched_apply(): backup moves between links,
+ * a link goes down and up with a new rate, bad commands are refused. */
+static void
+test_apply(void)
+{
+	static const uint64_t caps[3] = { 5000, 5000, 5000 };
+	uint64_t st = sub_seed(0x9a);
+	struct braid_sched_conf c;
+	struct braid_sched *s;
+	uint64_t now = 0;
+	uint64_t b[3];
+
+	conf_basic(&c, 1, caps, 3);
+	c.classes[0].queue_size = 2048;
+	c.links[2].backup = true;
+	s = braid_sched_create(&c, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+
+	/* Link 0 becomes the backup, link 2 a primary. */
+	CU_ASSERT_EQUAL(braid_sched_apply(s, &(struct braid_sched_cmd){
+		.op = BRAID_SCHED_CMD_LINK_BACKUP, .id = 2, .link_backup.backup = false }), 0);
+	CU_ASSERT_EQUAL(braid_sched_apply(s, &(struct braid_sched_cmd){
+		.op = BRAID_SCHED_CMD_LINK_BACKUP, .id = 0, .link_backup.backup = true }), 0);
+	memset(b, 0, sizeof(b));
+	offer(s, 6000, 10, &now, &st, b);
+	CU_ASSERT_EQUAL(b[0], 0);
+	CU_ASSERT(b[1] > 0 && b[2] > 0);
+	/* Not every link a backup. */
+	CU_ASSERT_EQUAL(braid_sched_apply(s, &(struct braid_sched_cmd){
+		.op = BRAID_SCHED_CMD_LINK_BACKUP, .id = 1, .link_backup.backup = true }), 0);
+	CU_ASSERT_EQUAL(braid_sched_apply(s, &(struct braid_sched_cmd){
+		.op = BRAID_SCHED_CMD_LINK_BACKUP, .id = 2, .link_backup.backup = true }), -EINVAL);
+	CU_ASSERT_EQUAL(braid_sched_link_set_backup(s, 3, false), -EINVAL);
+	/* Link 2 (the only primary) down: the backups carry it; back up at a
+	 * higher rate: it carries everything again. */
+	CU_ASSERT_EQUAL(braid_sched_apply(s, &(struct braid_sched_cmd){
+		.op = BRAID_SCHED_CMD_LINK_STATE, .id = 2, .link_state = { false, 0 } }), 0);
+	memset(b, 0, sizeof(b));
+	offer(s, 3000, 10, &now, &st, b);
+	CU_ASSERT_EQUAL(b[2], 0);
+	CU_ASSERT(b[0] + b[1] >= 3000ULL * 125 * 10 * 98 / 100);
+	CU_ASSERT_EQUAL(braid_sched_apply(s, &(struct braid_sched_cmd){
+		.op = BRAID_SCHED_CMD_LINK_STATE, .id = 2, .link_state = { true, 8000 } }), 0);
+	memset(b, 0, sizeof(b));
+	offer(s, 7000, 10, &now, &st, b);
+	CU_ASSERT(b[2] >= 7000ULL * 125 * 10 * 95 / 100);
+	CU_ASSERT_EQUAL(braid_sched_apply(s, &(struct braid_sched_cmd){ .op = 0 }), -EINVAL);
+	CU_ASSERT_EQUAL(braid_sched_apply(s, &(struct braid_sched_cmd){
+		.op = BRAID_SCHED_CMD_CLASS_WEIGHT, .id = 9, .class_weight.weight = 1 }), -EINVAL);
+	drain_free(s);
+	braid_sched_free(s);
+	assert_no_leak();
+}
+
 /* ------------------------------------------------------------------ */
 
 /* Stage process over a burst; collects counters by name. */
@@ -1975,6 +2029,7 @@ register_tests(void)
 	    CU_add_test(su, "capacity_split", test_capacity_split) == NULL ||
 	    CU_add_test(su, "capacity_change", test_capacity_change) == NULL ||
 	    CU_add_test(su, "backup", test_backup) == NULL ||
+	    CU_add_test(su, "live changes by command", test_apply) == NULL ||
 	    CU_add_test(su, "pin", test_pin) == NULL ||
 	    CU_add_test(su, "duplicate", test_duplicate) == NULL ||
 	    CU_add_test(su, "blocked_heads", test_blocked_heads) == NULL ||
