@@ -74,6 +74,9 @@ struct braid_runner {
 	struct rte_ring *cmd_ring[BRAID_MAX_STAGES]; /* stage's control ring */
 	unsigned int cmd_esize[BRAID_MAX_STAGES];    /* its element size */
 	pthread_mutex_t batch_lock;                  /* send_all callers */
+	/* Shutdown's bursts, made at create: one per chain position for
+	 * what a stage passes on, one for what a stage's drain() returns. */
+	struct braid_burst *drain_buf[BRAID_MAX_STAGES + 1];
 	struct runner_stage_cnt cnt[BRAID_MAX_STAGES];
 	struct runner_lcore lc[RTE_MAX_LCORE];
 };
@@ -250,6 +253,12 @@ braid_runner_create(const struct braid_runner_conf *conf, int socket)
 	ret = build_segments(r);
 	if (ret == 0)
 		ret = add_cmd_rings(r);
+	for (unsigned int i = 0; ret == 0 && i < RTE_DIM(r->drain_buf); i++) {
+		r->drain_buf[i] = rte_malloc_socket("braid_drain", sizeof(struct braid_burst),
+						    RTE_CACHE_LINE_SIZE, socket);
+		if (r->drain_buf[i] == NULL)
+			ret = -ENOMEM;
+	}
 	for (unsigned int l = 0; ret == 0 && l < RTE_MAX_LCORE; l++) {
 		if (!r->lc[l].used)
 			continue;
@@ -278,6 +287,8 @@ braid_runner_free(struct braid_runner *r)
 		rte_ring_free(r->in_ring[i]);
 		rte_ring_free(r->cmd_ring[i]);
 	}
+	for (unsigned int i = 0; i < RTE_DIM(r->drain_buf); i++)
+		rte_free(r->drain_buf[i]);
 	pthread_mutex_destroy(&r->batch_lock);
 	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
 		rte_free(r->lc[l].buf[0]);
@@ -493,12 +504,7 @@ drain_push(struct braid_runner *r, const unsigned int *chain, unsigned int len,
 		drop_rest(pkts, n, &r->cnt[chain[len - 1]].drop_unrouted);
 		return;
 	}
-	out = rte_malloc(NULL, sizeof(*out), 0);
-	if (out == NULL) {
-		/* No memory at shutdown: count rather than leak or crash. */
-		drop_rest(pkts, n, &r->cnt[chain[pos]].drop_unrouted);
-		return;
-	}
+	out = r->drain_buf[pos];
 	for (unsigned int off = 0; off < n; off += BRAID_BURST) {
 		const struct braid_stage *st = &r->conf.stages[chain[pos]].stage;
 		uint16_t chunk = (uint16_t)RTE_MIN(n - off, (unsigned int)BRAID_BURST);
@@ -513,14 +519,13 @@ drain_push(struct braid_runner *r, const unsigned int *chain, unsigned int len,
 		r->cnt[chain[pos]].pkts_out += out->n;
 		drain_push(r, chain, len, pos + 1, out->pkts, out->n, now);
 	}
-	rte_free(out);
 }
 
 static void
 drain_chain(struct braid_runner *r, const unsigned int *chain, unsigned int len)
 {
 	struct rte_mbuf *pkts[BRAID_BURST];
-	struct braid_burst *out = rte_malloc(NULL, sizeof(*out), 0);
+	struct braid_burst *out = r->drain_buf[BRAID_MAX_STAGES];
 
 	for (unsigned int pos = 0; pos < len; pos++) {
 		unsigned int si = chain[pos];
@@ -532,7 +537,7 @@ drain_chain(struct braid_runner *r, const unsigned int *chain, unsigned int len)
 		       (n = rte_ring_sc_dequeue_burst(r->in_ring[si],
 				(void **)pkts, BRAID_BURST, NULL)) > 0)
 			drain_push(r, chain, len, pos, pkts, n, now);
-		if (st->ops->drain == NULL || out == NULL)
+		if (st->ops->drain == NULL)
 			continue;
 		for (;;) {
 			uint16_t k;
@@ -550,7 +555,6 @@ drain_chain(struct braid_runner *r, const unsigned int *chain, unsigned int len)
 			}
 		}
 	}
-	rte_free(out);
 }
 
 int

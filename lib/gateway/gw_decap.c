@@ -16,7 +16,6 @@
  * carries BRAID_META_F_SESSION so fec_decode and reorder reset in order.
  */
 #include <rte_errno.h>
-#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include "gw_priv.h"
