@@ -1342,22 +1342,14 @@ sched_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
 	struct sched_stat_prefix px = { .fn = fn, .arg = arg };
 
 	BRAID_COUNTERS_REPORT(BRAID_SCHED_COUNTERS, &s->cnt, fn, arg);
-	{
-		/* BRAID_COUNTERS_REPORT calls the names fn and arg. */
-		braid_stat_fn outer = fn;
-
-		fn = sched_stat_prefixed;
-		arg = &px;
-		px.fn = outer;
-		px.kind = "class";
-		for (px.idx = 0; px.idx < s->n_classes; px.idx++)
-			BRAID_COUNTERS_REPORT(BRAID_SCHED_CLASS_COUNTERS,
-					      &s->ccnt[px.idx], fn, arg);
-		px.kind = "link";
-		for (px.idx = 0; px.idx < s->n_links; px.idx++)
-			BRAID_COUNTERS_REPORT(BRAID_SCHED_LINK_COUNTERS,
-					      &s->lcnt[px.idx], fn, arg);
-	}
+	px.kind = "class";
+	for (px.idx = 0; px.idx < s->n_classes; px.idx++)
+		BRAID_COUNTERS_REPORT(BRAID_SCHED_CLASS_COUNTERS, &s->ccnt[px.idx],
+				      sched_stat_prefixed, &px);
+	px.kind = "link";
+	for (px.idx = 0; px.idx < s->n_links; px.idx++)
+		BRAID_COUNTERS_REPORT(BRAID_SCHED_LINK_COUNTERS, &s->lcnt[px.idx],
+				      sched_stat_prefixed, &px);
 }
 
 int
