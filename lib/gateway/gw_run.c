@@ -22,6 +22,7 @@ gw_main_hook(void *arg, uint64_t now_ns)
 {
 	struct braid_gateway *gw = arg;
 
+	gw_rx_cmds_forward(gw);
 	if (gw->console != NULL)
 		braid_stats_console_tick(gw->console, now_ns);
 	if (gw->duration_ns != 0 && now_ns - gw->started_ns >= gw->duration_ns)
@@ -40,6 +41,7 @@ braid_gateway_run_main(struct braid_gateway *gw)
 unsigned int
 braid_gateway_step(struct braid_gateway *gw, uint64_t now_ns)
 {
+	gw_rx_cmds_forward(gw);
 	return braid_runner_step(gw->runner, now_ns);
 }
 
@@ -82,10 +84,8 @@ braid_gateway_shutdown(struct braid_gateway *gw)
 		braid_port_stop(gw->port_id[i]);
 		gw->port_up[i] = false;
 	}
+	/* (lan_tx's drain freed the frames still waiting for ARP, counted.) */
 	gw_ctrl_release(gw->ctrl);
-	/* Frames still waiting for a LAN host's ARP reply (counted). */
-	braid_arp_pending_free(gw->lan_tx.pending);
-	gw->lan_tx.pending = NULL;
 	in_use = braid_gateway_mbufs_in_use(gw);
 	if (in_use != 0) {
 		GW_LOG(ERR, "gateway %s: %u mbufs still in use after shutdown "
@@ -115,6 +115,10 @@ free_stages(struct braid_gateway *gw)
 	braid_port_rx_free(gw->link_rx);
 	braid_decap_free(gw->decap);
 	braid_link_free(gw->link);
+	braid_fec_dec_free(gw->fec_dec);
+	braid_arq_rx_free(gw->arq_rx);
+	braid_reorder_free(gw->reorder);
+	braid_lan_free(gw->lan);
 	if (gw->decap_cmds != NULL) {
 		void *c;
 
@@ -122,12 +126,7 @@ free_stages(struct braid_gateway *gw)
 			rte_free(c);
 		rte_ring_free(gw->decap_cmds);
 	}
-	braid_fec_dec_free(gw->fec_dec);
 	gw_wrap_fini(&gw->reorder_wrap);
-	gw_arq_rx_free(gw);
-	braid_reorder_free(gw->reorder);
-	braid_tx_free(gw->lan_txq);
-	braid_arp_pending_free(gw->lan_tx.pending);
 	gw_ctrl_free(gw->ctrl);
 	braid_arp_free(gw->arp);
 }

@@ -81,6 +81,12 @@ braid_stats_walk(const struct braid_runner *r,
 		fn(arg, BRAID_STATS_STAGE, w.owner, "drop_unrouted", st.drop_unrouted);
 		fn(arg, BRAID_STATS_STAGE, w.owner, "ring_count", st.ring_count);
 		fn(arg, BRAID_STATS_STAGE, w.owner, "ring_size", st.ring_size);
+		if (rs->stage.ops->cmd_size != 0) {
+			/* The stage's control channel (runner-owned). */
+			fn(arg, BRAID_STATS_STAGE, w.owner, "cmds_applied", st.cmds_applied);
+			fn(arg, BRAID_STATS_STAGE, w.owner, "cmds_failed", st.cmds_failed);
+			fn(arg, BRAID_STATS_STAGE, w.owner, "cmds_dropped", st.cmds_dropped);
+		}
 		if (rs->stage.ops->stats != NULL)
 			rs->stage.ops->stats(rs->stage.ctx, stage_sample, &w);
 	}

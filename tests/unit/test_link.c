@@ -1290,7 +1290,7 @@ test_mbuf_path(void)
 		unsigned int nstat = 0;
 
 		braid_link_ops.stats(lh[0], count_stat, &nstat);
-		CU_ASSERT(nstat == 19);  /* every counter reported once */
+		CU_ASSERT(nstat == 23);  /* every counter reported once */
 		CU_ASSERT(strcmp(braid_link_ops.kind, "link_health") == 0);
 	}
 	for (int side = 0; side < 2; side++) {
