@@ -36,7 +36,10 @@
 
 struct braid_arq_rx;
 struct braid_arq_tx;
+struct braid_link;
 struct braid_reorder;
+struct rte_mempool;
+struct rte_ring;
 struct braid_rtx;
 
 /** Largest number of traffic classes (matches classify, reorder, rtx). */
@@ -135,6 +138,17 @@ struct braid_arq_rx_conf {
 	uint16_t max_gaps;
 	/** Due runs considered per class per tick (0 = 1024). */
 	uint32_t max_runs;
+	/** Stage only (braid_arq_rx_stage_ops): link health, read through
+	 * braid_link_info_get() (any lcore) for the best link's RTT, the
+	 * delay spread and the two links each NACK goes on. NULL: the conf
+	 * and set_* values hold; NACKs go on link 0. */
+	const struct braid_link *link;
+	/** Stage only: NACK frames (braid_wire_nack_build()) come from this
+	 * pool and go to this ring, towards encap (the chain's "to peer"
+	 * ring). Without them NACKs are counted drop_no_mbuf or
+	 * drop_ctrl_full. */
+	struct rte_mempool *pool;
+	struct rte_ring *tx_ring;
 };
 
 /** Receiver counters, in the order they are reported. */
@@ -233,6 +247,53 @@ void braid_arq_rx_counters_get(const struct braid_arq_rx *rx,
 
 /** Report every counter (BRAID_ARQ_RX_COUNTERS order), then "tracked". */
 void braid_arq_rx_stats(const struct braid_arq_rx *rx, braid_stat_fn fn, void *arg);
+
+/** Counters of the arq_rx stage, reported before BRAID_ARQ_RX_COUNTERS. */
+#define BRAID_ARQ_RX_STAGE_COUNTERS(X)                                      \
+	X(nack_frames)     /* NACK frames queued for the peer (one per link) */ \
+	X(recovered)       /* retransmissions delivered: each filled a gap */ \
+	X(drop_no_mbuf)    /* NACK frames not built: no mbuf */            \
+	X(drop_ctrl_full)  /* NACK frames refused by the to-peer ring */   \
+	X(drop_out_full)   /* packets: output burst full */
+
+/** arq_rx stage counter snapshot. */
+struct braid_arq_rx_stage_counters {
+	BRAID_COUNTERS_FIELDS(BRAID_ARQ_RX_STAGE_COUNTERS)
+};
+
+/** Retransmissions of @p class_id delivered in order (the stage's
+ * recovered, per class). Any thread (relaxed read). */
+uint64_t braid_arq_rx_recovered(const struct braid_arq_rx *rx, uint16_t class_id);
+
+
+/** Live changes of the ARQ receiver (struct braid_arq_rx_cmd). */
+enum braid_arq_rx_cmd_op {
+	BRAID_ARQ_RX_CMD_ENABLE = 1,   /**< braid_arq_rx_class_enable() */
+};
+
+/** One command of the arq_rx stage's control channel (cmd_size),
+ * applied on the stage's lcore by braid_arq_rx_stage_ops.apply(). */
+struct braid_arq_rx_cmd {
+	uint16_t op;         /**< enum braid_arq_rx_cmd_op */
+	uint16_t class_id;
+	bool enable;         /**< BRAID_ARQ_RX_CMD_ENABLE: NACKing on/off */
+};
+
+/**
+ * Stage ops "arq_rx" (ctx = struct braid_arq_rx *), the receive chain's
+ * stage right after reorder, on reorder's lcore (the receiver reads the
+ * reorder gaps; reorder must outlive it). process() follows reorder's
+ * resets (braid_reorder_resets(): a class reset by a peer restart is
+ * reset here too, before anything else), counts the retransmissions
+ * among the delivered packets (BRAID_META_F_RETX: recovered, total and
+ * per class) and passes every packet on. poll() follows the resets,
+ * feeds the policy link health's view (conf link), ticks it
+ * (braid_arq_rx_poll()) and puts each NACK frame, built on each of the
+ * two best links, on the conf tx_ring. stats() reports
+ * BRAID_ARQ_RX_STAGE_COUNTERS then braid_arq_rx_stats(). apply() takes a
+ * struct braid_arq_rx_cmd.
+ */
+extern const struct braid_stage_ops braid_arq_rx_stage_ops;
 
 /* ------------------------------------------------------------------ */
 /* Sender                                                               */

@@ -19,8 +19,13 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
 #include "arq_priv.h"
 #include "braid_arq.h"
+#include "braid_link.h"
+#include "braid_meta.h"
 #include "braid_reorder.h"
 #include "braid_wire.h"
 
@@ -68,6 +73,14 @@ struct braid_arq_rx {
 	uint16_t n_classes;
 	uint8_t max_tries;
 	bool spread_set;
+	/* The stage (braid_arq_rx_stage_ops). */
+	struct braid_arq_rx_stage_counters scnt __rte_cache_aligned;
+	uint64_t recovered[BRAID_ARQ_MAX_CLASSES];   /* scnt.recovered by class */
+	const struct braid_link *link;
+	struct rte_mempool *pool;
+	struct rte_ring *tx_ring;
+	uint64_t reorder_resets;                      /* last seen, all classes */
+	uint64_t class_resets[BRAID_ARQ_MAX_CLASSES]; /* last seen, per class */
 	struct rx_class cls[BRAID_ARQ_MAX_CLASSES] __rte_cache_aligned;
 };
 
@@ -167,6 +180,16 @@ braid_arq_rx_create(const struct braid_arq_rx_conf *conf, int socket)
 	}
 	strlcpy(rx->name, conf->name, sizeof(rx->name));
 	rx->reorder = conf->reorder;
+	rx->link = conf->link;
+	rx->pool = conf->pool;
+	rx->tx_ring = conf->tx_ring;
+	rx->reorder_resets = braid_reorder_resets(conf->reorder);
+	for (uint16_t i = 0; i < conf->n_classes; i++) {
+		struct braid_reorder_class_info info;
+
+		if (braid_reorder_class_info(conf->reorder, i, &info) == 0)
+			rx->class_resets[i] = info.resets;
+	}
 	rx->n_classes = conf->n_classes;
 	rx->allow_conf_ns = conf->reorder_allow_ns;
 	rx->min_interval_ns = conf->min_interval_ns != 0 ? conf->min_interval_ns :
@@ -570,3 +593,184 @@ braid_arq_rx_stats(const struct braid_arq_rx *rx, braid_stat_fn fn, void *arg)
 	BRAID_COUNTERS_REPORT(BRAID_ARQ_RX_COUNTERS, &rx->cnt, fn, arg);
 	fn(arg, "tracked", rx->tracked);
 }
+
+/* ------------------------------------------------------------------ */
+/* The arq_rx stage                                                    */
+/* ------------------------------------------------------------------ */
+
+uint64_t
+braid_arq_rx_recovered(const struct braid_arq_rx *rx, uint16_t class_id)
+{
+	if (class_id >= rx->n_classes)
+		return 0;
+	return __atomic_load_n(&rx->recovered[class_id], __ATOMIC_RELAXED);
+}
+
+/* The reorder stage reset classes (a peer restart) since we last looked:
+ * forget their NACK state too. Same lcore as reorder. */
+static inline void
+rx_follow_resets(struct braid_arq_rx *rx)
+{
+	uint64_t total = braid_reorder_resets(rx->reorder);
+
+	if (likely(total == rx->reorder_resets))
+		return;
+	rx->reorder_resets = total;
+	for (uint16_t k = 0; k < rx->n_classes; k++) {
+		struct braid_reorder_class_info info;
+
+		if (braid_reorder_class_info(rx->reorder, k, &info) != 0 ||
+		    info.resets == rx->class_resets[k])
+			continue;
+		rx->class_resets[k] = info.resets;
+		braid_arq_rx_reset(rx, k);
+	}
+}
+
+/* ARQ recoveries: the retransmissions reorder delivered each filled a gap
+ * (duplicates and late copies never leave it). Passed on to LAN delivery. */
+static void
+arq_rx_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
+		     struct braid_burst *out, uint64_t now_ns)
+{
+	struct braid_arq_rx *rx = ctx;
+	uint64_t recovered = 0, out_full = 0;
+
+	RTE_SET_USED(now_ns);
+	rx_follow_resets(rx);
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct braid_meta *bm = braid_meta(m);
+
+		if (unlikely(bm->flags & BRAID_META_F_RETX) && bm->class_id < rx->n_classes) {
+			__atomic_store_n(&rx->recovered[bm->class_id],
+					 rx->recovered[bm->class_id] + 1, __ATOMIC_RELAXED);
+			recovered++;
+		}
+		if (unlikely(braid_burst_push(out, m) != 0)) {
+			rte_pktmbuf_free(m);
+			out_full++;
+		}
+	}
+	rx->scnt.recovered += recovered;
+	rx->scnt.drop_out_full += out_full;
+}
+
+/*
+ * What only link health knows, for the NACK policy:
+ *  - the RTT of the best link (its smoothed RTT);
+ *  - the delay spread: how late the peer's packets come on the links
+ *    that carry them without being lost: the spread of the links'
+ *    one-way delays (owd_offset) plus twice their jitter and their
+ *    queueing delay, and 1 ms; 50 ms for any link not measured yet (its
+ *    first frames may still be on the way: the slowest link's come
+ *    last). No more margin than that: a NACK for a packet that was only
+ *    late costs one retransmission the receiver drops as a duplicate, a
+ *    NACK sent late holds every packet behind the gap (with a quarter of
+ *    the spread and 2 ms more, the e2e profiles' p99 was 3-5 ms higher);
+ *  - the two best links by RTT, which carry each NACK.
+ * The link handle is only read through braid_link_info_get() (per-link
+ * snapshots under a sequence counter): safe from any lcore, whichever
+ * owns link health.
+ */
+#define ARQ_RX_UNMEASURED_NS 50000000ULL
+#define ARQ_RX_MIN_SPARE_NS  1000000ULL
+
+static uint64_t
+rx_delay_spread(const struct braid_link *lh)
+{
+	uint64_t spread = 0;
+
+	for (uint16_t l = 0; l < BRAID_LINK_MAX_LINKS; l++) {
+		struct braid_link_info li;
+		uint64_t late;
+
+		if (braid_link_info_get(lh, l, &li) != 0)
+			break;
+		if (li.state == BRAID_LINK_ADMIN_DOWN)
+			continue;
+		if (li.rx_packets < 64) {
+			late = ARQ_RX_UNMEASURED_NS;
+		} else {
+			late = (uint64_t)RTE_MAX(li.owd_offset_us, 0) * 1000 +
+			       2ULL * li.jitter_us * 1000 + (uint64_t)li.owd_var_us * 1000;
+		}
+		spread = RTE_MAX(spread, late);
+	}
+	return spread + ARQ_RX_MIN_SPARE_NS;
+}
+
+static uint16_t
+arq_rx_stage_poll(void *ctx, struct braid_burst *out, uint64_t now_ns)
+{
+	struct braid_arq_rx *rx = ctx;
+	struct braid_link_best best = { .link = { 0, 0 } };
+	struct braid_nack nacks[16];
+	uint64_t no_mbuf = 0, full = 0, frames = 0;
+	uint16_t n;
+
+	RTE_SET_USED(out);
+	rx_follow_resets(rx);
+	if (rx->link != NULL) {
+		braid_link_best2(rx->link, 0, &best);
+		if (best.srtt_ns != 0)
+			braid_arq_rx_set_rtt(rx, best.srtt_ns, best.rttvar_ns);
+		braid_arq_rx_set_delay_spread(rx, rx_delay_spread(rx->link));
+	}
+	n = braid_arq_rx_poll(rx, now_ns, nacks, RTE_DIM(nacks));
+	/* Each NACK on the two best links: it is small, and the best one
+	 * may be the link that just died (its loss is what we repair). The
+	 * sender's suppression window drops the second request. */
+	for (uint16_t i = 0; i < n; i++)
+		for (int k = 0; k < (best.link[1] != best.link[0] ? 2 : 1); k++) {
+			struct rte_mbuf *m = NULL;
+
+			if (rx->pool != NULL)
+				m = braid_wire_nack_build(rx->pool, best.link[k], &nacks[i]);
+			if (m == NULL) {
+				no_mbuf++;
+				continue;
+			}
+			if (rx->tx_ring == NULL || rte_ring_mp_enqueue(rx->tx_ring, m) != 0) {
+				rte_pktmbuf_free(m);
+				full++;
+				continue;
+			}
+			frames++;
+		}
+	rx->scnt.nack_frames += frames;
+	rx->scnt.drop_no_mbuf += no_mbuf;
+	rx->scnt.drop_ctrl_full += full;
+	return n;
+}
+
+static void
+arq_rx_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
+{
+	const struct braid_arq_rx *rx = ctx;
+
+	BRAID_COUNTERS_REPORT(BRAID_ARQ_RX_STAGE_COUNTERS, &rx->scnt, fn, arg);
+	braid_arq_rx_stats(rx, fn, arg);
+}
+
+static int
+arq_rx_stage_apply(void *ctx, const void *cmd)
+{
+	const struct braid_arq_rx_cmd *c = cmd;
+
+	switch (c->op) {
+	case BRAID_ARQ_RX_CMD_ENABLE:
+		return braid_arq_rx_class_enable(ctx, c->class_id, c->enable);
+	default:
+		return -EINVAL;
+	}
+}
+
+const struct braid_stage_ops braid_arq_rx_stage_ops = {
+	.kind = "arq_rx",
+	.cmd_size = sizeof(struct braid_arq_rx_cmd),
+	.process = arq_rx_stage_process,
+	.poll = arq_rx_stage_poll,
+	.apply = arq_rx_stage_apply,
+	.stats = arq_rx_stage_stats,
+};

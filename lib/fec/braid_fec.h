@@ -288,8 +288,8 @@ int braid_fec_dec_class_stats(const struct braid_fec_dec *d, uint16_t class_id,
 
 /**
  * Report every counter, summed over classes, plus the stage's own
- * parity_consumed (parity freed after braid_fec_dec_add) and drop_out_full.
- * The stage's stats().
+ * parity_consumed (parity freed after braid_fec_dec_add), drop_out_full
+ * and session_resets (peer restarts seen). The stage's stats().
  */
 void braid_fec_dec_stats(const struct braid_fec_dec *d, braid_stat_fn fn,
 			 void *arg);
@@ -300,6 +300,12 @@ void braid_fec_dec_stats(const struct braid_fec_dec *d, braid_stat_fn fn,
  * (consumed); recovered data is pushed after the piece that completed its
  * block. poll() abandons timed-out blocks; drain() releases every held
  * piece (counted as abandoned).
+ * A piece carrying BRAID_META_F_SESSION (the first of a new peer session,
+ * marked by rx_decap) first resets every class (braid_fec_dec_reset(),
+ * session_resets), then is taken as usual; the flag moves on to the first
+ * packet the stage outputs after the reset (the flagged piece may be
+ * parity, which is consumed), so the next stage resets at the same point
+ * of the stream.
  */
 extern const struct braid_stage_ops braid_fec_dec_stage_ops;
 

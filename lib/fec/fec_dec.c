@@ -532,9 +532,24 @@ braid_fec_dec_stats(const struct braid_fec_dec *d, braid_stat_fn fn, void *arg)
 	fn(arg, "drop_bad_class", d->drop_bad_class);
 	fn(arg, "parity_consumed", d->parity_consumed);
 	fn(arg, "drop_out_full", d->drop_out_full);
+	fn(arg, "session_resets", d->session_resets);
 }
 
 /* Stage glue. */
+
+/* A peer restart (BRAID_META_F_SESSION, set by rx_decap on the new
+ * session's first piece) is carried on to reorder on the first packet
+ * this stage outputs after its reset: the flagged piece may be parity,
+ * which it consumes. */
+static inline void
+fec_dec_pass_session(struct braid_fec_dec *d, struct braid_burst *out, uint16_t from)
+{
+	if (likely(!d->session_pending) || out->n <= from)
+		return;
+	braid_meta(out->pkts[from])->flags |= BRAID_META_F_SESSION;
+	d->session_pending = false;
+}
+
 static inline void
 fec_dec_push(struct braid_fec_dec *d, struct braid_burst *out,
 	     struct rte_mbuf *m)
@@ -552,12 +567,25 @@ fec_dec_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 	struct braid_fec_dec *d = ctx;
 	struct rte_mbuf *rec[BRAID_FEC_MAX_M];
 	uint64_t consumed = 0;
+	uint16_t from = out->n;
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		const bool parity = fec_is_parity(d, braid_meta(m));
-		uint16_t r = braid_fec_dec_add(d, m, rec, now_ns);
+		struct braid_meta *bm = braid_meta(m);
+		const bool parity = fec_is_parity(d, bm);
+		uint16_t r;
 
+		if (unlikely(bm->flags & BRAID_META_F_SESSION)) {
+			/* The peer restarted: nothing of its old blocks is
+			 * held against the new stream; reorder resets too. */
+			fec_dec_pass_session(d, out, from);
+			braid_fec_dec_reset(d, UINT16_MAX);
+			bm->flags &= (uint8_t)~BRAID_META_F_SESSION;
+			d->session_pending = true;
+			d->session_resets++;
+			from = out->n;
+		}
+		r = braid_fec_dec_add(d, m, rec, now_ns);
 		if (parity) {
 			rte_pktmbuf_free(m);
 			consumed++;
@@ -568,6 +596,7 @@ fec_dec_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 			fec_dec_push(d, out, rec[t]);
 	}
 	d->parity_consumed += consumed;
+	fec_dec_pass_session(d, out, from);
 }
 
 static uint16_t

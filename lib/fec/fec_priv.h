@@ -155,6 +155,8 @@ struct braid_fec_dec {
 	uint64_t drop_bad_class;    /* pieces of a class >= n_classes */
 	uint64_t parity_consumed;   /* stage: parity freed after add */
 	uint64_t drop_out_full;     /* stage: output burst full */
+	uint64_t session_resets;    /* stage: peer restarts (all classes reset) */
+	bool session_pending;       /* stage: flag the next packet pushed out */
 	uint8_t *scratch;           /* MAX_K data pieces for a recovery */
 	/* Recovery work areas (one recovery at a time). */
 	uint8_t sub_mat[BRAID_FEC_MAX_M * BRAID_FEC_MAX_M];  /* C_PM */

@@ -446,42 +446,31 @@ gw_class_deadline_ns(const struct braid_config *c, unsigned int k)
 	       1000000ULL;
 }
 
+/* Link health changed a link's state or usable capacity: tell the
+ * scheduler (on its own lcore, through its control channel; a full
+ * channel is counted there as cmds_dropped). */
+void
+gw_link_changed(void *arg, uint16_t link, enum braid_link_state state,
+		uint64_t usable_kbps)
+{
+	struct braid_gateway *gw = arg;
+	bool up = state == BRAID_LINK_UP || state == BRAID_LINK_DEGRADED;
+	struct braid_sched_cmd c = { .op = BRAID_SCHED_CMD_LINK_STATE, .id = link,
+		.link_state = { .up = up, .capacity_kbps = usable_kbps } };
+
+	if (gw->runner != NULL)
+		braid_runner_cmd_send(gw->runner, gw->stage_id[GW_CMD_SCHED], &c);
+	__atomic_store_n(&gw->link_state[link], (uint8_t)state, __ATOMIC_RELAXED);
+}
+
+/* Link health: the peer's frames in, probes and replies to the peer
+ * (ctrl_tx, encapsulated by the send chain's encap stage), NACKs to the
+ * control stage (ctrl_ring). */
 static int
-build_recv_chain(struct braid_gateway *gw, struct build_err *e)
+build_link_health(struct braid_gateway *gw, struct build_err *e)
 {
 	const struct braid_config *c = &gw->cfg;
-	struct braid_port_rx_conf rxc = { 0 };
-	struct braid_decap_conf dc = { 0 };
-	struct braid_fec_dec_conf fdc = { 0 };
-	struct braid_reorder_class_conf roc[BRAID_CONFIG_MAX_CLASSES];
-	struct braid_reorder_conf ro = { 0 };
-	struct braid_tx_conf tc = { 0 };
 	struct braid_link_conf lc;
-	uint64_t max_deadline = 0;
-	char name[64];
-
-	for (unsigned int i = 0; i < c->n_ports; i++)
-		if (c->ports[i].role == BRAID_PORT_ROLE_LINK)
-			rxc.inputs[rxc.n_inputs++] =
-				(struct braid_port_rx_input){ gw->port_id[i], 0 };
-	gw->link_rx = braid_port_rx_create(&rxc, SOCKET_ID_ANY);
-	if (gw->link_rx == NULL)
-		return fail(e, rte_errno, "link_rx: %s", rte_strerror(rte_errno));
-
-	dc.n_links = c->n_links;
-	for (unsigned int l = 0; l < c->n_links; l++)
-		wire_link(gw, l, &dc.links[l]);
-	dc.n_classes = c->n_classes;
-	/* Control frames leave decap with the data: link health sees them
-	 * first (gw_decap.c). */
-	dc.ctrl_ring = NULL;
-	dc.punt_ring = gw->punt_ring;
-	/* braid always sends UDP checksums (wire_link()). */
-	dc.require_udp_cksum = true;
-	dc.confirm_session = true;
-	gw->decap = braid_decap_create(&dc, SOCKET_ID_ANY);
-	if (gw->decap == NULL)
-		return fail(e, rte_errno, "rx_decap: %s", rte_strerror(rte_errno));
 
 	braid_link_conf_defaults(&lc);
 	lc.n_links = c->n_links;
@@ -504,11 +493,122 @@ build_recv_chain(struct braid_gateway *gw, struct build_err *e)
 	lc.loss_enter_ppm = 100000;
 	lc.loss_leave_ppm = 50000;
 	lc.pool = gw->hdr_pool;
+	lc.tx_ring = gw->ctrl_tx;
+	lc.ctrl_ring = gw->ctrl_ring;
 	lc.on_change = gw_link_changed;
 	lc.on_change_arg = gw;
 	gw->link = braid_link_create(&lc, SOCKET_ID_ANY);
 	if (gw->link == NULL)
 		return fail(e, rte_errno, "link health: %s", rte_strerror(rte_errno));
+	return 0;
+}
+
+/* The ARQ receiver: NACKs for reorder's gaps, on the two best links. */
+static int
+build_arq_rx(struct braid_gateway *gw, struct build_err *e)
+{
+	const struct braid_config *c = &gw->cfg;
+	struct braid_arq_rx_class_conf cc[BRAID_CONFIG_MAX_CLASSES];
+	struct braid_arq_rx_conf ac = { 0 };
+	char name[32];
+	uint32_t track = rte_align32pow2(RTE_MAX(c->reorder.max_packets, 64u));
+
+	/* Every class is tracked, so that management can turn ARQ on live;
+	 * classes without it are switched off once created. */
+	for (uint16_t k = 0; k < c->n_classes; k++)
+		cc[k].track_seqs = RTE_MIN(RTE_MAX(track, BRAID_ARQ_MIN_TRACK),
+					   BRAID_ARQ_MAX_TRACK);
+	gw_objname(gw, "arqrx", name, sizeof(name));
+	ac.name = name;
+	ac.reorder = gw->reorder;
+	ac.n_classes = c->n_classes;
+	ac.classes = cc;
+	/* The deadline stops the repeats long before this does. */
+	ac.max_tries = 10;
+	ac.init_srtt_ns = 50000000ULL;
+	ac.link = gw->link;
+	ac.pool = gw->hdr_pool;
+	ac.tx_ring = gw->ctrl_tx;
+	gw->arq_rx = braid_arq_rx_create(&ac, SOCKET_ID_ANY);
+	if (gw->arq_rx == NULL)
+		return fail(e, rte_errno, "arq (receiver): %s", rte_strerror(rte_errno));
+	for (uint16_t k = 0; k < c->n_classes; k++)
+		if (!c->classes[k].arq_enabled)
+			braid_arq_rx_class_enable(gw->arq_rx, k, false);
+	return 0;
+}
+
+/* LAN delivery on the first LAN port. */
+static int
+build_lan(struct braid_gateway *gw, struct build_err *e)
+{
+	const struct braid_config *c = &gw->cfg;
+	const struct braid_config_port *pc;
+	struct braid_lan_conf lc = { 0 };
+
+	if (gw->lan_port < 0)
+		return fail(e, EINVAL, "no LAN port to deliver to");
+	pc = &c->ports[gw->lan_port];
+	lc.arp = gw->arp;
+	lc.port_id = gw->port_id[gw->lan_port];
+	lc.src_mac = gw->port_mac[gw->lan_port];
+	if (pc->has_ipv4) {
+		lc.lan_ip = pc->ipv4;
+		lc.lan_mask = pc->prefix == 0 ? 0 : ~0u << (32 - pc->prefix);
+	}
+	lc.hdr_pool = gw->hdr_pool;
+	lc.tx.n_links = 1;
+	lc.tx.single = true;
+	lc.tx.links[0] = (struct braid_tx_output){ gw->port_id[gw->lan_port], 0 };
+	lc.tx.drain_ns = (uint64_t)c->tx.drain_us * 1000;
+	lc.tx.inject = gw->lan_inject;
+	lc.pending_hosts = 256;
+	lc.pending_packets = 256;
+	gw->lan = braid_lan_create(&lc, SOCKET_ID_ANY);
+	if (gw->lan == NULL)
+		return fail(e, rte_errno, "lan_tx: %s", rte_strerror(rte_errno));
+	return 0;
+}
+
+static int
+build_recv_chain(struct braid_gateway *gw, struct build_err *e)
+{
+	const struct braid_config *c = &gw->cfg;
+	struct braid_port_rx_conf rxc = { 0 };
+	struct braid_decap_conf dc = { 0 };
+	struct braid_fec_dec_conf fdc = { 0 };
+	struct braid_reorder_class_conf roc[BRAID_CONFIG_MAX_CLASSES];
+	struct braid_reorder_conf ro = { 0 };
+	uint64_t max_deadline = 0;
+	char name[64];
+	int ret;
+
+	for (unsigned int i = 0; i < c->n_ports; i++)
+		if (c->ports[i].role == BRAID_PORT_ROLE_LINK)
+			rxc.inputs[rxc.n_inputs++] =
+				(struct braid_port_rx_input){ gw->port_id[i], 0 };
+	gw->link_rx = braid_port_rx_create(&rxc, SOCKET_ID_ANY);
+	if (gw->link_rx == NULL)
+		return fail(e, rte_errno, "link_rx: %s", rte_strerror(rte_errno));
+
+	dc.n_links = c->n_links;
+	for (unsigned int l = 0; l < c->n_links; l++)
+		wire_link(gw, l, &dc.links[l]);
+	dc.n_classes = c->n_classes;
+	/* Control frames leave decap with the data: link health, the next
+	 * stage, sees every frame. */
+	dc.ctrl_ring = NULL;
+	dc.punt_ring = gw->punt_ring;
+	/* braid always sends UDP checksums (wire_link()). */
+	dc.require_udp_cksum = true;
+	dc.confirm_session = true;
+	gw->decap = braid_decap_create(&dc, SOCKET_ID_ANY);
+	if (gw->decap == NULL)
+		return fail(e, rte_errno, "rx_decap: %s", rte_strerror(rte_errno));
+
+	ret = build_link_health(gw, e);
+	if (ret < 0)
+		return ret;
 
 	for (unsigned int k = 0; k < c->n_classes; k++) {
 		uint32_t buf = next_pow2(c->reorder.max_packets);
@@ -537,38 +637,12 @@ build_recv_chain(struct braid_gateway *gw, struct build_err *e)
 	gw->reorder = braid_reorder_create(&ro, SOCKET_ID_ANY);
 	if (gw->reorder == NULL)
 		return fail(e, rte_errno, "reorder: %s", rte_strerror(rte_errno));
-	if (gw_arq_rx_create(gw) < 0)
-		return fail(e, rte_errno, "arq (receiver): %s", rte_strerror(rte_errno));
+	ret = build_arq_rx(gw, e);
+	if (ret < 0)
+		return ret;
 
-	if (gw->lan_port < 0)
-		return fail(e, EINVAL, "no LAN port to deliver to");
-	tc.n_links = 1;
-	tc.single = true;
-	tc.links[0] = (struct braid_tx_output){ gw->port_id[gw->lan_port], 0 };
-	tc.drain_ns = (uint64_t)c->tx.drain_us * 1000;
-	tc.inject = gw->lan_inject;
-	gw->lan_txq = braid_tx_create(&tc, SOCKET_ID_ANY);
-	if (gw->lan_txq == NULL)
-		return fail(e, rte_errno, "lan_tx: %s", rte_strerror(rte_errno));
-	gw->lan_tx.gw = gw;
-	gw->lan_tx.tx = gw->lan_txq;
-	gw->lan_tx.port_id = gw->port_id[gw->lan_port];
-	{
-		struct braid_arp_pending_conf pq = { .arp = gw->arp, .max_nexthops = 256,
-						     .max_packets = 256 };
 
-		gw->lan_tx.pending = braid_arp_pending_create(&pq, SOCKET_ID_ANY);
-		if (gw->lan_tx.pending == NULL)
-			return fail(e, rte_errno, "lan_tx: ARP pending queue: %s",
-				    rte_strerror(rte_errno));
-	}
-	gw->lan_tx.src_mac = gw->port_mac[gw->lan_port];
-	if (c->ports[gw->lan_port].has_ipv4) {
-		gw->lan_tx.lan_ip = c->ports[gw->lan_port].ipv4;
-		gw->lan_tx.lan_mask = c->ports[gw->lan_port].prefix == 0 ? 0 :
-			~0u << (32 - c->ports[gw->lan_port].prefix);
-	}
-	return 0;
+	return build_lan(gw, e);
 }
 
 /* ARP and ICMP on every port with an address; static next hops from the
@@ -647,8 +721,8 @@ add_stage(struct braid_runner_conf *rc, const struct braid_config *c,
 /* The stages of enum gw_cmd_stage, by name. */
 static const char *const cmd_stage_name[GW_CMD_STAGES] = {
 	[GW_CMD_SCHED] = "sched", [GW_CMD_FEC] = "fec", [GW_CMD_RTX] = "rtx",
-	[GW_CMD_CTRL] = "ctrl", [GW_CMD_LINK_HEALTH] = "rx_decap",
-	[GW_CMD_REORDER] = "reorder",
+	[GW_CMD_CTRL] = "ctrl", [GW_CMD_LINK_HEALTH] = "link_health",
+	[GW_CMD_REORDER] = "reorder", [GW_CMD_ARQ_RX] = "arq_rx",
 };
 
 static int
@@ -673,10 +747,14 @@ build_runner(struct braid_gateway *gw, struct build_err *e)
 	add_stage(rc, c, "encap", &gw_encap_ops, gw, 0, GW_ENCAP_WITH);
 	add_stage(rc, c, "link_tx", &braid_tx_ops, gw->link_tx, 0, BRAID_STAGE_LINK_TX);
 	add_stage(rc, c, "link_rx", &braid_port_rx_ops, gw->link_rx, 1, BRAID_STAGE_LINK_RX);
-	add_stage(rc, c, "rx_decap", &gw_decap_ops, gw, 1, BRAID_STAGE_RX_DECAP);
-	add_stage(rc, c, "fec_decode", &gw_fec_dec_ops, gw, 1, BRAID_STAGE_FEC_DECODE);
-	add_stage(rc, c, "reorder", &gw_reorder_ops, gw, 1, BRAID_STAGE_REORDER);
-	add_stage(rc, c, "lan_tx", &gw_lan_tx_ops, &gw->lan_tx, 1, BRAID_STAGE_LAN_TX);
+	add_stage(rc, c, "rx_decap", &braid_rx_decap_ops, gw->decap, 1, BRAID_STAGE_RX_DECAP);
+	add_stage(rc, c, "link_health", &braid_link_ops, gw->link, 1, GW_LINK_HEALTH_WITH);
+	add_stage(rc, c, "fec_decode", &braid_fec_dec_stage_ops, gw->fec_dec, 1,
+		  BRAID_STAGE_FEC_DECODE);
+	add_stage(rc, c, "reorder", &braid_reorder_stage_ops, gw->reorder, 1,
+		  BRAID_STAGE_REORDER);
+	add_stage(rc, c, "arq_rx", &braid_arq_rx_stage_ops, gw->arq_rx, 1, GW_ARQ_RX_WITH);
+	add_stage(rc, c, "lan_tx", &braid_lan_stage_ops, gw->lan, 1, BRAID_STAGE_LAN_TX);
 	add_stage(rc, c, "ctrl", &gw_ctrl_ops, gw->ctrl, 2, GW_CTRL_WITH);
 	gw->runner = braid_runner_create(rc, SOCKET_ID_ANY);
 	rte_free(rc);

@@ -2,7 +2,7 @@
 /*
  * The control stage: what is neither LAN data nor its repair path.
  *
- *  - NACKs from the peer (via the decap stage) go through the sender
+ *  - NACKs from the peer (via link health's ctrl ring) go through the sender
  *    half of ARQ (lib/arq: suppression of repeats within half an RTT,
  *    a retransmission budget of a fifth of the usable capacity, no
  *    retransmission that would arrive after the class deadline, the
@@ -15,8 +15,8 @@
  *    static MAC; a new MAC is handed to encap (braid_encap_link_set(),
  *    seqlock: the fast path never waits).
  *
- * Link health lives in the decap stage (gw_decap.c), which sees every
- * frame first; LAN hosts are resolved for the lan_tx stage's pending
+ * Link health is its own stage of the receive chain (lib/link), right
+ * after rx_decap; LAN hosts are resolved for the lan_tx stage's pending
  * queue through braid_arp_request().
  */
 #include <errno.h>
@@ -93,76 +93,41 @@ gw_ctrl_free(struct gw_ctrl *c)
 	rte_free(c);
 }
 
-/* The two links with the smallest smoothed RTT among those up; the
- * peer's RTT for ARQ. */
-static void
-best_links(const struct braid_gateway *gw, uint16_t dflt, uint16_t best[2],
-	   uint64_t *srtt, uint64_t *rttvar, uint64_t *usable_Bps)
-{
-	uint32_t rtt[2] = { UINT32_MAX, UINT32_MAX };
-
-	best[0] = best[1] = dflt;
-	*srtt = *rttvar = 0;
-	*usable_Bps = 0;
-	for (uint16_t l = 0; l < gw->cfg.n_links; l++) {
-		struct braid_link_info li;
-
-		if (braid_link_info_get(gw->link, l, &li) != 0 ||
-		    !braid_link_info_usable(&li))
-			continue;
-		*usable_Bps += li.usable_kbps * 125;
-		if (li.srtt_us == 0)
-			continue;
-		if (li.srtt_us < rtt[0]) {
-			rtt[1] = rtt[0];
-			best[1] = best[0];
-			rtt[0] = li.srtt_us;
-			best[0] = l;
-			*srtt = (uint64_t)li.srtt_us * 1000;
-			*rttvar = (uint64_t)li.rttvar_us * 1000;
-		} else if (li.srtt_us < rtt[1]) {
-			rtt[1] = li.srtt_us;
-			best[1] = l;
-		}
-	}
-	if (rtt[1] == UINT32_MAX)
-		best[1] = best[0];
-}
-
 static void
 on_nack(struct gw_ctrl *c, struct rte_mbuf *m, uint64_t now_ns)
 {
 	struct braid_gateway *gw = c->gw;
 	struct braid_arq_tx_order orders[GW_RETX_PER_NACK];
-	uint64_t srtt, rttvar, usable;
+	struct braid_link_best lb;
 	uint64_t charged[BRAID_CONFIG_MAX_LINKS] = { 0 };
 	struct braid_nack nack;
-	uint16_t best[2], n;
+	uint16_t n;
 
 	if (braid_wire_nack_parse(m, &nack) != 0) {
 		c->cnt.drop_ctrl_malformed++;
 		return;
 	}
 	c->cnt.nacks_rx++;
-	best_links(gw, braid_meta(m)->link_id, best, &srtt, &rttvar, &usable);
-	if (srtt != 0)
-		braid_arq_tx_set_rtt(gw->arq_tx, srtt, rttvar);
-	braid_arq_tx_set_capacity(gw->arq_tx, usable);
+	/* The peer's RTT for ARQ, and the two links retransmissions go on. */
+	braid_link_best2(gw->link, braid_meta(m)->link_id, &lb);
+	if (lb.srtt_ns != 0)
+		braid_arq_tx_set_rtt(gw->arq_tx, lb.srtt_ns, lb.rttvar_ns);
+	braid_arq_tx_set_capacity(gw->arq_tx, lb.usable_Bps);
 	n = braid_arq_tx_nack(gw->arq_tx, &nack, now_ns, orders, RTE_DIM(orders));
 	for (uint16_t i = 0; i < n; i++) {
 		const struct rte_mbuf *orig = braid_rtx_lookup(gw->rtx, orders[i].class_id,
 							       orders[i].seq, now_ns);
 		uint16_t lost_on = orig != NULL ? braid_meta((struct rte_mbuf *)orig)->link_id :
 				   BRAID_LINK_NONE;
-		uint16_t use[2] = { best[0], best[1] };
+		uint16_t use[2] = { lb.link[0], lb.link[1] };
 		unsigned int sent = 0;
 
 		/* Not again on the link that lost it (it may be in a burst
 		 * of loss, or dead and not yet detected), when there is
 		 * another. */
 		if (use[0] == lost_on && use[1] != lost_on) {
-			use[0] = best[1];
-			use[1] = best[0];
+			use[0] = lb.link[1];
+			use[1] = lb.link[0];
 		}
 		for (uint8_t k = 0; k < orders[i].hint; k++) {
 			struct rte_mbuf *r = braid_rtx_serve(gw->rtx, orders[i].class_id,

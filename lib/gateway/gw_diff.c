@@ -102,8 +102,8 @@ link_capacity(struct diff_ctx *d, uint16_t l)
 
 	if (d->cur->links[l].capacity_kbps == kbps)
 		return 0;
-	ret = add(d, GW_CMD_LINK_HEALTH, &(struct gw_rx_cmd){ .op = GW_RX_CMD_LINK_CAPACITY,
-		  .id = l, .value = kbps }, sizeof(struct gw_rx_cmd));
+	ret = add(d, GW_CMD_LINK_HEALTH, &(struct braid_link_cmd){ .op = BRAID_LINK_CMD_CAPACITY,
+		  .link = l, .capacity_kbps = kbps }, sizeof(struct braid_link_cmd));
 	return ret != 0 ? ret : add_sched(d, &(struct braid_sched_cmd){
 		.op = BRAID_SCHED_CMD_LINK_CAPACITY, .id = l,
 		.link_capacity.capacity_kbps = kbps });
@@ -120,8 +120,9 @@ link_admin(struct diff_ctx *d, uint16_t l)
 {
 	if (d->cur->links[l].admin_up == d->next->links[l].admin_up)
 		return 0;
-	return add(d, GW_CMD_LINK_HEALTH, &(struct gw_rx_cmd){ .op = GW_RX_CMD_LINK_ADMIN,
-		   .id = l, .value = !d->next->links[l].admin_up }, sizeof(struct gw_rx_cmd));
+	return add(d, GW_CMD_LINK_HEALTH, &(struct braid_link_cmd){ .op = BRAID_LINK_CMD_ADMIN,
+		   .link = l, .admin_down = !d->next->links[l].admin_up },
+		   sizeof(struct braid_link_cmd));
 }
 
 static void
@@ -251,7 +252,7 @@ keep_class_arq(struct braid_config *x, const struct braid_config *cur, uint16_t 
 }
 
 /* Sender half: the cache (rtx) and the ARQ sender's deadline (ctrl, on
- * rtx's lcore); receiver half: reorder's deadline and the NACKs. */
+ * rtx's lcore); receiver half: reorder's deadline and the NACKs (arq_rx). */
 static int
 class_arq(struct diff_ctx *d, uint16_t k)
 {
@@ -269,10 +270,14 @@ class_arq(struct diff_ctx *d, uint16_t k)
 					 (uint64_t)b->arq_deadline_ms * 1000000ULL : 0 },
 			  sizeof(struct braid_arq_tx_cmd));
 	if (ret == 0)
-		ret = add(d, GW_CMD_REORDER, &(struct gw_rx_cmd){ .op = GW_RX_CMD_CLASS_ARQ,
-			  .id = k, .value = b->arq_enabled,
+		ret = add(d, GW_CMD_REORDER, &(struct braid_reorder_cmd){
+			  .op = BRAID_REORDER_CMD_DEADLINE, .class_id = k,
 			  .deadline_ns = gw_class_deadline_ns(d->next, k) },
-			  sizeof(struct gw_rx_cmd));
+			  sizeof(struct braid_reorder_cmd));
+	if (ret == 0)
+		ret = add(d, GW_CMD_ARQ_RX, &(struct braid_arq_rx_cmd){
+			  .op = BRAID_ARQ_RX_CMD_ENABLE, .class_id = k,
+			  .enable = b->arq_enabled }, sizeof(struct braid_arq_rx_cmd));
 	return ret;
 }
 

@@ -1213,7 +1213,7 @@ walk_gateway(struct walk *w, const struct gw_mgmt *m)
 				 BRAID_MGMT_COUNTER, (double)fs.pieces_recovered,
 				 "Lost packets rebuilt by the FEC decoder");
 		walk_one(w, "braid_arq_recovered_packets_total", "class", cn, BRAID_MGMT_COUNTER,
-			 (double)__atomic_load_n(&gw->arq.recovered[k], __ATOMIC_RELAXED),
+			 (double)braid_arq_rx_recovered(gw->arq_rx, k),
 			 "Retransmitted packets delivered in order (each filled a gap)");
 	}
 	walk_one(w, "braid_config_generation", "gateway", c->name, BRAID_MGMT_GAUGE,

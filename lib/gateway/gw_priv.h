@@ -18,6 +18,7 @@
 #include "braid_encap.h"
 #include "braid_fec.h"
 #include "braid_gateway.h"
+#include "braid_lan.h"
 #include "braid_link.h"
 #include "braid_log.h"
 #include "braid_port.h"
@@ -35,6 +36,11 @@ extern int braid_gateway_logtype;
 #define GW_ENCAP_WITH  BRAID_STAGE_RTX
 /* ctrl serves NACKs from the retransmit cache, which rtx's lcore owns. */
 #define GW_CTRL_WITH   BRAID_STAGE_RTX
+/* Link health reads the braid header of every frame rx_decap accepts
+ * (it is the header's last reader): next to it, no ring between. */
+#define GW_LINK_HEALTH_WITH BRAID_STAGE_RX_DECAP
+/* The ARQ receiver reads reorder's gaps and resets: reorder's lcore. */
+#define GW_ARQ_RX_WITH BRAID_STAGE_REORDER
 
 /* The stages that take live commands (runner stage index in
  * gw->stage_id, set by build_runner()). */
@@ -43,22 +49,10 @@ enum gw_cmd_stage {
 	GW_CMD_FEC,           /* struct braid_fec_enc_cmd */
 	GW_CMD_RTX,           /* struct braid_rtx_cmd */
 	GW_CMD_CTRL,          /* struct braid_arq_tx_cmd (ctrl runs the ARQ sender) */
-	GW_CMD_LINK_HEALTH,   /* struct gw_rx_cmd (rx_decap runs link health) */
-	GW_CMD_REORDER,       /* struct gw_rx_cmd (reorder + ARQ receiver) */
+	GW_CMD_LINK_HEALTH,   /* struct braid_link_cmd */
+	GW_CMD_REORDER,       /* struct braid_reorder_cmd */
+	GW_CMD_ARQ_RX,        /* struct braid_arq_rx_cmd */
 	GW_CMD_STAGES
-};
-
-/* Receive-side changes (link health, reorder + ARQ receiver). */
-enum gw_rx_cmd_op {
-	GW_RX_CMD_LINK_ADMIN = 1,   /* id = link, value = admin down */
-	GW_RX_CMD_LINK_CAPACITY,    /* id = link, value = kbps (configured) */
-	GW_RX_CMD_CLASS_ARQ,        /* id = class, value = ARQ on, deadline_ns */
-};
-struct gw_rx_cmd {
-	uint16_t op;
-	uint16_t id;
-	uint64_t value;
-	uint64_t deadline_ns;
 };
 
 /* One command of any stage, as a batch holds it. */
@@ -67,11 +61,13 @@ union gw_cmd_any {
 	struct braid_fec_enc_cmd fec;
 	struct braid_rtx_cmd rtx;
 	struct braid_arq_tx_cmd arq_tx;
-	struct gw_rx_cmd rx;
+	struct braid_link_cmd link;
+	struct braid_reorder_cmd reorder;
+	struct braid_arq_rx_cmd arq_rx;
 };
 
-/* Commands one live change queues at most: per link 5, per class 9. */
-#define GW_CMD_BATCH_MAX (5 * BRAID_CONFIG_MAX_LINKS + 9 * BRAID_CONFIG_MAX_CLASSES)
+/* Commands one live change queues at most: per link 5, per class 10. */
+#define GW_CMD_BATCH_MAX (5 * BRAID_CONFIG_MAX_LINKS + 10 * BRAID_CONFIG_MAX_CLASSES)
 
 /* The commands of one change, queued all or none. */
 struct gw_cmd_batch {
@@ -80,37 +76,8 @@ struct gw_cmd_batch {
 	struct braid_cmd_ref ref[GW_CMD_BATCH_MAX];
 };
 
-/* LAN delivery: inner IPv4 packets get an Ethernet header for their LAN
- * host, then go to the buffered TX stage. */
-#define GW_LAN_TX_COUNTERS(X) \
-	X(delivered) X(held_for_arp) X(drop_no_route) X(drop_unresolved) X(drop_no_mbuf)
-struct gw_lan_tx {
-	struct braid_gateway *gw;
-	struct braid_tx *tx;
-	struct braid_arp_pending *pending;   /* frames waiting for ARP */
-	uint16_t port_id;
-	struct rte_ether_addr src_mac;
-	uint32_t lan_ip;
-	uint32_t lan_mask;
-	struct { BRAID_COUNTERS_FIELDS(GW_LAN_TX_COUNTERS) } cnt __rte_cache_aligned;
-};
-
 struct gw_ctrl;
 struct gw_mgmt;
-
-/* Receiver ARQ (gw_arq.c): the NACK policy is lib/arq's braid_arq_rx;
- * the gateway feeds it RTT and delay spread and sends its NACKs. */
-#define GW_ARQ_COUNTERS(X) X(nack_frames) X(drop_no_mbuf) X(drop_ctrl_full) \
-	X(recovered)   /* retransmissions delivered in order: each filled a gap */
-struct gw_arq {
-	struct { BRAID_COUNTERS_FIELDS(GW_ARQ_COUNTERS) } cnt __rte_cache_aligned;
-	uint64_t recovered[BRAID_CONFIG_MAX_CLASSES];   /* cnt.recovered by class */
-	struct braid_arq_rx *rx;
-};
-
-#define GW_DECAP_COUNTERS(X) X(unchained) X(linearized) X(drop_segmented) \
-	X(drop_ctrl_full) X(drop_out_full) X(peer_restarts)
-struct gw_decap_cnt { BRAID_COUNTERS_FIELDS(GW_DECAP_COUNTERS) } __rte_cache_aligned;
 
 struct braid_gateway {
 	struct braid_config cfg;
@@ -141,27 +108,23 @@ struct braid_gateway {
 	struct braid_encap *encap;
 	struct braid_tx *link_tx;
 	struct rte_ring *link_inject;  /* finished frames to links (unused by braid's own control path) */
-	struct rte_ring *ctrl_tx;      /* NACK/probe payloads to encapsulate */
+	struct rte_ring *ctrl_tx;      /* to the peer: NACK, probe, reply and
+					* retransmission payloads for encap */
 
-	/* receive chain */
+	/* receive chain: link_rx -> rx_decap -> link_health -> fec_decode ->
+	 * reorder -> arq_rx -> lan_tx */
 	struct braid_port_rx *link_rx;
 	struct braid_decap *decap;
-	struct braid_link *link;        /* link health, owned by rx_decap's lcore */
-	struct gw_decap_cnt decap_cnt;
-	uint32_t peer_session;
-	bool peer_session_known;
-	bool session_reset_pending;     /* decap: flag the next payload */
-	bool reorder_reset_pending;     /* fec_decode: flag its next output */
+	struct braid_link *link;        /* link health, on rx_decap's lcore */
 	uint8_t link_state[BRAID_CONFIG_MAX_LINKS];   /* enum braid_link_state */
 	struct braid_fec_dec *fec_dec;
 	struct braid_reorder *reorder;
-	struct gw_arq arq;              /* owned by reorder's lcore */
-	struct braid_tx *lan_txq;
-	struct gw_lan_tx lan_tx;
+	struct braid_arq_rx *arq_rx;    /* on reorder's lcore */
+	struct braid_lan *lan;          /* LAN delivery and its TX */
 	struct rte_ring *lan_inject;   /* frames from other chains to the LAN */
 
 	/* control */
-	struct rte_ring *ctrl_ring;    /* nack, probe, probe_reply from decap */
+	struct rte_ring *ctrl_ring;    /* NACKs from link health */
 	struct rte_ring *punt_ring;    /* ARP / ICMP from classify and decap */
 	struct gw_ctrl *ctrl;
 	struct braid_arp *arp;          /* owned by the ctrl stage's lcore */
@@ -175,19 +138,7 @@ struct braid_gateway {
 };
 
 /* Stage ops defined by the gateway. */
-extern const struct braid_stage_ops gw_lan_tx_ops;
 extern const struct braid_stage_ops gw_encap_ops;
-extern const struct braid_stage_ops gw_decap_ops;
-
-extern const struct braid_stage_ops gw_fec_dec_ops;
-extern const struct braid_stage_ops gw_reorder_ops;
-
-/* Receiver half of ARQ (gw_arq.c), run by the reorder stage's lcore. */
-int gw_arq_rx_create(struct braid_gateway *gw);
-void gw_arq_rx_free(struct braid_gateway *gw);
-void gw_arq_rx_reset(struct braid_gateway *gw);
-uint16_t gw_arq_rx_poll(struct braid_gateway *gw, uint64_t now_ns);
-void gw_arq_rx_stats(const struct braid_gateway *gw, braid_stat_fn fn, void *arg);
 
 /* Link health -> scheduler (braid_link_change_fn). */
 void gw_link_changed(void *arg, uint16_t link, enum braid_link_state state,

@@ -82,10 +82,8 @@ braid_gateway_shutdown(struct braid_gateway *gw)
 		braid_port_stop(gw->port_id[i]);
 		gw->port_up[i] = false;
 	}
+	/* (lan_tx's drain freed the frames still waiting for ARP, counted.) */
 	gw_ctrl_release(gw->ctrl);
-	/* Frames still waiting for a LAN host's ARP reply (counted). */
-	braid_arp_pending_free(gw->lan_tx.pending);
-	gw->lan_tx.pending = NULL;
 	in_use = braid_gateway_mbufs_in_use(gw);
 	if (in_use != 0) {
 		GW_LOG(ERR, "gateway %s: %u mbufs still in use after shutdown "
@@ -113,10 +111,9 @@ free_stages(struct braid_gateway *gw)
 	braid_decap_free(gw->decap);
 	braid_link_free(gw->link);
 	braid_fec_dec_free(gw->fec_dec);
-	gw_arq_rx_free(gw);
+	braid_arq_rx_free(gw->arq_rx);
 	braid_reorder_free(gw->reorder);
-	braid_tx_free(gw->lan_txq);
-	braid_arp_pending_free(gw->lan_tx.pending);
+	braid_lan_free(gw->lan);
 	gw_ctrl_free(gw->ctrl);
 	braid_arp_free(gw->arp);
 }

@@ -297,6 +297,7 @@ braid_link_create(const struct braid_link_conf *conf, int socket)
 	lh->silence_min_ns = (uint64_t)conf->silence_min_ms * MS_NS;
 	lh->pool = conf->pool;
 	lh->tx_ring = conf->tx_ring;
+	lh->ctrl_ring = conf->ctrl_ring;
 	lh->on_change = conf->on_change;
 	lh->on_change_arg = conf->on_change_arg;
 
@@ -1195,6 +1196,38 @@ braid_link_info_get(const struct braid_link *lh, uint16_t link,
 }
 
 void
+braid_link_best2(const struct braid_link *lh, uint16_t dflt, struct braid_link_best *b)
+{
+	uint32_t rtt[2] = { UINT32_MAX, UINT32_MAX };
+
+	b->link[0] = b->link[1] = dflt;
+	b->srtt_ns = b->rttvar_ns = 0;
+	b->usable_Bps = 0;
+	for (uint16_t l = 0; l < lh->n_links; l++) {
+		struct braid_link_info li;
+
+		if (braid_link_info_get(lh, l, &li) != 0 || !braid_link_info_usable(&li))
+			continue;
+		b->usable_Bps += li.usable_kbps * 125;
+		if (li.srtt_us == 0)
+			continue;
+		if (li.srtt_us < rtt[0]) {
+			rtt[1] = rtt[0];
+			b->link[1] = b->link[0];
+			rtt[0] = li.srtt_us;
+			b->link[0] = l;
+			b->srtt_ns = (uint64_t)li.srtt_us * 1000;
+			b->rttvar_ns = (uint64_t)li.rttvar_us * 1000;
+		} else if (li.srtt_us < rtt[1]) {
+			rtt[1] = li.srtt_us;
+			b->link[1] = l;
+		}
+	}
+	if (rtt[1] == UINT32_MAX)
+		b->link[1] = b->link[0];
+}
+
+void
 braid_link_counters_get(const struct braid_link *lh, struct braid_link_counters *c)
 {
 #define LINK_CNT_COPY_(n) c->n = lh->cnt.n;
@@ -1229,15 +1262,47 @@ link_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 		   struct braid_burst *out, uint64_t now_ns)
 {
 	struct braid_link *lh = ctx;
-	uint16_t n_tx = 0, kept, i = 0;
+	struct rte_mbuf *ctrl[BRAID_BURST_OUT_MAX];
+	uint64_t out_full = 0, segmented = 0, linearized = 0, unchained = 0;
+	uint16_t n_tx = 0, n_ctrl = 0, kept;
 
 	kept = braid_link_burst(lh, pkts, n, lh->tx_buf, &n_tx, now_ns);
-	while (i < kept && braid_burst_push(out, pkts[i]) == 0)
-		i++;
-	if (i < kept) {
-		lh->cnt.drop_out_full += kept - i;
-		rte_pktmbuf_free_bulk(&pkts[i], kept - i);
+	for (uint16_t i = 0; i < kept; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint8_t type = braid_meta(m)->pkt_type;
+		int ret;
+
+		if (type != BRAID_PKT_DATA && type != BRAID_PKT_PARITY &&
+		    lh->ctrl_ring != NULL) {
+			ctrl[n_ctrl++] = m;
+			continue;
+		}
+		/* The header's last reader was braid_link_burst(). */
+		ret = braid_decap_flatten(&m, &unchained);
+		if (unlikely(ret < 0)) {
+			rte_pktmbuf_free(m);
+			segmented++;
+			continue;
+		}
+		linearized += (uint64_t)ret;
+		if (unlikely(braid_burst_push(out, m) != 0)) {
+			rte_pktmbuf_free(m);
+			out_full++;
+		}
 	}
+	if (n_ctrl > 0) {
+		unsigned int sent = rte_ring_enqueue_burst(lh->ctrl_ring, (void **)ctrl,
+							   n_ctrl, NULL);
+
+		if (sent < n_ctrl) {
+			rte_pktmbuf_free_bulk(&ctrl[sent], n_ctrl - sent);
+			lh->cnt.drop_ctrl_full += n_ctrl - sent;
+		}
+	}
+	lh->cnt.drop_out_full += out_full;
+	lh->cnt.drop_segmented += segmented;
+	lh->cnt.linearized += linearized;
+	lh->cnt.unchained += unchained;
 	stage_send(lh, lh->tx_buf, n_tx, out);
 }
 
@@ -1260,9 +1325,27 @@ link_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
 	BRAID_COUNTERS_REPORT(BRAID_LINK_COUNTERS, &lh->cnt, fn, arg);
 }
 
+static int
+link_stage_apply(void *ctx, const void *cmd)
+{
+	struct braid_link *lh = ctx;
+	const struct braid_link_cmd *c = cmd;
+
+	switch (c->op) {
+	case BRAID_LINK_CMD_ADMIN:
+		return braid_link_admin_set(lh, c->link, c->admin_down);
+	case BRAID_LINK_CMD_CAPACITY:
+		return braid_link_capacity_set(lh, c->link, c->capacity_kbps);
+	default:
+		return -EINVAL;
+	}
+}
+
 const struct braid_stage_ops braid_link_ops = {
 	.kind = "link_health",
 	.flags = 0,
+	.cmd_size = sizeof(struct braid_link_cmd),
+	.apply = link_stage_apply,
 	.process = link_stage_process,
 	.poll = link_stage_poll,
 	.drain = NULL,

@@ -135,6 +135,10 @@ struct braid_link_conf {
 	/** Stage only: where probes and replies go (towards encap); NULL:
 	 * they leave the stage in its output, after the frames it passes. */
 	struct rte_ring *tx_ring;
+	/** Stage only: where the other control frames (NACKs) go, to the
+	 * control path (counted drop_ctrl_full when full); NULL: they leave
+	 * the stage in its output with the data. */
+	struct rte_ring *ctrl_ring;
 	braid_link_change_fn on_change; /**< optional */
 	void *on_change_arg;
 };
@@ -184,7 +188,9 @@ struct braid_link_info {
 
 /** Link health counters (whole object). Every frame given to
  * braid_link_burst() is passed on or in exactly one of rx_probes,
- * rx_replies or a drop_ counter. */
+ * rx_replies or a drop_ counter. The stage's own: drop_tx_full,
+ * drop_out_full, drop_ctrl_full, drop_segmented (frames passed on and
+ * then dropped), unchained and linearized (braid_decap_flatten()). */
 #define BRAID_LINK_COUNTERS(X) \
 	X(rx_frames) \
 	X(rx_probes) \
@@ -204,7 +210,11 @@ struct braid_link_info {
 	X(drop_malformed) \
 	X(drop_no_mbuf) \
 	X(drop_tx_full) \
-	X(drop_out_full)
+	X(drop_out_full) \
+	X(drop_ctrl_full) \
+	X(unchained) \
+	X(linearized) \
+	X(drop_segmented)
 
 /** Counter snapshot. */
 struct braid_link_counters {
@@ -341,6 +351,45 @@ braid_link_info_usable(const struct braid_link_info *li)
 	       !li->suspect;
 }
 
+/** The best links to the peer by smoothed RTT (braid_link_best2()). */
+struct braid_link_best {
+	/** Smallest and second smallest SRTT among the usable links with an
+	 * RTT sample; link[1] = link[0] when there is only one; both the
+	 * caller's default when there is none. */
+	uint16_t link[2];
+	uint64_t srtt_ns;     /**< SRTT of link[0]; 0 = no usable link measured */
+	uint64_t rttvar_ns;   /**< RTTVAR of link[0] */
+	uint64_t usable_Bps;  /**< usable capacity of every usable link, bytes/s */
+};
+
+/**
+ * Any thread (reads the published snapshots). The two links with the
+ * smallest smoothed RTT among the usable ones (braid_link_info_usable()),
+ * for control traffic that must get through: NACKs on the receiver,
+ * retransmissions on the sender; ties go to the lower link id.
+ * @param dflt the links when no usable link has an RTT sample yet.
+ */
+void braid_link_best2(const struct braid_link *lh, uint16_t dflt,
+		      struct braid_link_best *best);
+
+/** Live changes of link health (stage command, struct braid_link_cmd). */
+enum braid_link_cmd_op {
+	BRAID_LINK_CMD_ADMIN = 1,    /**< admin_down: switch the link off/on */
+	BRAID_LINK_CMD_CAPACITY,     /**< capacity_kbps: configured capacity */
+};
+
+/** One command of the link health stage's control channel (cmd_size):
+ * applied on the stage's lcore by braid_link_ops.apply(). */
+struct braid_link_cmd {
+	uint16_t op;     /**< enum braid_link_cmd_op */
+	uint16_t link;   /**< link id */
+	uint32_t pad;
+	union {
+		bool admin_down;          /**< BRAID_LINK_CMD_ADMIN */
+		uint64_t capacity_kbps;   /**< BRAID_LINK_CMD_CAPACITY, 1..100000000 */
+	};
+};
+
 /** Any thread. Bumped whenever a link's published state or usable
  * capacity changes: compare with the value seen last time. */
 uint64_t braid_link_generation(const struct braid_link *lh);
@@ -362,11 +411,15 @@ void braid_link_counters_get(const struct braid_link *lh,
 const char *braid_link_state_name(enum braid_link_state s);
 
 /**
- * Stage ops ("link_health"), ctx = struct braid_link *. process() runs
- * braid_link_burst(): data, parity and NACK frames pass to the output;
- * replies go to the conf tx_ring (counted drop_tx_full if it is full) or,
- * without one, to the output. poll() runs braid_link_poll() and sends
- * the probes the same way.
+ * Stage ops ("link_health"), ctx = struct braid_link *; the receive
+ * chain's stage right after rx_decap, the last reader of the braid
+ * header. process() runs braid_link_burst(); data and parity are made
+ * contiguous (braid_decap_flatten(): the outer headers are gone after
+ * it) and pass to the output; NACKs go to the conf ctrl_ring (or, without
+ * one, to the output); replies go to the conf tx_ring (counted
+ * drop_tx_full if it is full) or, without one, to the output. poll()
+ * runs braid_link_poll() and sends the probes the same way. apply()
+ * takes a struct braid_link_cmd (cmd_size).
  */
 extern const struct braid_stage_ops braid_link_ops;
 

@@ -190,6 +190,7 @@ struct braid_link {
 	uint64_t silence_min_ns;
 	struct rte_mempool *pool;
 	struct rte_ring *tx_ring;
+	struct rte_ring *ctrl_ring;
 	braid_link_change_fn on_change;
 	void *on_change_arg;
 

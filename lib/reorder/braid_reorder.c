@@ -44,12 +44,15 @@ struct ro_class {
 	uint32_t held;
 	uint32_t hi;            /* highest held seq + 1 (while held > 0) */
 	bool started;
+	uint64_t resets;        /* braid_reorder_reset() of this class */
 };
 
 struct braid_reorder {
 	struct braid_reorder_counters cnt __rte_cache_aligned;
 	char name[BRAID_REORDER_NAMESIZE + 1];
 	uint16_t n_classes;
+	uint64_t resets;        /* class resets, all classes */
+	uint64_t session_resets; /* stage: peer restarts (BRAID_META_F_SESSION) */
 	struct ro_class cls[BRAID_REORDER_MAX_CLASSES] __rte_cache_aligned;
 };
 
@@ -429,6 +432,7 @@ ro_reset_class(struct ro_class *cl, struct braid_reorder_counters *cnt)
 	cl->next = 0;
 	cl->dd_head = 0;
 	cl->hi = 0;
+	cl->resets++;
 }
 
 int
@@ -439,8 +443,10 @@ braid_reorder_reset(struct braid_reorder *r, uint16_t class_id)
 	if (class_id == BRAID_REORDER_ALL_CLASSES) {
 		for (uint16_t i = 0; i < r->n_classes; i++)
 			ro_reset_class(&r->cls[i], &cnt);
+		r->resets += r->n_classes;
 	} else if (class_id < r->n_classes) {
 		ro_reset_class(&r->cls[class_id], &cnt);
+		r->resets++;
 	} else {
 		return -EINVAL;
 	}
@@ -473,7 +479,14 @@ braid_reorder_class_info(const struct braid_reorder *r, uint16_t class_id,
 	info->next_seq = cl->rsize != 0 ? cl->next : cl->dd_head;
 	info->high_seq = cl->dd_head - 1;
 	info->held = cl->held;
+	info->resets = cl->resets;
 	return 0;
+}
+
+uint64_t
+braid_reorder_resets(const struct braid_reorder *r)
+{
+	return r->resets;
 }
 
 void
@@ -616,11 +629,29 @@ braid_reorder_create(const struct braid_reorder_conf *conf, int socket)
 	return r;
 }
 
+/* A peer restart (BRAID_META_F_SESSION, passed on by fec_decode): every
+ * class is reset right before the flagged packet, which starts the new
+ * streams; what came before it in the burst still belongs to the old. */
 static void
 ro_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 		 struct braid_burst *out, uint64_t now_ns)
 {
-	braid_reorder_push(ctx, pkts, n, out, now_ns);
+	struct braid_reorder *r = ctx;
+	uint16_t from = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct braid_meta *bm = braid_meta(pkts[i]);
+
+		if (likely(!(bm->flags & BRAID_META_F_SESSION)))
+			continue;
+		if (i > from)
+			braid_reorder_push(r, pkts + from, (uint16_t)(i - from), out, now_ns);
+		braid_reorder_reset(r, BRAID_REORDER_ALL_CLASSES);
+		r->session_resets++;
+		bm->flags &= (uint8_t)~BRAID_META_F_SESSION;
+		from = i;
+	}
+	braid_reorder_push(r, pkts + from, (uint16_t)(n - from), out, now_ns);
 }
 
 static uint16_t
@@ -638,12 +669,30 @@ ro_stage_drain(void *ctx, struct braid_burst *out, uint64_t now_ns)
 static void
 ro_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
 {
-	braid_reorder_stats(ctx, fn, arg);
+	const struct braid_reorder *r = ctx;
+
+	braid_reorder_stats(r, fn, arg);
+	fn(arg, "session_resets", r->session_resets);
+}
+
+static int
+ro_stage_apply(void *ctx, const void *cmd)
+{
+	const struct braid_reorder_cmd *c = cmd;
+
+	switch (c->op) {
+	case BRAID_REORDER_CMD_DEADLINE:
+		return braid_reorder_class_set_deadline(ctx, c->class_id, c->deadline_ns);
+	default:
+		return -EINVAL;
+	}
 }
 
 const struct braid_stage_ops braid_reorder_stage_ops = {
 	.kind = "reorder",
 	.flags = 0,
+	.cmd_size = sizeof(struct braid_reorder_cmd),
+	.apply = ro_stage_apply,
 	.process = ro_stage_process,
 	.poll = ro_stage_poll,
 	.drain = ro_stage_drain,

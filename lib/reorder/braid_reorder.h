@@ -95,6 +95,10 @@ struct braid_reorder_class_info {
 	uint32_t next_seq;   /**< next seq to deliver */
 	uint32_t high_seq;   /**< highest seq seen (dedup window head - 1) */
 	uint32_t held;       /**< packets held */
+	/** Times the class was reset (braid_reorder_reset()): whoever keeps
+	 * state about its gaps (the ARQ receiver) forgets it when this
+	 * changes. */
+	uint64_t resets;
 };
 
 /** The stage's counters, in the order they are reported. Every packet
@@ -173,6 +177,10 @@ int braid_reorder_gaps(const struct braid_reorder *r, uint16_t class_id,
  */
 int braid_reorder_reset(struct braid_reorder *r, uint16_t class_id);
 
+/** Class resets so far, all classes: a cheap test before reading the
+ * per-class braid_reorder_class_info() resets. The stage's lcore. */
+uint64_t braid_reorder_resets(const struct braid_reorder *r);
+
 /**
  * Change the deadline of @p class_id while the stage runs (same range as
  * the class conf's deadline_ns: <= BRAID_REORDER_MAX_DEADLINE_NS). The
@@ -199,8 +207,27 @@ void braid_reorder_counters_get(const struct braid_reorder *r,
  * (packets held now, all classes). Never clears. */
 void braid_reorder_stats(const struct braid_reorder *r, braid_stat_fn fn, void *arg);
 
+/** Live changes of the reorder stage (struct braid_reorder_cmd). */
+enum braid_reorder_cmd_op {
+	BRAID_REORDER_CMD_DEADLINE = 1, /**< deadline_ns of class_id */
+};
+
+/** One command of the reorder stage's control channel (cmd_size),
+ * applied on the stage's lcore by braid_reorder_stage_ops.apply(). */
+struct braid_reorder_cmd {
+	uint16_t op;          /**< enum braid_reorder_cmd_op */
+	uint16_t class_id;
+	uint32_t pad;
+	/** BRAID_REORDER_CMD_DEADLINE: braid_reorder_class_set_deadline(). */
+	uint64_t deadline_ns;
+};
+
 /** Stage ops, kind "reorder", on a struct braid_reorder context: process =
- * push, poll, drain, stats. */
+ * push, poll, drain, stats (plus session_resets), apply = a struct
+ * braid_reorder_cmd. A packet carrying BRAID_META_F_SESSION (a peer
+ * restart, passed on by fec_decode) resets every class right before it
+ * is pushed (session_resets; the flag is cleared): it starts the new
+ * streams. */
 extern const struct braid_stage_ops braid_reorder_stage_ops;
 
 #endif /* BRAID_REORDER_H */

@@ -57,6 +57,7 @@ struct braid_decap {
 	bool have_session;
 	bool have_prev;
 	bool have_candidate;    /* a new session seen once, not adopted yet */
+	bool flag_session;      /* flag the next payload: the peer restarted */
 	uint32_t candidate;
 	uint64_t pub_session;   /* 1 << 32 | session once one is seen */
 	struct decap_view views[BRAID_WIRE_MAX_LINKS];
@@ -484,6 +485,9 @@ session_accept(struct braid_decap *d, uint32_t session)
 		d->prev_session = d->session;
 		d->have_prev = true;
 		d->cnt.session_changes++;
+		/* Frames of the old session are stale from now on: the next
+		 * payload accepted is the new session's first. */
+		d->flag_session = true;
 	}
 	d->session = session;
 	d->have_session = true;
@@ -525,7 +529,7 @@ braid_decap_burst(struct braid_decap *d, struct rte_mbuf **pkts, uint16_t n)
 	struct ring_stash ctrl, punt;
 	uint64_t verdicts[BRAID_DECAP_VERDICT_MAX] = {0};
 	uint64_t data = 0, parity = 0, bytes = 0, stale = 0, control = 0;
-	uint64_t punted = 0, ctrl_full = 0, punt_refused = 0;
+	uint64_t punted = 0, ctrl_full = 0, punt_refused = 0, restarts = 0;
 	uint32_t views_touched = 0;
 	uint16_t nout = 0;
 
@@ -556,6 +560,12 @@ braid_decap_burst(struct braid_decap *d, struct rte_mbuf **pkts, uint16_t n)
 		}
 		view_update(&d->views[info.link_id], info.link_seq);
 		views_touched |= 1u << info.link_id;
+		if (unlikely(d->flag_session) &&
+		    (info.type == BRAID_PKT_DATA || info.type == BRAID_PKT_PARITY)) {
+			braid_meta(m)->flags |= BRAID_META_F_SESSION;
+			d->flag_session = false;
+			restarts++;
+		}
 		switch (info.type) {
 		case BRAID_PKT_DATA:
 			data++;
@@ -592,6 +602,7 @@ braid_decap_burst(struct braid_decap *d, struct rte_mbuf **pkts, uint16_t n)
 	d->cnt.punted += punted;
 	d->cnt.bytes += bytes;
 	d->cnt.drop_stale_session += stale;
+	d->cnt.peer_restarts += restarts;
 	d->cnt.drop_ctrl_full += ctrl_full;
 	if (d->punt_ring == NULL)
 		d->cnt.drop_no_punt += punt_refused;
@@ -600,6 +611,39 @@ braid_decap_burst(struct braid_decap *d, struct rte_mbuf **pkts, uint16_t n)
 	for (unsigned int v = BRAID_DECAP_DROP_SHORT; v < BRAID_DECAP_VERDICT_MAX; v++)
 		*(uint64_t *)((char *)&d->cnt + verdict_counter[v]) += verdicts[v];
 	return nout;
+}
+
+/* Remove the empty head segment of @m; @return the new head. */
+static struct rte_mbuf *
+drop_empty_head(struct rte_mbuf *m)
+{
+	struct rte_mbuf *next = m->next;
+
+	next->pkt_len = m->pkt_len;
+	next->nb_segs = (uint16_t)(m->nb_segs - 1);
+	next->port = m->port;
+	/* RX flags from the head; whether next is a clone stays next's own. */
+	next->ol_flags = (m->ol_flags & ~(RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL)) |
+			 (next->ol_flags & (RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL));
+	next->packet_type = m->packet_type;
+	rte_mbuf_dynfield_copy(next, m);
+	m->next = NULL;
+	m->nb_segs = 1;
+	m->pkt_len = m->data_len;
+	rte_pktmbuf_free_seg(m);
+	return next;
+}
+
+int
+braid_decap_flatten(struct rte_mbuf **m, uint64_t *unchained)
+{
+	while ((*m)->nb_segs > 1 && (*m)->data_len == 0) {
+		*m = drop_empty_head(*m);
+		(*unchained)++;
+	}
+	if ((*m)->nb_segs == 1)
+		return 0;
+	return rte_pktmbuf_linearize(*m) == 0 ? 1 : -ENOMEM;
 }
 
 bool

@@ -24,7 +24,10 @@
  *
  * The stage additionally tracks the peer's session id (a new one resets
  * the per-link views; frames of the session it replaced are dropped as
- * stale), counts per-link receive and loss from link_seq (the view probe
+ * stale; the first data or parity frame of a session that replaced
+ * another carries BRAID_META_F_SESSION, counted peer_restarts, so that
+ * the receive stages after it reset their per-peer state in band, right
+ * before that packet), counts per-link receive and loss from link_seq (the view probe
  * replies carry), sends control frames (nack, probe, probe_reply) to an
  * optional control ring and ARP / ICMP to an optional punt ring.
  */
@@ -105,6 +108,7 @@ struct braid_decap_conf {
 	X(punted) \
 	X(bytes) \
 	X(session_changes) \
+	X(peer_restarts) \
 	X(drop_short) \
 	X(drop_hdr_split) \
 	X(drop_not_ipv4) \
@@ -179,10 +183,27 @@ braid_decap_hdr(const struct rte_mbuf *m)
  * link views, send control and punt frames to their rings, free and count
  * drops. pkts[] is compacted: the first return-value entries are the
  * data and parity frames (and control frames when there is no ctrl ring),
- * in input order.
+ * in input order. The first data or parity frame of a new peer session
+ * (not the first session) gets BRAID_META_F_SESSION (peer_restarts).
  * @return number of packets left in pkts[].
  */
 uint16_t braid_decap_burst(struct braid_decap *d, struct rte_mbuf **pkts, uint16_t n);
+
+/**
+ * Make a payload braid_decap_one() accepted contiguous for the stages
+ * after the tunnel (FEC decoder, reorder, LAN): a frame received as a
+ * chain (virtual PMDs pass the sender's header mbuf + clone; NICs with
+ * scatter RX split jumbo frames) leaves its outer headers in an empty
+ * first segment, which is dropped from the chain (*@p m becomes the next
+ * segment; rx flags, packet type and dynfields move with it); what is
+ * still segmented is linearized (rte_pktmbuf_linearize()). Call it after
+ * the last reader of braid_decap_hdr(): the header lives in the dropped
+ * segment.
+ * @param unchained incremented once per empty segment dropped.
+ * @return 0 (contiguous, no copy), 1 (linearized), or -ENOMEM (no room
+ *   to linearize: the caller still owns *@p m, frees and counts it).
+ */
+int braid_decap_flatten(struct rte_mbuf **m, uint64_t *unchained);
 
 /** Current peer session id; @return false if none seen yet. */
 bool braid_decap_session(const struct braid_decap *d, uint32_t *session_id);

@@ -19,6 +19,7 @@
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 
 #include "braid_arq.h"
 #include "braid_meta.h"
@@ -812,6 +813,115 @@ test_rx_budget(void)
 /* ------------------------------------------------------------------ */
 /* Sender                                                               */
 /* ------------------------------------------------------------------ */
+
+/* ---- the arq_rx stage ---- */
+
+static struct braid_burst out2;
+
+static void
+stat_count(void *arg, const char *name, uint64_t v)
+{
+	RTE_SET_USED(name);
+	RTE_SET_USED(v);
+	(*(unsigned int *)arg)++;
+}
+
+/* Reorder's output through arq_rx: recovered counted, packets passed on;
+ * reorder's resets followed; NACK frames to the to-peer ring (link 0
+ * without link health); commands through apply(). */
+static void
+test_rx_stage(void)
+{
+	struct braid_reorder *ro = mk_reorder(200 * MS, 1024);
+	struct braid_arq_rx_class_conf cc[2] = { { .track_seqs = 4096 }, { .track_seqs = 4096 } };
+	struct braid_arq_rx_conf conf = {
+		.n_classes = 2, .classes = cc, .reorder_allow_ns = 1 * MS, .tick_ns = 1,
+	};
+	struct braid_arq_rx_counters c;
+	struct braid_arq_rx_cmd cmd = { .op = BRAID_ARQ_RX_CMD_ENABLE, .class_id = 0 };
+	struct braid_arq_rx *rx;
+	struct braid_nack nk;
+	struct rte_ring *to_peer;
+	struct rte_mbuf *pk[3], *f = NULL;
+	char name[32], rname[32];
+	unsigned int nstat = 0;
+
+	CU_ASSERT_FATAL(ro != NULL);
+	unique_name(rname, sizeof(rname), "arqtp");
+	to_peer = rte_ring_create(rname, 64, SOCKET_ID_ANY, 0);
+	CU_ASSERT_FATAL(to_peer != NULL);
+	unique_name(name, sizeof(name), "arqrx");
+	conf.name = name;
+	conf.reorder = ro;
+	conf.pool = pool;
+	conf.tx_ring = to_peer;
+	rx = braid_arq_rx_create(&conf, SOCKET_ID_ANY);
+	CU_ASSERT_FATAL(rx != NULL);
+	CU_ASSERT(braid_arq_rx_stage_ops.cmd_size == sizeof(cmd) &&
+		  braid_arq_rx_stage_ops.cmd_size <= BRAID_CMD_MAX_SIZE);
+	CU_ASSERT(strcmp(braid_arq_rx_stage_ops.kind, "arq_rx") == 0);
+
+	/* 100, 101, 103 (gap 102) of class 0; a retransmission of class 1 */
+	pk[0] = mk_pkt(0, 100, T0, PAYLOAD);
+	pk[1] = mk_pkt(0, 101, T0, PAYLOAD);
+	pk[2] = mk_pkt(0, 103, T0, PAYLOAD);
+	braid_reorder_stage_ops.process(ro, pk, 3, &out, T0);
+	pk[0] = mk_pkt(1, 7, T0, PAYLOAD);
+	braid_meta(pk[0])->flags |= BRAID_META_F_RETX;
+	braid_reorder_stage_ops.process(ro, pk, 1, &out, T0);
+	CU_ASSERT_FATAL(out.n == 3);
+	braid_arq_rx_stage_ops.process(rx, out.pkts, out.n, &out2, T0);
+	out.n = 0;
+	CU_ASSERT(out2.n == 3);
+	rte_pktmbuf_free_bulk(out2.pkts, out2.n);
+	out2.n = 0;
+	CU_ASSERT(braid_arq_rx_recovered(rx, 1) == 1 && braid_arq_rx_recovered(rx, 0) == 0);
+	CU_ASSERT(braid_arq_rx_recovered(rx, 1) == 1);
+
+	/* The gap is NACKed after the allowance: one frame, on link 0. */
+	CU_ASSERT(braid_arq_rx_stage_ops.poll(rx, &out2, T0 + 1 * MS) == 1);
+	CU_ASSERT(out2.n == 0);
+	CU_ASSERT_FATAL(rte_ring_count(to_peer) == 1);
+	CU_ASSERT_FATAL(rte_ring_dequeue(to_peer, (void **)&f) == 0);
+	CU_ASSERT(braid_meta(f)->link_id == 0);
+	CU_ASSERT(braid_wire_nack_parse(f, &nk) == 0 && nk.class_id == 0);
+	rte_pktmbuf_free(f);
+	CU_ASSERT(braid_arq_rx_tracked(rx) == 1);
+
+	/* A peer restart reaches reorder (flagged packet): arq_rx forgets
+	 * the NACK state of every class at its next call. */
+	pk[0] = mk_pkt(0, 0, T0 + 2 * MS, PAYLOAD);
+	braid_meta(pk[0])->flags |= BRAID_META_F_SESSION;
+	braid_reorder_stage_ops.process(ro, pk, 1, &out, T0 + 2 * MS);
+	CU_ASSERT_FATAL(out.n == 1);
+	braid_arq_rx_stage_ops.process(rx, out.pkts, out.n, &out2, T0 + 2 * MS);
+	out.n = 0;
+	rte_pktmbuf_free_bulk(out2.pkts, out2.n);
+	out2.n = 0;
+	braid_arq_rx_counters_get(rx, &c);
+	CU_ASSERT(c.resets == 2 && c.reset_discarded == 1);
+	CU_ASSERT(braid_arq_rx_tracked(rx) == 0);
+
+	/* Commands. */
+	CU_ASSERT(braid_arq_rx_stage_ops.apply(rx, &cmd) == 0);
+	CU_ASSERT(!braid_arq_rx_class_enabled(rx, 0));
+	cmd.enable = true;
+	CU_ASSERT(braid_arq_rx_stage_ops.apply(rx, &cmd) == 0);
+	CU_ASSERT(braid_arq_rx_class_enabled(rx, 0));
+	cmd.class_id = 2;
+	CU_ASSERT(braid_arq_rx_stage_ops.apply(rx, &cmd) == -EINVAL);
+	cmd.op = 0;
+	cmd.class_id = 0;
+	CU_ASSERT(braid_arq_rx_stage_ops.apply(rx, &cmd) == -EINVAL);
+
+	braid_arq_rx_stage_ops.stats(rx, stat_count, &nstat);
+	/* 5 stage counters, 13 receiver counters, tracked */
+	CU_ASSERT(nstat == 19);
+	braid_arq_rx_free(rx);
+	braid_reorder_free(ro);
+	rte_ring_free(to_peer);
+	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
+}
 
 static struct braid_rtx *
 mk_rtx(uint32_t window_ms, uint32_t max_packets)
@@ -1764,6 +1874,7 @@ register_tests(void)
 	if (CU_add_test(su, "pack_reference", test_pack_reference) == NULL ||
 	    CU_add_test(su, "pack_choice", test_pack_choice) == NULL ||
 	    CU_add_test(su, "rx_create", test_rx_create) == NULL ||
+	    CU_add_test(su, "rx stage (arq_rx)", test_rx_stage) == NULL ||
 	    CU_add_test(su, "rx_timing", test_rx_timing) == NULL ||
 	    CU_add_test(su, "rx_deadline", test_rx_deadline) == NULL ||
 	    CU_add_test(su, "rx_reset", test_rx_reset) == NULL ||

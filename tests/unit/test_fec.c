@@ -1640,6 +1640,47 @@ mk_piece(uint16_t cls, uint32_t block, uint8_t idx, uint8_t k, uint8_t m,
 	return p;
 }
 
+/* A peer restart in band: the piece flagged BRAID_META_F_SESSION resets
+ * every class first; the flag moves to the first packet output after the
+ * reset (here the flagged piece is parity, which the stage consumes). */
+static void
+test_decoder_session(void)
+{
+	const struct braid_stage_ops *ops = &braid_fec_dec_stage_ops;
+	struct braid_fec_dec *d = mk_dec(2, 64);
+	struct braid_fec_dec_stats st;
+	struct rte_mbuf *p[2];
+
+	CU_ASSERT_FATAL(d != NULL);
+	g_out.n = 0;
+	p[0] = mk_piece(0, 1, 0, 4, 2, 10, 100, false);   /* block 1 opens */
+	ops->process(d, p, 1, &g_out, 1);
+	CU_ASSERT(g_out.n == 1 && braid_fec_dec_held(d) == 1);
+	p[0] = mk_piece(1, 9, 4, 4, 2, 0, 100, true);     /* new session: parity */
+	braid_meta(p[0])->flags |= BRAID_META_F_SESSION;
+	p[1] = mk_simple(100, 0, 0, 0);                   /* new session: plain data */
+	ops->process(d, p, 2, &g_out, 2);
+	CU_ASSERT_FATAL(g_out.n == 2);
+	CU_ASSERT(!(braid_meta(g_out.pkts[0])->flags & BRAID_META_F_SESSION));
+	CU_ASSERT(braid_meta(g_out.pkts[1])->flags & BRAID_META_F_SESSION);
+	CU_ASSERT(braid_fec_dec_held(d) == 1);            /* only the new parity */
+	braid_fec_dec_class_stats(d, 0, &st);
+	CU_ASSERT(st.blocks_abandoned == 1);
+	CU_ASSERT_EQUAL(stage_stat(ops, d, "session_resets"), 1);
+	CU_ASSERT_EQUAL(stage_stat(ops, d, "parity_consumed"), 1);
+	/* a flagged data piece keeps its flag */
+	p[0] = mk_simple(100, 0, 1, 0);
+	braid_meta(p[0])->flags |= BRAID_META_F_SESSION;
+	ops->process(d, p, 1, &g_out, 3);
+	CU_ASSERT(g_out.n == 3 && (braid_meta(g_out.pkts[2])->flags & BRAID_META_F_SESSION));
+	CU_ASSERT(braid_fec_dec_held(d) == 0);
+	CU_ASSERT_EQUAL(stage_stat(ops, d, "session_resets"), 2);
+	rte_pktmbuf_free_bulk(g_out.pkts, g_out.n);
+	g_out.n = 0;
+	braid_fec_dec_free(d);
+	CU_ASSERT(rte_mempool_in_use_count(g_pool) == 0);
+}
+
 static void
 test_decoder_bad_pieces(void)
 {
@@ -2067,6 +2108,7 @@ register_tests(void)
 	    CU_add_test(s, "stage: policy change", test_set_class) == NULL ||
 	    CU_add_test(s, "create validation", test_create_validation) == NULL ||
 	    CU_add_test(s, "decoder: bad pieces", test_decoder_bad_pieces) == NULL ||
+	    CU_add_test(s, "decoder stage: peer restart", test_decoder_session) == NULL ||
 	    CU_add_test(s, "decoder: window, wrap, reset", test_decoder_window) == NULL ||
 	    CU_add_test(s, "decoder: no mbuf, retry", test_decoder_no_mbuf) == NULL ||
 	    CU_add_test(s, "end to end stream", test_stream_end_to_end) == NULL)

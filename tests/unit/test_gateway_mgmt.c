@@ -1329,7 +1329,7 @@ test_config_and_stats(void)
 			     "{\"stage\":\"sched\",\"class\":\"video\",\"reason\":\"queue_full\"}",
 			     true), 0);
 	CU_ASSERT_EQUAL(stat(c, "braid_stage_dropped_packets_total",
-			     "{\"stage\":\"rx_decap\",\"reason\":\"out_full\"}", true), 0);
+			     "{\"stage\":\"link_health\",\"reason\":\"out_full\"}", true), 0);
 	CU_ASSERT_EQUAL(stat(c, "braid_stage_cmds_failed_total", "{\"stage\":\"sched\"}",
 			     true), 0);
 	CU_ASSERT_EQUAL(stat(c, "braid_link_up", "{\"link\":\"l0\"}", true), 1);
@@ -1530,10 +1530,10 @@ test_recovery_metrics(void)
 	CU_ASSERT(fec > 0);
 	CU_ASSERT(arq > 0);
 	CU_ASSERT_EQUAL(fec, (double)braid_gateway_counter(p->gb, "fec_decode", "pieces_recovered"));
-	CU_ASSERT_EQUAL(arq, (double)braid_gateway_counter(p->gb, "reorder", "recovered"));
+	CU_ASSERT_EQUAL(arq, (double)braid_gateway_counter(p->gb, "arq_rx", "recovered"));
 	CU_ASSERT_EQUAL(stat(c, "braid_arq_recovered_packets_total", "{\"class\":\"video\"}",
 			     true), 0);
-	CU_ASSERT_EQUAL(stat(c, "braid_stage_recovered_total", "{\"stage\":\"reorder\"}", true),
+	CU_ASSERT_EQUAL(stat(c, "braid_stage_recovered_total", "{\"stage\":\"arq_rx\"}", true),
 			arq);
 	CU_ASSERT_EQUAL(p->delivered, p->fed);
 	CU_ASSERT_EQUAL(p->dups, 0);

@@ -1290,7 +1290,7 @@ test_mbuf_path(void)
 		unsigned int nstat = 0;
 
 		braid_link_ops.stats(lh[0], count_stat, &nstat);
-		CU_ASSERT(nstat == 19);  /* every counter reported once */
+		CU_ASSERT(nstat == 23);  /* every counter reported once */
 		CU_ASSERT(strcmp(braid_link_ops.kind, "link_health") == 0);
 	}
 	for (int side = 0; side < 2; side++) {
@@ -1300,6 +1300,74 @@ test_mbuf_path(void)
 	}
 	free(out);
 	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
+}
+
+/* braid_link_best2(): the two usable links with the smallest SRTT; the
+ * control channel (struct braid_link_cmd through apply()). */
+static void
+test_best2_and_commands(void)
+{
+	static const uint64_t rtt_ms[3] = { 30, 10, 20 };
+	struct braid_link_conf c;
+	struct braid_link *lh;
+	struct braid_link_probe_tx pt[4];
+	struct braid_link_best b;
+	struct braid_link_info in;
+	struct braid_link_cmd cmd = { .op = BRAID_LINK_CMD_ADMIN, .link = 1,
+				      .admin_down = true };
+	struct braid_probe_reply pend[3];
+	uint64_t due[3] = { 0 };
+	uint64_t now = 0;
+
+	base_conf(&c, 3);
+	lh = braid_link_create(&c, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(lh);
+	braid_link_best2(lh, 2, &b);   /* nothing measured: the default */
+	CU_ASSERT(b.link[0] == 2 && b.link[1] == 2 && b.srtt_ns == 0 && b.usable_Bps == 0);
+	/* Answer every probe after its link's RTT (one in flight per link:
+	 * the interval is longer): all come up. */
+	for (; now <= 3000 * TMS; now += TMS) {
+		uint16_t k;
+
+		for (uint16_t l = 0; l < 3; l++)
+			if (due[l] != 0 && due[l] <= now) {
+				braid_link_reply_rx(lh, l, &pend[l], now);
+				due[l] = 0;
+			}
+		k = braid_link_update(lh, now, pt, 4);
+		for (uint16_t i = 0; i < k; i++) {
+			uint16_t l = pt[i].link;
+
+			pend[l] = (struct braid_probe_reply){
+				.probe_id = pt[i].probe.probe_id,
+				.probe_tx_ns = pt[i].probe.tx_ns,
+			};
+			due[l] = now + rtt_ms[l] * TMS;
+		}
+	}
+	braid_link_best2(lh, 0, &b);
+	CU_ASSERT(b.link[0] == 1 && b.link[1] == 2);
+	CU_ASSERT(b.srtt_ns == 10 * TMS);
+	CU_ASSERT(b.usable_Bps > 0);
+
+	CU_ASSERT(braid_link_ops.cmd_size == sizeof(cmd) &&
+		  braid_link_ops.cmd_size <= BRAID_CMD_MAX_SIZE);
+	CU_ASSERT(braid_link_ops.apply(lh, &cmd) == 0);   /* link 1 off */
+	braid_link_update(lh, now, pt, 4);
+	braid_link_best2(lh, 0, &b);
+	CU_ASSERT(b.link[0] == 2 && b.link[1] == 0);
+	cmd = (struct braid_link_cmd){ .op = BRAID_LINK_CMD_CAPACITY, .link = 0,
+				       .capacity_kbps = 5000 };
+	CU_ASSERT(braid_link_ops.apply(lh, &cmd) == 0);
+	braid_link_update(lh, now + 100 * TMS, pt, 4);   /* next tick publishes */
+	CU_ASSERT(braid_link_info_get(lh, 0, &in) == 0 && in.capacity_kbps == 5000);
+	cmd.capacity_kbps = 0;
+	CU_ASSERT(braid_link_ops.apply(lh, &cmd) == -EINVAL);
+	cmd.op = 0;
+	CU_ASSERT(braid_link_ops.apply(lh, &cmd) == -EINVAL);
+	cmd = (struct braid_link_cmd){ .op = BRAID_LINK_CMD_ADMIN, .link = 3 };
+	CU_ASSERT(braid_link_ops.apply(lh, &cmd) == -EINVAL);
+	braid_link_free(lh);
 }
 
 /* Probe bookkeeping: timeouts, late, duplicate and forged replies. */
@@ -1357,6 +1425,7 @@ register_tests(void)
 	if (s == NULL)
 		return -1;
 	if (CU_add_test(s, "create validation", test_create_validation) == NULL ||
+	    CU_add_test(s, "best two links, commands", test_best2_and_commands) == NULL ||
 	    CU_add_test(s, "seq loss: reorder, dups, 2^32 wrap vs model", test_seq_loss) == NULL ||
 	    CU_add_test(s, "probe timeouts, late and unmatched replies", test_probe_timeouts) == NULL ||
 	    CU_add_test(s, "RTT and jitter vs simulated truth", test_rtt_jitter) == NULL ||

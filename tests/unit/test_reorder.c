@@ -602,6 +602,71 @@ stat_cb(void *arg, const char *name, uint64_t v)
 		st->pkts_in = v;
 }
 
+/* A peer restart in band: the stage resets every class right before the
+ * packet flagged BRAID_META_F_SESSION, which starts the new stream. */
+static void
+test_stage_session(void)
+{
+	struct braid_reorder *r = mk_ro(&cc_small, 1);
+	struct braid_reorder_counters c;
+	struct braid_reorder_class_info info;
+	struct rte_mbuf *pk[3];
+	struct stat_seen st = { 0 };
+
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT(braid_reorder_resets(r) == 0);
+	pk[0] = mk(0, 10, 10, 0);
+	pk[1] = mk(0, 12, 12, 0);
+	braid_reorder_stage_ops.process(r, pk, 2, &out, 0);
+	CU_ASSERT(out_is((const uint32_t[]){ 10 }, 1));
+	/* old session's 13 (held behind 11), then the new session's 0, 1 */
+	pk[0] = mk(0, 13, 13, 0);
+	pk[1] = mk(0, 0, 100, 0);
+	pk[2] = mk(0, 1, 101, 0);
+	braid_meta(pk[1])->flags |= BRAID_META_F_SESSION;
+	braid_reorder_stage_ops.process(r, pk, 3, &out, 1 * US);
+	CU_ASSERT(out.n == 2 && !(braid_meta(out.pkts[0])->flags & BRAID_META_F_SESSION));
+	CU_ASSERT(out_is((const uint32_t[]){ 0, 1 }, 2));
+	braid_reorder_counters_get(r, &c);
+	CU_ASSERT(c.drop_reset == 2);   /* 12 and 13 of the old session */
+	CU_ASSERT(braid_reorder_resets(r) == 1);
+	CU_ASSERT(braid_reorder_class_info(r, 0, &info) == 0 && info.resets == 1 &&
+		  info.next_seq == 2 && info.held == 0);
+	braid_reorder_stage_ops.stats(r, stat_cb, &st);
+	CU_ASSERT(st.n == 14);
+	braid_reorder_free(r);
+	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
+}
+
+/* The control channel: struct braid_reorder_cmd through apply(). */
+static void
+test_stage_apply(void)
+{
+	struct braid_reorder *r = mk_ro(&cc_small, 1);
+	struct braid_reorder_cmd cmd = { .op = BRAID_REORDER_CMD_DEADLINE,
+					 .class_id = 0, .deadline_ns = 0 };
+
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT(braid_reorder_stage_ops.cmd_size == sizeof(cmd));
+	CU_ASSERT(braid_reorder_stage_ops.cmd_size <= BRAID_CMD_MAX_SIZE);
+	/* 10, then 12 held: with deadline 0 the next push skips the gap */
+	CU_ASSERT(push1(r, 10, 0) == 1);
+	CU_ASSERT(push1(r, 12, 0) == 0);
+	CU_ASSERT(out_is((const uint32_t[]){ 10 }, 1));
+	CU_ASSERT(braid_reorder_stage_ops.apply(r, &cmd) == 0);
+	CU_ASSERT(braid_reorder_stage_ops.poll(r, &out, 1) == 1);
+	CU_ASSERT(out_is((const uint32_t[]){ 12 }, 1));
+	cmd.class_id = 1;
+	CU_ASSERT(braid_reorder_stage_ops.apply(r, &cmd) == -EINVAL);
+	cmd.class_id = 0;
+	cmd.deadline_ns = BRAID_REORDER_MAX_DEADLINE_NS + 1;
+	CU_ASSERT(braid_reorder_stage_ops.apply(r, &cmd) == -EINVAL);
+	cmd.op = 0;
+	CU_ASSERT(braid_reorder_stage_ops.apply(r, &cmd) == -EINVAL);
+	braid_reorder_free(r);
+	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
+}
+
 static void
 test_stage_ops(void)
 {
@@ -616,7 +681,7 @@ test_stage_ops(void)
 	braid_reorder_stage_ops.process(r, pk, 3, &out, 0);
 	CU_ASSERT(out_is((const uint32_t[]){ 0 }, 1));
 	braid_reorder_stage_ops.stats(r, stat_cb, &st);
-	CU_ASSERT(st.n == 13 && st.held == 2 && st.pkts_in == 3);
+	CU_ASSERT(st.n == 14 && st.held == 2 && st.pkts_in == 3);   /* + session_resets */
 	CU_ASSERT(braid_reorder_stage_ops.poll(r, &out, 100 * US) == 2);
 	CU_ASSERT(out_is((const uint32_t[]){ 2, 3 }, 2));
 	CU_ASSERT(braid_reorder_stage_ops.drain(r, &out, 0) == 0);
@@ -993,6 +1058,8 @@ register_tests(void)
 	    CU_add_test(s, "dedup only, bad class, parity", test_dedup_only) == NULL ||
 	    CU_add_test(s, "reset and drain", test_reset_and_drain) == NULL ||
 	    CU_add_test(s, "stage ops", test_stage_ops) == NULL ||
+	    CU_add_test(s, "stage: peer restart in band", test_stage_session) == NULL ||
+	    CU_add_test(s, "stage: commands", test_stage_apply) == NULL ||
 	    CU_add_test(s, "random vs reference model", test_model_random) == NULL)
 		return -1;
 	return 0;
