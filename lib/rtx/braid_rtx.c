@@ -16,6 +16,7 @@
 #include "braid_log.h"
 #include "braid_meta.h"
 #include "braid_rtx.h"
+#include "braid_wire.h"
 
 RTE_LOG_REGISTER(braid_rtx_logtype, braid.rtx, INFO);
 #define RTX_LOG(level, ...) BRAID_LOG(level, braid_rtx_logtype, __VA_ARGS__)
@@ -72,13 +73,6 @@ struct braid_rtx {
 	uint64_t tail_probe_ns;
 	struct rtx_class cls[BRAID_RTX_MAX_CLASSES] __rte_cache_aligned;
 };
-
-/* Serial comparison: a before b (valid while |a - b| < 2^31). */
-static inline bool
-seq_lt(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) < 0;
-}
 
 static inline void
 rtx_release(struct rtx_class *cl, struct rtx_slot *s, uint8_t state)
@@ -269,7 +263,7 @@ rtx_store(struct rtx_class *cl, struct rte_mbuf *m, uint32_t seq, uint64_t now_n
 		cl->started = true;
 		cl->head = seq + 1;
 		cl->tail = seq;
-	} else if (!seq_lt(seq, cl->head)) {
+	} else if (!braid_seq_lt(seq, cl->head)) {
 		cl->head = seq + 1;
 		if (cl->head - cl->tail > size)
 			cl->tail = cl->head - size;
@@ -277,7 +271,7 @@ rtx_store(struct rtx_class *cl, struct rte_mbuf *m, uint32_t seq, uint64_t now_n
 		/* Older than the packet window: its slot belongs to a newer seq. */
 		cnt->skipped_too_old++;
 		return false;
-	} else if (seq_lt(seq, cl->tail)) {
+	} else if (braid_seq_lt(seq, cl->tail)) {
 		/* Late store behind the walk: let the walk revisit it. */
 		cl->tail = seq;
 	}
@@ -368,7 +362,7 @@ rtx_expire_class(struct rtx_class *cl, uint32_t budget, uint64_t now_ns,
 					break;
 				fr[nfr++] = rtx_take(cl, s, RTX_EXPIRED);
 				(*expired)++;
-			} else if (seq_lt(s->seq, cl->tail)) {
+			} else if (braid_seq_lt(s->seq, cl->tail)) {
 				/* Passed by the packet window after a seq jump. */
 				fr[nfr++] = rtx_take(cl, s, RTX_EVICTED);
 				(*evicted)++;
@@ -431,7 +425,7 @@ rtx_find(struct braid_rtx *c, uint16_t class_id, uint32_t seq, uint64_t now_ns,
 		return NULL;
 	}
 	cl = &c->cls[class_id];
-	if (!cl->started || !seq_lt(seq, cl->head)) {
+	if (!cl->started || !braid_seq_lt(seq, cl->head)) {
 		*err = BRAID_RTX_MISS_NEVER_STORED;
 		return NULL;
 	}
