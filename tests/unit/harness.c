@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <CUnit/Basic.h>
 #include <rte_bus_vdev.h>
@@ -89,6 +90,21 @@ braid_test_seed(uint64_t dflt)
 	if (errno != 0 || *end != '\0' || v == 0)
 		return dflt;
 	return v;
+}
+
+uint64_t
+braid_test_deadline(unsigned int seconds)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return ((uint64_t)t.tv_sec + seconds) * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+bool
+braid_test_past(uint64_t deadline)
+{
+	return braid_test_deadline(0) >= deadline;
 }
 
 #define SIDE_RING_SZ 8192

@@ -2,6 +2,7 @@
 #ifndef BRAID_TEST_HARNESS_H
 #define BRAID_TEST_HARNESS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <CUnit/CUnit.h>
 
@@ -40,6 +41,17 @@ braid_test_rand(uint64_t *state)
 
 /** Seed from BRAID_TEST_SEED in the environment, else @p dflt. */
 uint64_t braid_test_seed(uint64_t dflt);
+
+/**
+ * Safety cap for a test that waits for another lcore or thread: a test
+ * waits for a count (N lookups, M sleeps), never for a time; the cap only
+ * turns a machine that is truly stuck into a clear failure.
+ * @return CLOCK_MONOTONIC now + @p seconds, in ns.
+ */
+uint64_t braid_test_deadline(unsigned int seconds);
+
+/** @p deadline (from braid_test_deadline()) has passed. */
+bool braid_test_past(uint64_t deadline);
 
 struct rte_mbuf;
 
