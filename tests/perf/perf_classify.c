@@ -32,6 +32,7 @@
 
 #include "braid_classify.h"
 #include "braid_meta.h"
+#include "perf_common.h"
 
 #define IP4(a, b, c, d) \
 	(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
@@ -333,14 +334,9 @@ parse_opts(int argc, char **argv, struct perf_opts *o)
 int
 main(int argc, char **argv)
 {
-	static const char *const dflt_eal[] = {
-		"perf_classify", "-l", "0", "--no-huge", "-m", "512",
-		"--no-shconf", "--no-pci", "--log-level=lib.eal:warning",
-	};
 	static const uint16_t bursts[] = { 1, 8, 32 };
 	static const uint32_t set_sizes[] = { 16, 4096 };
 	struct perf_opts o = { .n_pkts = 4096, .iters = 50, .alg = -1 };
-	char *eal_argv[RTE_DIM(dflt_eal)];
 	struct braid_classify_rule *rules;
 	const struct braid_classify_key **kp;
 	struct frame_info *fi;
@@ -348,28 +344,11 @@ main(int argc, char **argv)
 	struct rte_mempool *mp;
 	uint64_t rs = 0x9e3779b97f4a7c15ULL, sink = 0, overhead;
 	double hz;
-	int ret;
 
-	/* EAL arguments first, then "--", then ours; no EAL arguments:
-	 * defaults that run anywhere. */
-	if (argc < 2 || strcmp(argv[1], "--") == 0) {
-		memcpy(eal_argv, dflt_eal, sizeof(eal_argv));
-		ret = rte_eal_init((int)RTE_DIM(eal_argv), eal_argv);
-		if (ret >= 0)
-			ret = argc < 2 ? 0 : 1;
-	} else {
-		ret = rte_eal_init(argc, argv);
-	}
-	if (ret < 0) {
-		fprintf(stderr, "EAL init: %s\n", rte_strerror(rte_errno));
+	if (perf_eal_init(&argc, &argv) != 0)
 		return 1;
-	}
-	argc -= ret + 1;
-	argv += ret + 1;
-	if (parse_opts(argc, argv, &o) != 0)
+	if (parse_opts(argc - 1, argv + 1, &o) != 0)
 		return 2;
-	if (braid_meta_register() != 0)
-		return 1;
 	mp = rte_pktmbuf_pool_create("perf_cl", o.n_pkts + 1024, 0, 0,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	rules = calloc(4096, sizeof(*rules));

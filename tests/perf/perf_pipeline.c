@@ -82,6 +82,7 @@
 #include "braid_gateway.h"
 #include "braid_meta.h"
 #include "braid_stage.h"
+#include "perf_common.h"
 
 #define N_LINKS 3
 #define RING_SZ 8192
@@ -1056,34 +1057,16 @@ bad:
 int
 main(int argc, char **argv)
 {
-	static char *dflt_eal[] = {
-		"perf_pipeline", "-l", "0", "--no-huge", "-m", "512", "--no-shconf",
-		"--no-pci", "--log-level=lib.eal:warning", "--log-level=braid.*:warning",
-	};
 	static const uint16_t frames[] = { 64, 1400 };
 	static const uint8_t fec[][2] = { { 0, 0 }, { 10, 2 } };
 	struct pb_result res[RTE_DIM(frames) * RTE_DIM(fec) * 2];
 	struct pb_base base[RTE_DIM(frames)];
 	struct pb_opts o;
 	unsigned int nr = 0, ci = 0;
-	int ret, rc = 0;
+	int rc = 0;
 
-	/* EAL arguments first, then "--", then ours; no EAL arguments:
-	 * defaults that run anywhere. EAL leaves the program name in
-	 * argv[ret] for getopt. */
-	if (argc < 2 || strcmp(argv[1], "--") == 0) {
-		ret = braid_engine_init((int)RTE_DIM(dflt_eal), dflt_eal);
-		if (ret >= 0)
-			ret = argc < 2 ? 0 : 1;
-	} else {
-		ret = braid_engine_init(argc, argv);
-	}
-	if (ret < 0) {
-		fprintf(stderr, "perf_pipeline: EAL init: %s\n", rte_strerror(-ret));
+	if (perf_eal_init(&argc, &argv) != 0)
 		return 1;
-	}
-	argc -= ret;
-	argv += ret;
 	if (parse_opts(argc, argv, &o) != 0) {
 		rte_eal_cleanup();
 		return 2;

@@ -41,6 +41,7 @@
 #include "braid_meta.h"
 #include "braid_reorder.h"
 #include "braid_rtx.h"
+#include "perf_common.h"
 
 #define BURST 32
 
@@ -352,36 +353,16 @@ parse_opts(int argc, char **argv, struct perf_opts *o)
 int
 main(int argc, char **argv)
 {
-	static const char *const dflt_eal[] = {
-		"perf_rtx", "-l", "0", "--no-huge", "-m", "512",
-		"--no-shconf", "--no-pci", "--log-level=lib.eal:warning",
-	};
 	static const uint32_t windows[] = { 1024, 16384, 65536 };
 	struct perf_opts o = { .iters = 20, .bursts = 256 };
-	char *eal_argv[RTE_DIM(dflt_eal)];
 	struct rte_mempool *mp, *clones;
 	uint64_t ovh;
 	double hz;
-	int ret;
 
-	if (argc < 2 || strcmp(argv[1], "--") == 0) {
-		memcpy(eal_argv, dflt_eal, sizeof(eal_argv));
-		ret = rte_eal_init((int)RTE_DIM(eal_argv), eal_argv);
-		if (ret >= 0)
-			ret = argc < 2 ? 0 : 1;
-	} else {
-		ret = rte_eal_init(argc, argv);
-	}
-	if (ret < 0) {
-		fprintf(stderr, "EAL init: %s\n", rte_strerror(rte_errno));
+	if (perf_eal_init(&argc, &argv) != 0)
 		return 1;
-	}
-	argc -= ret + 1;
-	argv += ret + 1;
-	if (parse_opts(argc, argv, &o) != 0)
+	if (parse_opts(argc - 1, argv + 1, &o) != 0)
 		return 2;
-	if (braid_meta_register() != 0)
-		return 1;
 	/* Small data room: the largest window holds 65536 packets. */
 	mp = rte_pktmbuf_pool_create("perf_rtx", 2 * 65536 + 8192, 256, 0,
 				     RTE_PKTMBUF_HEADROOM + 128, SOCKET_ID_ANY);
