@@ -373,8 +373,6 @@ build_send_chain(struct braid_gateway *gw, struct build_err *e)
 	rc.n_classes = c->n_classes;
 	rc.classes = rcc;
 	rc.clone_pool = gw->clone_pool;
-	/* NACKs are served on this lcore by the control stage (no ring). */
-	rc.request_ring_size = 0;
 	/* A lost tail is only noticed when something follows it. */
 	rc.tail_probe_ns = 30000000ULL;
 	gw->rtx = braid_rtx_create(&rc, SOCKET_ID_ANY);

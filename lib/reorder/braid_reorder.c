@@ -12,6 +12,7 @@
 #include "braid_log.h"
 #include "braid_meta.h"
 #include "braid_reorder.h"
+#include "../wire/braid_wire.h"   /* braid_seq_lt (header only) */
 
 RTE_LOG_REGISTER(braid_reorder_logtype, braid.reorder, INFO);
 #define RO_LOG(level, ...) BRAID_LOG(level, braid_reorder_logtype, __VA_ARGS__)
@@ -55,12 +56,6 @@ struct braid_reorder {
 	uint64_t session_resets; /* stage: peer restarts (BRAID_META_F_SESSION) */
 	struct ro_class cls[BRAID_REORDER_MAX_CLASSES] __rte_cache_aligned;
 };
-
-static inline bool
-seq_lt(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) < 0;
-}
 
 static inline bool
 ro_bit_test(const struct ro_class *cl, uint32_t seq)
@@ -107,7 +102,7 @@ ro_bits_clear_range(struct ro_class *cl, uint32_t from, uint32_t count)
 static inline void
 ro_mark_seen(struct ro_class *cl, uint32_t seq)
 {
-	if (!seq_lt(seq, cl->dd_head)) {
+	if (!braid_seq_lt(seq, cl->dd_head)) {
 		uint32_t gap = seq - cl->dd_head;
 
 		if (gap >= cl->window)
@@ -152,7 +147,7 @@ static bool
 ro_skip_to(struct ro_class *cl, uint32_t end, struct braid_burst *out,
 	   struct braid_reorder_counters *cnt)
 {
-	while (seq_lt(cl->next, end)) {
+	while (braid_seq_lt(cl->next, end)) {
 		struct ro_slot *sl;
 
 		if (cl->held == 0) {
@@ -186,7 +181,7 @@ ro_service(struct ro_class *cl, struct braid_burst *out, uint64_t now_ns,
 		uint32_t f;
 
 		while (cl->f_head != cl->f_tail &&
-		       seq_lt(cl->fifo[cl->f_head & cl->fmask], cl->next))
+		       braid_seq_lt(cl->fifo[cl->f_head & cl->fmask], cl->next))
 			cl->f_head++;
 		if (unlikely(cl->f_head == cl->f_tail))
 			break;  /* cannot happen: every held seq is queued */
@@ -208,7 +203,7 @@ ro_hold(struct ro_class *cl, struct rte_mbuf *m, uint32_t seq, uint64_t now_ns)
 	if (cl->held == 0) {
 		cl->f_head = cl->f_tail;  /* only stale entries left */
 		cl->hi = seq + 1;
-	} else if (!seq_lt(seq, cl->hi)) {
+	} else if (!braid_seq_lt(seq, cl->hi)) {
 		cl->hi = seq + 1;
 	}
 	sl->m = m;
@@ -273,7 +268,7 @@ braid_reorder_push(struct braid_reorder *r, struct rte_mbuf **pkts, uint16_t n,
 			ro_service(cl, out, now_ns, &cnt);
 		}
 
-		if (seq_lt(s, cl->dd_head)) {
+		if (braid_seq_lt(s, cl->dd_head)) {
 			if (cl->dd_head - s > cl->window) {
 				ro_drop(m, &cnt.drop_too_old);
 				continue;
@@ -296,7 +291,7 @@ braid_reorder_push(struct braid_reorder *r, struct rte_mbuf **pkts, uint16_t n,
 			continue;
 		}
 
-		if (seq_lt(s, cl->next)) {
+		if (braid_seq_lt(s, cl->next)) {
 			ro_drop(m, &cnt.drop_late);
 			continue;
 		}
@@ -375,7 +370,7 @@ braid_reorder_gaps(const struct braid_reorder *r, uint16_t class_id,
 		return 0;
 
 	/* Pass 1, lowest first: the first max missing runs below hi. */
-	for (s = cl->next; seq_lt(s, cl->hi) && ng < max; s++) {
+	for (s = cl->next; braid_seq_lt(s, cl->hi) && ng < max; s++) {
 		if (cl->slot[s & cl->rmask].m != NULL)
 			continue;
 		if (ng > 0 && ranges[ng - 1].first_seq + ranges[ng - 1].count == s) {
@@ -391,7 +386,7 @@ braid_reorder_gaps(const struct braid_reorder *r, uint16_t class_id,
 		struct braid_reorder_gap *g = &ranges[ng - 1];
 
 		for (s = g->first_seq + g->count;
-		     seq_lt(s, cl->hi) && cl->slot[s & cl->rmask].m == NULL; s++)
+		     braid_seq_lt(s, cl->hi) && cl->slot[s & cl->rmask].m == NULL; s++)
 			g->count++;
 	}
 
@@ -400,7 +395,7 @@ braid_reorder_gaps(const struct braid_reorder *r, uint16_t class_id,
 	s = cl->hi;
 	for (unsigned int i = ng; i-- > 0;) {
 		stop = ranges[i].first_seq + ranges[i].count;
-		while (seq_lt(stop, s)) {
+		while (braid_seq_lt(stop, s)) {
 			const struct ro_slot *sl = &cl->slot[--s & cl->rmask];
 
 			if (sl->m != NULL && sl->arr_ns < run_min)
@@ -416,7 +411,7 @@ braid_reorder_gaps(const struct braid_reorder *r, uint16_t class_id,
 static void
 ro_reset_class(struct ro_class *cl, struct braid_reorder_counters *cnt)
 {
-	for (uint32_t s = cl->next; cl->held > 0 && seq_lt(s, cl->hi); s++) {
+	for (uint32_t s = cl->next; cl->held > 0 && braid_seq_lt(s, cl->hi); s++) {
 		struct ro_slot *sl = &cl->slot[s & cl->rmask];
 
 		if (sl->m != NULL) {

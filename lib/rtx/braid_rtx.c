@@ -10,12 +10,11 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
-#include <rte_ring.h>
-#include <rte_ring_elem.h>
 
 #include "braid_log.h"
 #include "braid_meta.h"
 #include "braid_rtx.h"
+#include "braid_wire.h"
 
 RTE_LOG_REGISTER(braid_rtx_logtype, braid.rtx, INFO);
 #define RTX_LOG(level, ...) BRAID_LOG(level, braid_rtx_logtype, __VA_ARGS__)
@@ -54,31 +53,16 @@ struct rtx_class {
 	uint64_t last_store_ns;
 };
 
-/* A NACK request on the ring: 8 bytes. */
-struct rtx_request {
-	uint32_t seq;
-	uint16_t class_id;
-	uint16_t link_id;
-};
-
 struct braid_rtx {
 	struct braid_rtx_counters cnt __rte_cache_aligned;
 	char name[BRAID_RTX_NAMESIZE + 1];
 	struct rte_mempool *clone_pool;
-	struct rte_ring *req;
 	uint32_t budget;
 	uint16_t n_classes;
 	uint16_t walk_next;      /* class the next age walk starts with */
 	uint64_t tail_probe_ns;
 	struct rtx_class cls[BRAID_RTX_MAX_CLASSES] __rte_cache_aligned;
 };
-
-/* Serial comparison: a before b (valid while |a - b| < 2^31). */
-static inline bool
-seq_lt(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) < 0;
-}
 
 static inline void
 rtx_release(struct rtx_class *cl, struct rtx_slot *s, uint8_t state)
@@ -130,16 +114,6 @@ braid_rtx_create(const struct braid_rtx_conf *conf, int socket)
 			return NULL;
 		}
 	}
-	if (conf->request_ring_size != 0 &&
-	    (!rte_is_power_of_2(conf->request_ring_size) ||
-	     conf->request_ring_size < 2 ||
-	     conf->request_ring_size > RTE_RING_SZ_MASK)) {
-		RTX_LOG(ERR, "rtx %s: request_ring_size %" PRIu32 " is not a power of two >= 2",
-			conf->name, conf->request_ring_size);
-		rte_errno = EINVAL;
-		return NULL;
-	}
-
 	c = rte_zmalloc_socket(conf->name, sizeof(*c), RTE_CACHE_LINE_SIZE, socket);
 	if (c == NULL) {
 		rte_errno = ENOMEM;
@@ -175,23 +149,6 @@ braid_rtx_create(const struct braid_rtx_conf *conf, int socket)
 		cl->on = true;
 	}
 
-	if (conf->request_ring_size != 0) {
-		char rname[RTE_RING_NAMESIZE];
-
-		snprintf(rname, sizeof(rname), "rtxq_%s", conf->name);
-		c->req = rte_ring_create_elem(rname, sizeof(struct rtx_request),
-					      conf->request_ring_size, socket,
-					      RING_F_SC_DEQ);
-		if (c->req == NULL) {
-			int err = rte_errno;
-
-			RTX_LOG(ERR, "rtx %s: request ring %s: %s", conf->name, rname,
-				rte_strerror(err));
-			braid_rtx_free(c);
-			rte_errno = err;
-			return NULL;
-		}
-	}
 	return c;
 }
 
@@ -249,7 +206,6 @@ braid_rtx_free(struct braid_rtx *c)
 	rtx_release_all(c);
 	for (uint16_t i = 0; i < c->n_classes; i++)
 		rte_free(c->cls[i].ring);
-	rte_ring_free(c->req);
 	rte_free(c);
 }
 
@@ -269,7 +225,7 @@ rtx_store(struct rtx_class *cl, struct rte_mbuf *m, uint32_t seq, uint64_t now_n
 		cl->started = true;
 		cl->head = seq + 1;
 		cl->tail = seq;
-	} else if (!seq_lt(seq, cl->head)) {
+	} else if (!braid_seq_lt(seq, cl->head)) {
 		cl->head = seq + 1;
 		if (cl->head - cl->tail > size)
 			cl->tail = cl->head - size;
@@ -277,7 +233,7 @@ rtx_store(struct rtx_class *cl, struct rte_mbuf *m, uint32_t seq, uint64_t now_n
 		/* Older than the packet window: its slot belongs to a newer seq. */
 		cnt->skipped_too_old++;
 		return false;
-	} else if (seq_lt(seq, cl->tail)) {
+	} else if (braid_seq_lt(seq, cl->tail)) {
 		/* Late store behind the walk: let the walk revisit it. */
 		cl->tail = seq;
 	}
@@ -368,7 +324,7 @@ rtx_expire_class(struct rtx_class *cl, uint32_t budget, uint64_t now_ns,
 					break;
 				fr[nfr++] = rtx_take(cl, s, RTX_EXPIRED);
 				(*expired)++;
-			} else if (seq_lt(s->seq, cl->tail)) {
+			} else if (braid_seq_lt(s->seq, cl->tail)) {
 				/* Passed by the packet window after a seq jump. */
 				fr[nfr++] = rtx_take(cl, s, RTX_EVICTED);
 				(*evicted)++;
@@ -431,7 +387,7 @@ rtx_find(struct braid_rtx *c, uint16_t class_id, uint32_t seq, uint64_t now_ns,
 		return NULL;
 	}
 	cl = &c->cls[class_id];
-	if (!cl->started || !seq_lt(seq, cl->head)) {
+	if (!cl->started || !braid_seq_lt(seq, cl->head)) {
 		*err = BRAID_RTX_MISS_NEVER_STORED;
 		return NULL;
 	}
@@ -517,44 +473,6 @@ braid_rtx_serve(struct braid_rtx *c, uint16_t class_id, uint32_t seq,
 	return rt;
 }
 
-int
-braid_rtx_request(struct braid_rtx *c, uint16_t class_id, uint32_t seq,
-		  uint16_t link_id)
-{
-	struct rtx_request rq = { .seq = seq, .class_id = class_id, .link_id = link_id };
-
-	if (c->req == NULL)
-		return -ENOTSUP;
-	if (rte_ring_mp_enqueue_elem(c->req, &rq, sizeof(rq)) != 0)
-		return -ENOBUFS;
-	return 0;
-}
-
-static uint16_t
-rtx_serve_requests(struct braid_rtx *c, struct braid_burst *out, uint64_t now_ns)
-{
-	struct rtx_request rq[BRAID_BURST];
-	unsigned int n;
-	uint16_t pushed = 0;
-
-	n = rte_ring_sc_dequeue_burst_elem(c->req, rq, sizeof(rq[0]), BRAID_BURST, NULL);
-	for (unsigned int i = 0; i < n; i++) {
-		struct rte_mbuf *m = braid_rtx_serve(c, rq[i].class_id, rq[i].seq,
-						     rq[i].link_id, now_ns);
-
-		if (m == NULL)
-			continue;
-		if (braid_burst_push(out, m) != 0) {
-			rte_pktmbuf_free(m);
-			c->cnt.drop_out_full++;
-			continue;
-		}
-		pushed++;
-	}
-	c->cnt.requests += n;
-	return pushed;
-}
-
 /* Resend the newest packet of classes idle for tail_probe_ns (then 2x). */
 static uint32_t
 rtx_tail_probes(struct braid_rtx *c, struct braid_burst *out, uint64_t now_ns)
@@ -595,9 +513,6 @@ braid_rtx_poll(struct braid_rtx *c, struct braid_burst *out, uint64_t now_ns)
 
 	if (c->tail_probe_ns != 0)
 		work += rtx_tail_probes(c, out, now_ns);
-
-	if (c->req != NULL)
-		work += rtx_serve_requests(c, out, now_ns);
 	return (uint16_t)RTE_MIN(work, (uint32_t)UINT16_MAX);
 }
 
@@ -607,14 +522,6 @@ braid_rtx_drain(struct braid_rtx *c, struct braid_burst *out, uint64_t now_ns)
 	RTE_SET_USED(out);
 	RTE_SET_USED(now_ns);
 	c->cnt.released_drain += rtx_release_all(c);
-	if (c->req != NULL) {
-		struct rtx_request rq[BRAID_BURST];
-		unsigned int n;
-
-		while ((n = rte_ring_sc_dequeue_burst_elem(c->req, rq, sizeof(rq[0]),
-							   BRAID_BURST, NULL)) > 0)
-			c->cnt.requests_dropped += n;
-	}
 	return 0;
 }
 

@@ -21,11 +21,8 @@
  * All sequence comparisons are serial (RFC 1982 style, 2^32 wrap).
  *
  * Threading: a cache belongs to the lcore that runs its stage. Lookups and
- * serve calls must run on that lcore (they read slots the stage releases).
- * Other lcores (the receive side handling NACKs) use braid_rtx_request(),
- * which queues the request on a multi-producer ring that the stage's poll()
- * serves, pushing the retransmissions to its output (encap, then TX).
- * See doc/arq.md.
+ * serve calls must run on that lcore (they read slots the stage releases);
+ * NACKs are served with braid_rtx_serve() on that lcore. See doc/arq.md.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -71,8 +68,7 @@ struct braid_rtx_class_conf {
 
 /** Configuration of one rtx instance. */
 struct braid_rtx_conf {
-	/** Unique name (<= BRAID_RTX_NAMESIZE chars), names allocations and
-	 * the request ring. */
+	/** Unique name (<= BRAID_RTX_NAMESIZE chars), names allocations. */
 	const char *name;
 	uint16_t n_classes;   /**< 1..BRAID_RTX_MAX_CLASSES */
 	/** n_classes entries, indexed by class_id; copied. */
@@ -83,8 +79,6 @@ struct braid_rtx_conf {
 	/** Ring slots the age walk examines per poll(), summed over classes
 	 * (0 = BRAID_RTX_DEFAULT_BUDGET). */
 	uint32_t expire_budget;
-	/** Size of the NACK request ring (power of two, 0 = no ring). */
-	uint32_t request_ring_size;
 	/** Tail-loss probe: when an ARQ class has sent nothing new for this
 	 * long, poll() retransmits its newest packet once, and again after
 	 * twice as long (a receiver learns of a gap only from a later
@@ -109,8 +103,6 @@ struct braid_rtx_conf {
 	X(miss_overwritten)                                               \
 	X(miss_bad_class)     /* class out of range or without ARQ */     \
 	X(serve_nomem)        /* clone failed: pool empty */              \
-	X(requests)           /* NACK requests taken from the ring */     \
-	X(requests_dropped)   /* requests discarded by drain() */         \
 	X(drop_out_full)      /* output burst full: packet freed */       \
 	X(tail_probes)        /* newest packets resent after an idle time */
 
@@ -120,11 +112,11 @@ struct braid_rtx_counters {
 };
 
 /**
- * Validate @p conf and allocate the cache (rings, request ring).
+ * Validate @p conf and allocate the cache (one ring per ARQ class).
  * @param conf  copied; need not outlive the call.
  * @param socket NUMA socket, or SOCKET_ID_ANY.
  * @return the instance, or NULL with rte_errno: EINVAL (bad conf, logged),
- *   EEXIST (request ring name taken), ENOMEM.
+ *   ENOMEM.
  */
 struct braid_rtx *braid_rtx_create(const struct braid_rtx_conf *conf, int socket);
 
@@ -141,13 +133,13 @@ void braid_rtx_process(struct braid_rtx *c, struct rte_mbuf **pkts, uint16_t n,
 
 /**
  * Age eviction (oldest seq first, at most expire_budget slots examined),
- * then serve up to BRAID_BURST queued NACK requests into @p out.
+ * then the tail-loss probes due (tail_probe_ns) into @p out.
  * @return entries released plus retransmissions pushed (0 = idle).
  */
 uint16_t braid_rtx_poll(struct braid_rtx *c, struct braid_burst *out, uint64_t now_ns);
 
 /**
- * Release every cached reference and discard queued requests (shutdown).
+ * Release every cached reference (shutdown).
  * Pushes nothing. @return 0.
  */
 uint16_t braid_rtx_drain(struct braid_rtx *c, struct braid_burst *out, uint64_t now_ns);
@@ -174,16 +166,6 @@ struct rte_mbuf *braid_rtx_lookup(struct braid_rtx *c, uint16_t class_id,
  */
 struct rte_mbuf *braid_rtx_serve(struct braid_rtx *c, uint16_t class_id,
 				 uint32_t seq, uint16_t link_id, uint64_t now_ns);
-
-/**
- * Queue a NACK request for the stage's poll(), which serves it with
- * braid_rtx_serve() and pushes the clone to its output. Any lcore
- * (multi-producer ring); never blocks.
- * @return 0, -ENOTSUP (no request ring configured), -ENOBUFS (ring full:
- *   the caller counts it).
- */
-int braid_rtx_request(struct braid_rtx *c, uint16_t class_id, uint32_t seq,
-		      uint16_t link_id);
 
 /** braid_rtx_reset() argument: every class. */
 #define BRAID_RTX_ALL_CLASSES UINT16_MAX
@@ -212,8 +194,8 @@ uint32_t braid_rtx_capacity(const struct braid_rtx *c, uint16_t class_id);
  * Off: the class is handled from now on like one configured without ARQ:
  * process() passes its packets on uncached (not_cached), every reference
  * it holds is released at once (released_drain, as reset() does), poll()
- * sends no tail-loss probe for it, and lookups, serves and queued
- * requests for it fail with EINVAL (miss_bad_class). Its ring stays
+ * sends no tail-loss probe for it, and lookups and serves for it fail
+ * with EINVAL (miss_bad_class). Its ring stays
  * allocated. On: caching resumes with the next packet, as a new stream
  * (empty window). Switching to the current state is a no-op. After
  * create every class with a cache is on.
@@ -250,7 +232,7 @@ void braid_rtx_counters_get(const struct braid_rtx *c, struct braid_rtx_counters
 void braid_rtx_stats(const struct braid_rtx *c, braid_stat_fn fn, void *arg);
 
 /** Stage ops, kind "rtx", on a struct braid_rtx context: process, poll
- * (expiry + requests), drain, apply (braid_rtx_apply()), stats. */
+ * (expiry + tail-loss probes), drain, apply (braid_rtx_apply()), stats. */
 extern const struct braid_stage_ops braid_rtx_stage_ops;
 
 #endif /* BRAID_RTX_H */

@@ -32,6 +32,8 @@
 
 #include "braid_classify.h"
 #include "braid_meta.h"
+#include "braid_test_rand.h"
+#include "perf_common.h"
 
 #define IP4(a, b, c, d) \
 	(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
@@ -41,18 +43,6 @@ struct perf_opts {
 	uint32_t iters;
 	int alg;        /* -1: DPDK's choice */
 };
-
-static uint64_t
-xorshift(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545F4914F6CDD1DULL;
-}
 
 static struct braid_classify_rule
 rule_any(uint16_t class_id, uint32_t prio)
@@ -111,20 +101,20 @@ random_rules(struct braid_classify_rule *r, uint32_t n, uint64_t *rs)
 	for (uint32_t i = 0; i < n; i++) {
 		uint16_t lo;
 
-		r[i] = rule_any((uint16_t)(xorshift(rs) % 8), (uint32_t)xorshift(rs));
-		r[i].src_ip = IP4(192, 168, 0, 0) | (uint32_t)(xorshift(rs) & 0xffff);
-		r[i].src_mask_len = lens[xorshift(rs) % RTE_DIM(lens)];
-		r[i].dst_ip = IP4(10, 0, 0, 0) | (uint32_t)(xorshift(rs) & 0xffffff);
-		r[i].dst_mask_len = lens[xorshift(rs) % RTE_DIM(lens)];
-		r[i].proto = protos[xorshift(rs) % RTE_DIM(protos)];
-		if (xorshift(rs) % 3 != 0) {
-			lo = (uint16_t)(xorshift(rs) % 65536);
+		r[i] = rule_any((uint16_t)(braid_test_rand(rs) % 8), (uint32_t)braid_test_rand(rs));
+		r[i].src_ip = IP4(192, 168, 0, 0) | (uint32_t)(braid_test_rand(rs) & 0xffff);
+		r[i].src_mask_len = lens[braid_test_rand(rs) % RTE_DIM(lens)];
+		r[i].dst_ip = IP4(10, 0, 0, 0) | (uint32_t)(braid_test_rand(rs) & 0xffffff);
+		r[i].dst_mask_len = lens[braid_test_rand(rs) % RTE_DIM(lens)];
+		r[i].proto = protos[braid_test_rand(rs) % RTE_DIM(protos)];
+		if (braid_test_rand(rs) % 3 != 0) {
+			lo = (uint16_t)(braid_test_rand(rs) % 65536);
 			r[i].dport_lo = lo;
 			r[i].dport_hi = (uint16_t)RTE_MIN((uint32_t)lo +
-				(uint32_t)(xorshift(rs) % 2048), (uint32_t)UINT16_MAX);
+				(uint32_t)(braid_test_rand(rs) % 2048), (uint32_t)UINT16_MAX);
 		}
-		if (xorshift(rs) % 4 == 0)
-			r[i].dscp = (int16_t)(xorshift(rs) % 64);
+		if (braid_test_rand(rs) % 4 == 0)
+			r[i].dscp = (int16_t)(braid_test_rand(rs) % 64);
 	}
 	return n;
 }
@@ -140,14 +130,14 @@ make_frame(struct rte_mempool *mp, uint64_t *rs, struct frame_info *fi)
 	static const uint16_t dports[] = { 443, 80, 5004, 20000, 5060, 22, 53,
 					   3389, 873, 8080 };
 	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
-	bool vlan = xorshift(rs) & 1;
+	bool vlan = braid_test_rand(rs) & 1;
 	uint16_t l2 = vlan ? 18 : 14;
-	uint8_t proto = (xorshift(rs) & 3) == 0 ? 6 : 17;
-	uint16_t sport = (uint16_t)(1024 + xorshift(rs) % 60000);
-	uint16_t dport = dports[xorshift(rs) % RTE_DIM(dports)];
-	uint8_t dscp = (xorshift(rs) % 4 == 0) ? 46 : 0;
-	uint32_t src = IP4(192, 168, 0, 0) | (uint32_t)(xorshift(rs) & 0xffff);
-	uint32_t dst = IP4(10, 0, 0, 0) | (uint32_t)(xorshift(rs) & 0xffffff);
+	uint8_t proto = (braid_test_rand(rs) & 3) == 0 ? 6 : 17;
+	uint16_t sport = (uint16_t)(1024 + braid_test_rand(rs) % 60000);
+	uint16_t dport = dports[braid_test_rand(rs) % RTE_DIM(dports)];
+	uint8_t dscp = (braid_test_rand(rs) % 4 == 0) ? 46 : 0;
+	uint32_t src = IP4(192, 168, 0, 0) | (uint32_t)(braid_test_rand(rs) & 0xffff);
+	uint32_t dst = IP4(10, 0, 0, 0) | (uint32_t)(braid_test_rand(rs) & 0xffffff);
 	uint16_t ip_len = 64 - 14 - 4;  /* a 64-byte frame with FCS */
 	struct rte_ipv4_hdr *ip;
 	uint8_t *p;
@@ -176,7 +166,7 @@ make_frame(struct rte_mempool *mp, uint64_t *rs, struct frame_info *fi)
 	p[l2 + 21] = (uint8_t)sport;
 	p[l2 + 22] = (uint8_t)(dport >> 8);
 	p[l2 + 23] = (uint8_t)dport;
-	braid_meta(m)->port_in = (uint16_t)(xorshift(rs) & 1);
+	braid_meta(m)->port_in = (uint16_t)(braid_test_rand(rs) & 1);
 	fi->l2_len = l2;
 	braid_classify_key_set(&fi->key, proto, src, dst, true, sport, dport,
 			       dscp, braid_meta(m)->port_in);
@@ -333,14 +323,9 @@ parse_opts(int argc, char **argv, struct perf_opts *o)
 int
 main(int argc, char **argv)
 {
-	static const char *const dflt_eal[] = {
-		"perf_classify", "-l", "0", "--no-huge", "-m", "512",
-		"--no-shconf", "--no-pci", "--log-level=lib.eal:warning",
-	};
 	static const uint16_t bursts[] = { 1, 8, 32 };
 	static const uint32_t set_sizes[] = { 16, 4096 };
 	struct perf_opts o = { .n_pkts = 4096, .iters = 50, .alg = -1 };
-	char *eal_argv[RTE_DIM(dflt_eal)];
 	struct braid_classify_rule *rules;
 	const struct braid_classify_key **kp;
 	struct frame_info *fi;
@@ -348,28 +333,11 @@ main(int argc, char **argv)
 	struct rte_mempool *mp;
 	uint64_t rs = 0x9e3779b97f4a7c15ULL, sink = 0, overhead;
 	double hz;
-	int ret;
 
-	/* EAL arguments first, then "--", then ours; no EAL arguments:
-	 * defaults that run anywhere. */
-	if (argc < 2 || strcmp(argv[1], "--") == 0) {
-		memcpy(eal_argv, dflt_eal, sizeof(eal_argv));
-		ret = rte_eal_init((int)RTE_DIM(eal_argv), eal_argv);
-		if (ret >= 0)
-			ret = argc < 2 ? 0 : 1;
-	} else {
-		ret = rte_eal_init(argc, argv);
-	}
-	if (ret < 0) {
-		fprintf(stderr, "EAL init: %s\n", rte_strerror(rte_errno));
+	if (perf_eal_init(&argc, &argv) != 0)
 		return 1;
-	}
-	argc -= ret + 1;
-	argv += ret + 1;
-	if (parse_opts(argc, argv, &o) != 0)
+	if (parse_opts(argc - 1, argv + 1, &o) != 0)
 		return 2;
-	if (braid_meta_register() != 0)
-		return 1;
 	mp = rte_pktmbuf_pool_create("perf_cl", o.n_pkts + 1024, 0, 0,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	rules = calloc(4096, sizeof(*rules));

@@ -29,6 +29,7 @@
 
 #include "braid_fec.h"
 #include "braid_meta.h"
+#include "perf_common.h"
 
 #define PKT_LEN 1400
 #define RING_PKTS 128
@@ -265,14 +266,9 @@ main(int argc, char **argv)
 {
 	static const unsigned int bursts[] = { 1, 8, 32 };
 	static const uint8_t codes[][2] = { {10, 4}, {4, 2} };
-	int ret = rte_eal_init(argc, argv);
 
-	if (ret < 0) {
-		fprintf(stderr, "perf_fec: EAL: %s\n", rte_strerror(rte_errno));
+	if (perf_eal_init(&argc, &argv) != 0)
 		return 1;
-	}
-	argc -= ret;
-	argv += ret;
 	if (argc > 1) {
 		char *end;
 		unsigned long v = strtoul(argv[1], &end, 10);

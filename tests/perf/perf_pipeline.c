@@ -62,7 +62,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <rte_arp.h>
 #include <rte_bus_vdev.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -82,8 +81,10 @@
 #include "braid_gateway.h"
 #include "braid_meta.h"
 #include "braid_stage.h"
+#include "gw_pair.h"
+#include "perf_common.h"
 
-#define N_LINKS 3
+#define N_LINKS BRAID_TEST_LINKS
 #define RING_SZ 8192
 #define ROUND_MAX 1024          /* frames fed per round, at most */
 #define MAX_STEPS 100000        /* a step loop that long is a stall */
@@ -101,16 +102,6 @@ struct pb_opts {
 	bool verbose;           /* every non-zero counter of both gateways */
 	bool json;
 	char profiles[PATH_MAX];
-};
-
-/* One gateway's ports; the rings behind them are ours. */
-struct side {
-	char tag[8];
-	int me;                 /* 1: sender A (10.9.x.1), 2: receiver B */
-	struct rte_ring *lan_rx, *lan_tx;
-	struct rte_ring *wan_rx[N_LINKS], *wan_tx[N_LINKS];
-	struct braid_config *cfg;
-	struct braid_gateway *gw;
 };
 
 struct pb_case {
@@ -166,28 +157,14 @@ static unsigned int lcore;
 static void
 flow_init(struct flow *f, struct rte_mempool *mp, uint16_t len)
 {
-	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)f->tmpl;
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eh + 1);
-	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-	uint16_t ip_len = (uint16_t)(len - sizeof(*eh));
+	const size_t hdr = sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) +
+			   sizeof(struct rte_udp_hdr);
 
 	memset(f, 0, sizeof(*f));
 	f->pool = mp;
 	f->len = len;
-	eh->dst_addr = (struct rte_ether_addr){ { 2, 1, 0, 0, 0, 1 } };
-	eh->src_addr = (struct rte_ether_addr){ { 2, 1, 0, 0, 0, 2 } };
-	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(ip_len);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(RTE_IPV4(192, 168, 1, 2));
-	ip->dst_addr = rte_cpu_to_be_32(RTE_IPV4(192, 168, 2, 2));
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp->src_port = rte_cpu_to_be_16(40000);
-	udp->dst_port = rte_cpu_to_be_16(5000);
-	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(ip_len - sizeof(*ip)));
-	for (uint16_t i = (uint16_t)(sizeof(*eh) + sizeof(*ip) + sizeof(*udp)); i < len; i++)
+	braid_test_host_hdr(f->tmpl, 1, 5000, (uint16_t)(len - hdr));
+	for (uint16_t i = (uint16_t)hdr; i < len; i++)
 		f->tmpl[i] = (uint8_t)(i * 31);
 }
 
@@ -250,224 +227,12 @@ sink_free(struct sink *s)
 	return rte_rdtsc_precise() - t0;
 }
 
-static void
-ring_free_all(struct rte_ring *r)
-{
-	struct rte_mbuf *m[64];
-	unsigned int n;
-
-	while ((n = rte_ring_dequeue_burst(r, (void **)m, RTE_DIM(m), NULL)) > 0)
-		rte_pktmbuf_free_bulk(m, n);
-}
-
 /* ---- the gateway pair -------------------------------------------------- */
 
-static int
-make_port(const char *name, struct rte_ring **rx, struct rte_ring **tx)
-{
-	char rn[RTE_RING_NAMESIZE];
-
-	snprintf(rn, sizeof(rn), "%s_r", name);
-	*rx = rte_ring_create(rn, RING_SZ, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	snprintf(rn, sizeof(rn), "%s_t", name);
-	*tx = rte_ring_create(rn, RING_SZ, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (*rx == NULL || *tx == NULL)
-		return -1;
-	return rte_eth_from_rings(name, rx, 1, tx, 1, SOCKET_ID_ANY) < 0 ? -1 : 0;
-}
-
-static struct braid_config *
-side_config(const struct side *s, const struct pb_case *pc)
-{
-	char json[8192], fec[64];
-	struct braid_config_errors errs;
-	struct braid_config *c;
-	int me = s->me, peer = 3 - me;
-	size_t n = 0;
-
-	if (pc->fec_k != 0)
-		snprintf(fec, sizeof(fec), "{\"k\": %u, \"m\": %u}", pc->fec_k, pc->fec_m);
-	else
-		snprintf(fec, sizeof(fec), "\"off\"");
-	n += (size_t)snprintf(json + n, sizeof(json) - n,
-		"{\"name\": \"%s\", \"mempool\": {\"mbufs\": %u},\n"
-		" \"ports\": [{\"name\": \"lan0\", \"role\": \"lan\", \"profile\": \"net_ring\","
-		" \"device\": \"net_ring_%s_lan\", \"mac\": \"02:0%d:00:00:00:01\","
-		" \"ipv4\": \"192.168.%d.1/24\"}", s->tag, GW_MBUFS, s->tag, me, me);
-	for (int i = 0; i < N_LINKS; i++)
-		n += (size_t)snprintf(json + n, sizeof(json) - n,
-			", {\"name\": \"wan%d\", \"role\": \"link\", \"profile\": \"net_ring\","
-			" \"device\": \"net_ring_%s_wan%d\", \"mac\": \"02:0%d:00:00:01:0%d\","
-			" \"ipv4\": \"10.9.%d.%d/24\"}", i, s->tag, i, me, i, i, me);
-	n += (size_t)snprintf(json + n, sizeof(json) - n, "],\n \"links\": [");
-	for (int i = 0; i < N_LINKS; i++)
-		n += (size_t)snprintf(json + n, sizeof(json) - n,
-			"%s{\"name\": \"l%d\", \"port\": \"wan%d\", \"local\": \"10.9.%d.%d:7000\","
-			" \"peer\": \"10.9.%d.%d:7000\", \"next_hop_mac\": \"02:0%d:00:00:01:0%d\","
-			" \"capacity_kbps\": %u}", i ? ", " : "", i, i, i, me, i, peer, peer, i,
-			LINK_KBPS);
-	n += (size_t)snprintf(json + n, sizeof(json) - n,
-		"],\n \"classes\": ["
-		"{\"name\": \"video\", \"weight\": 3, \"queue_packets\": 4096, \"fec\": %s,"
-		" \"arq\": {\"enabled\": %s, \"deadline_ms\": 200},"
-		" \"match\": [{\"proto\": \"udp\", \"dst_port\": \"5000-5999\"}]},"
-		"{\"name\": \"bulk\", \"weight\": 1, \"fec\": \"off\","
-		" \"arq\": {\"enabled\": false}}],\n"
-		" \"default_class\": \"bulk\",\n"
-		" \"retransmit\": {\"window_ms\": 1000, \"max_packets\": %u},\n"
-		" \"lcores\": {\"map\": [{\"lcore\": %u, \"stages\": [\"lan_rx\", \"classify\","
-		" \"sched\", \"fec\", \"rtx\", \"link_tx\", \"link_rx\", \"rx_decap\","
-		" \"fec_decode\", \"reorder\", \"lan_tx\"]}]},\n"
-		" \"management\": {\"enabled\": false}, \"stats\": {\"console\": false}}",
-		fec, pc->arq ? "true" : "false", RTX_PACKETS, lcore);
-	if (n >= sizeof(json))
-		return NULL;
-	c = braid_config_load_string(json, &errs);
-	if (c == NULL)
-		braid_config_errors_print(&errs, stderr);
-	return c;
-}
-
-static int
-side_open(struct side *s, const char *tag, int me, const struct pb_case *pc,
-	  const struct pb_opts *o)
-{
-	struct braid_gateway_conf gc = { .profile_dir = o->profiles };
-	char name[64], err[256];
-
-	memset(s, 0, sizeof(*s));
-	snprintf(s->tag, sizeof(s->tag), "%s", tag);
-	s->me = me;
-	snprintf(name, sizeof(name), "%s_lan", tag);   /* ethdev net_ring_<name> */
-	if (make_port(name, &s->lan_rx, &s->lan_tx) != 0)
-		return -1;
-	for (int i = 0; i < N_LINKS; i++) {
-		snprintf(name, sizeof(name), "%s_wan%d", tag, i);
-		if (make_port(name, &s->wan_rx[i], &s->wan_tx[i]) != 0)
-			return -1;
-	}
-	s->cfg = side_config(s, pc);
-	if (s->cfg == NULL)
-		return -1;
-	gc.cfg = s->cfg;
-	gc.session_id = 0xb0000000u | (uint32_t)me;
-	s->gw = braid_gateway_create(&gc, err, sizeof(err));
-	if (s->gw == NULL) {
-		fprintf(stderr, "perf_pipeline: gateway %s: %s\n", tag, err);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-side_flush(struct side *s)
-{
-	ring_free_all(s->lan_rx);
-	ring_free_all(s->lan_tx);
-	for (int i = 0; i < N_LINKS; i++) {
-		ring_free_all(s->wan_rx[i]);
-		ring_free_all(s->wan_tx[i]);
-	}
-}
-
-/* After the gateway is freed (it closes its ports). */
-static void
-side_close(struct side *s)
-{
-	char name[64];
-
-	braid_gateway_free(s->gw);
-	braid_config_free(s->cfg);
-	side_flush(s);
-	snprintf(name, sizeof(name), "net_ring_%s_lan", s->tag);
-	rte_vdev_uninit(name);
-	rte_ring_free(s->lan_rx);
-	rte_ring_free(s->lan_tx);
-	for (int i = 0; i < N_LINKS; i++) {
-		snprintf(name, sizeof(name), "net_ring_%s_wan%d", s->tag, i);
-		rte_vdev_uninit(name);
-		rte_ring_free(s->wan_rx[i]);
-		rte_ring_free(s->wan_tx[i]);
-	}
-}
-
-/* Frames from one side's link TX to the other's link RX: copied into one
- * flat mbuf each with clean metadata, as a NIC receives them (untimed);
- * the originals go to the sender's sink. @return frames moved. */
-static uint64_t
-move_link(struct rte_ring *from, struct rte_ring *to, struct sink *sk)
-{
-	struct rte_mbuf *m[64], *c[64];
-	uint64_t moved = 0;
-	unsigned int n, k;
-
-	while ((n = rte_ring_dequeue_burst(from, (void **)m, RTE_DIM(m), NULL)) > 0) {
-		for (k = 0; k < n; k++) {
-			c[k] = rte_pktmbuf_copy(m[k], wire_pool, 0, UINT32_MAX);
-			if (c[k] == NULL) {
-				fprintf(stderr, "perf_pipeline: wire pool exhausted\n");
-				exit(1);
-			}
-			memset(braid_meta(c[k]), 0, sizeof(struct braid_meta));
-		}
-		sink_put(sk, m, n);
-		if (rte_ring_enqueue_burst(to, (void **)c, n, NULL) != n) {
-			fprintf(stderr, "perf_pipeline: link RX ring full\n");
-			exit(1);
-		}
-		moved += n;
-	}
-	return moved;
-}
-
-/* A LAN host behind @p s (192.168.<me>.2): answers ARP, counts the test
- * stream (untimed), puts the frames in the gateway's sink.
- * @return test frames delivered. */
-static uint64_t
-lan_host(struct side *s, struct sink *sk)
-{
-	const uint32_t host_ip = rte_cpu_to_be_32(RTE_IPV4(192, 168, s->me, 2));
-	const struct rte_ether_addr host_mac = { { 2, (uint8_t)s->me, 0, 0, 0, 2 } };
-	struct rte_mbuf *m[64];
-	uint64_t got = 0;
-	unsigned int n;
-
-	while ((n = rte_ring_dequeue_burst(s->lan_tx, (void **)m, RTE_DIM(m), NULL)) > 0) {
-		for (unsigned int k = 0; k < n; k++) {
-			struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m[k], struct rte_ether_hdr *);
-			struct rte_arp_hdr *a = (struct rte_arp_hdr *)(eh + 1);
-			const size_t l4 = sizeof(*eh) + sizeof(struct rte_ipv4_hdr);
-			const struct rte_udp_hdr *udp;
-			struct rte_udp_hdr ub;
-
-			if (eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP) &&
-			    rte_pktmbuf_data_len(m[k]) >= sizeof(*eh) + sizeof(*a) &&
-			    a->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) &&
-			    a->arp_data.arp_tip == host_ip) {
-				a->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
-				a->arp_data.arp_tha = a->arp_data.arp_sha;
-				a->arp_data.arp_tip = a->arp_data.arp_sip;
-				a->arp_data.arp_sha = host_mac;
-				a->arp_data.arp_sip = host_ip;
-				eh->dst_addr = eh->src_addr;
-				eh->src_addr = host_mac;
-				if (rte_ring_enqueue(s->lan_rx, m[k]) == 0)
-					continue;
-			} else if (eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
-				/* a header mbuf may be chained in front: read through */
-				udp = rte_pktmbuf_read(m[k], l4, sizeof(ub), &ub);
-				if (udp != NULL && rte_be_to_cpu_16(udp->dst_port) >= 5000 &&
-				    rte_be_to_cpu_16(udp->dst_port) <= 5999)
-					got++;
-			}
-			sink_put(sk, &m[k], 1);
-		}
-	}
-	return got;
-}
-
+/* The pair: gp's sides and gateways, the stream fed by flow_feed(), and
+ * the sinks where the frames each gateway sent are freed, timed. */
 struct pair {
-	struct side a, b;
+	struct braid_test_pair *gp;
 	struct flow flow;
 	unsigned int round;
 	uint64_t fed, delivered, frames_ab;
@@ -475,23 +240,69 @@ struct pair {
 	struct sink sink_a, sink_b;
 };
 
+/* The fixture's frames done with: into the sending (or the LAN host's)
+ * gateway's sink. */
+static void
+to_sink(void *arg, int side, struct rte_mbuf **m, unsigned int n)
+{
+	struct pair *p = arg;
+
+	sink_put(side == 0 ? &p->sink_a : &p->sink_b, m, n);
+}
+
+static int
+pair_open(struct pair *p, unsigned int idx, const struct pb_case *pc,
+	  const struct pb_opts *o)
+{
+	const struct braid_gateway_conf gc = { .profile_dir = o->profiles };
+	struct braid_test_gw_opts go = {
+		.name_pfx = "p", .mbufs = GW_MBUFS, .link_kbps = LINK_KBPS,
+		.video_arq = pc->arq, .video_deadline_ms = 200,
+		.extra = "\"retransmit\": {\"window_ms\": 1000, \"max_packets\": "
+			 RTE_STR(RTX_PACKETS) "},",
+		.lcore = lcore,
+	};
+	char fec[64];
+
+	if (pc->fec_k != 0)
+		snprintf(fec, sizeof(fec), "{\"k\": %u, \"m\": %u}", pc->fec_k, pc->fec_m);
+	else
+		snprintf(fec, sizeof(fec), "\"off\"");
+	go.video_fec = fec;
+	p->gp = braid_test_pair_new(lan_pool, NULL);
+	if (p->gp == NULL)
+		return -1;
+	/* B's link ports "receive" flat copies from wire_pool; every frame
+	 * a gateway sent is freed in its timed region. */
+	p->gp->ring_flags = RING_F_SP_ENQ | RING_F_SC_DEQ;
+	p->gp->wire_pool = wire_pool;
+	p->gp->release = to_sink;
+	p->gp->arg = p;
+	return braid_test_pair_open(p->gp, "p", (char)('a' + idx), (char)('A' + idx),
+				    &go, &go, &gc);
+}
+
 /* Everything between and around the two gateways (untimed), then each
  * gateway's sink is freed, timed: @return the cycles, added to A's and
  * B's figures when @p ca / @p cb are not NULL. */
 static void
 exchange(struct pair *p, uint64_t *ca, uint64_t *cb)
 {
-	uint64_t fa, fb;
+	struct braid_test_pair *gp = p->gp;
+	uint64_t fa, fb, moved[N_LINKS], rx = gp->rx_frames;
 
-	for (int i = 0; i < N_LINKS; i++) {
-		uint64_t n = move_link(p->a.wan_tx[i], p->b.wan_rx[i], &p->sink_a);
-
-		p->frames_link[i] += n;
-		p->frames_ab += n;
-		move_link(p->b.wan_tx[i], p->a.wan_rx[i], &p->sink_b);
+	memcpy(moved, gp->moved[0], sizeof(moved));
+	braid_test_pair_exchange(gp);
+	if (gp->copy_failed != 0 || gp->imp.lost[0] + gp->imp.lost[1] != 0) {
+		fprintf(stderr, "perf_pipeline: %s\n", gp->copy_failed != 0 ?
+			"wire pool exhausted" : "link RX ring full");
+		exit(1);
 	}
-	p->delivered += lan_host(&p->b, &p->sink_b);
-	lan_host(&p->a, &p->sink_a);
+	for (int i = 0; i < N_LINKS; i++) {
+		p->frames_link[i] += gp->moved[0][i] - moved[i];
+		p->frames_ab += gp->moved[0][i] - moved[i];
+	}
+	p->delivered += gp->rx_frames - rx;
 	fa = sink_free(&p->sink_a);
 	fb = sink_free(&p->sink_b);
 	if (ca != NULL)
@@ -536,10 +347,10 @@ round_run(struct pair *p, uint64_t *cyc_a, uint64_t *cyc_b)
 	uint64_t ca = 0, cb = 0;
 
 	memset(p->frames_link, 0, sizeof(p->frames_link));
-	p->fed += flow_feed(&p->flow, p->a.lan_rx, p->round);
-	ca += steps(p->a.gw, &p->a.lan_rx, 1);
+	p->fed += flow_feed(&p->flow, p->gp->a.lan_rx, p->round);
+	ca += steps(p->gp->ga, &p->gp->a.lan_rx, 1);
 	exchange(p, &ca, &cb);
-	cb += steps(p->b.gw, p->b.wan_rx, N_LINKS);
+	cb += steps(p->gp->gb, p->gp->b.wan_rx, N_LINKS);
 	exchange(p, &ca, &cb);
 	if (cyc_a != NULL)
 		*cyc_a += ca;
@@ -555,9 +366,9 @@ settle(struct pair *p, uint64_t max_ns)
 	const uint64_t end = braid_now_ns() + max_ns;
 
 	while (braid_now_ns() < end) {
-		braid_gateway_step(p->a.gw, braid_now_ns());
+		braid_gateway_step(p->gp->ga, braid_now_ns());
 		exchange(p, NULL, NULL);
-		braid_gateway_step(p->b.gw, braid_now_ns());
+		braid_gateway_step(p->gp->gb, braid_now_ns());
 		exchange(p, NULL, NULL);
 		if (p->delivered >= p->fed)
 			return p->delivered == p->fed;
@@ -652,8 +463,8 @@ baseline_close(void)
 		rte_eth_dev_close(ports[i]);
 	}
 	rte_vdev_uninit("net_null_pb");
-	ring_free_all(fwd_src_r);
-	ring_free_all(fwd_dst_r);
+	braid_test_ring_free_all(fwd_src_r);
+	braid_test_ring_free_all(fwd_dst_r);
 	rte_ring_free(fwd_src_r);
 	rte_ring_free(fwd_dst_r);
 	rte_ring_free(fwd_dummy_r);
@@ -727,7 +538,6 @@ run_case(unsigned int idx, const struct pb_case *pc, const struct pb_opts *o,
 	double send[MAX_REPS], recv[MAX_REPS], base[MAX_REPS];
 	struct flow bflow;
 	struct pair *p;
-	char ta[8], tb[8];
 	int rc = 0;
 	bool up = false;
 
@@ -736,12 +546,14 @@ run_case(unsigned int idx, const struct pb_case *pc, const struct pb_opts *o,
 		return -1;
 	memset(res, 0, sizeof(*res));
 	res->c = *pc;
-	snprintf(ta, sizeof(ta), "pa%u", idx);
-	snprintf(tb, sizeof(tb), "pb%u", idx);
 	/* net_ring cannot set a MAC: braid.port warns for every port */
 	rte_log_set_level_pattern("braid.port", RTE_LOG_ERR);
-	if (side_open(&p->a, ta, 1, pc, o) != 0 || side_open(&p->b, tb, 2, pc, o) != 0) {
+	if (pair_open(p, idx, pc, o) != 0) {
 		rte_log_set_level_pattern("braid.port", RTE_LOG_INFO);
+		fprintf(stderr, "perf_pipeline: case %u: gateways not built\n", idx);
+		if (p->gp != NULL)
+			braid_test_pair_close(p->gp);
+		free(p->gp);
 		free(p);
 		return -1;
 	}
@@ -792,34 +604,31 @@ run_case(unsigned int idx, const struct pb_case *pc, const struct pb_opts *o,
 	res->fed = p->fed;
 	res->delivered = p->delivered;
 	res->frames_per_pkt = (double)p->frames_ab / (double)p->fed;
-	res->idle_step_a = idle_step(p->a.gw);
-	res->idle_step_b = idle_step(p->b.gw);
-	res->recovered = braid_gateway_counter(p->b.gw, "fec_decode", "pieces_recovered");
-	res->rtx_served = braid_gateway_counter(p->a.gw, "rtx", "served");
+	res->idle_step_a = idle_step(p->gp->ga);
+	res->idle_step_b = idle_step(p->gp->gb);
+	res->recovered = braid_gateway_counter(p->gp->gb, "fec_decode", "pieces_recovered");
+	res->rtx_served = braid_gateway_counter(p->gp->ga, "rtx", "served");
 	if (o->verbose) {
 		fprintf(stderr, "case %u counters (since creation, warm-up included):\n", idx);
-		braid_gateway_stats_walk(p->a.gw, dump_counter, (void *)"A");
-		braid_gateway_stats_walk(p->b.gw, dump_counter, (void *)"B");
+		braid_gateway_stats_walk(p->gp->ga, dump_counter, (void *)"A");
+		braid_gateway_stats_walk(p->gp->gb, dump_counter, (void *)"B");
 	}
 out:
 	/* Drain both gateways, empty our rings, then every pool is full.
 	 * The drain leaves frames on our rings, which shutdown's own check
 	 * reports as in use: ours comes after emptying them. */
 	rte_log_set_level_pattern("braid.gateway", RTE_LOG_CRIT);
-	braid_gateway_shutdown(p->a.gw);
-	braid_gateway_shutdown(p->b.gw);
+	braid_test_pair_drain(p->gp);
 	rte_log_set_level_pattern("braid.gateway", RTE_LOG_INFO);
-	side_flush(&p->a);
-	side_flush(&p->b);
-	if (braid_gateway_mbufs_in_use(p->a.gw) != 0 ||
-	    braid_gateway_mbufs_in_use(p->b.gw) != 0) {
+	if (braid_gateway_mbufs_in_use(p->gp->ga) != 0 ||
+	    braid_gateway_mbufs_in_use(p->gp->gb) != 0) {
 		fprintf(stderr, "perf_pipeline: case %u: mbufs in use after shutdown: "
-			"A %u, B %u\n", idx, braid_gateway_mbufs_in_use(p->a.gw),
-			braid_gateway_mbufs_in_use(p->b.gw));
+			"A %u, B %u\n", idx, braid_gateway_mbufs_in_use(p->gp->ga),
+			braid_gateway_mbufs_in_use(p->gp->gb));
 		rc = -1;
 	}
-	side_close(&p->a);
-	side_close(&p->b);
+	braid_test_pair_close(p->gp);
+	free(p->gp);
 	if (braid_mempool_in_use(lan_pool) != 0 || braid_mempool_in_use(wire_pool) != 0) {
 		fprintf(stderr, "perf_pipeline: case %u: %u lan, %u wire mbufs leaked\n",
 			idx, braid_mempool_in_use(lan_pool), braid_mempool_in_use(wire_pool));
@@ -1056,34 +865,16 @@ bad:
 int
 main(int argc, char **argv)
 {
-	static char *dflt_eal[] = {
-		"perf_pipeline", "-l", "0", "--no-huge", "-m", "512", "--no-shconf",
-		"--no-pci", "--log-level=lib.eal:warning", "--log-level=braid.*:warning",
-	};
 	static const uint16_t frames[] = { 64, 1400 };
 	static const uint8_t fec[][2] = { { 0, 0 }, { 10, 2 } };
 	struct pb_result res[RTE_DIM(frames) * RTE_DIM(fec) * 2];
 	struct pb_base base[RTE_DIM(frames)];
 	struct pb_opts o;
 	unsigned int nr = 0, ci = 0;
-	int ret, rc = 0;
+	int rc = 0;
 
-	/* EAL arguments first, then "--", then ours; no EAL arguments:
-	 * defaults that run anywhere. EAL leaves the program name in
-	 * argv[ret] for getopt. */
-	if (argc < 2 || strcmp(argv[1], "--") == 0) {
-		ret = braid_engine_init((int)RTE_DIM(dflt_eal), dflt_eal);
-		if (ret >= 0)
-			ret = argc < 2 ? 0 : 1;
-	} else {
-		ret = braid_engine_init(argc, argv);
-	}
-	if (ret < 0) {
-		fprintf(stderr, "perf_pipeline: EAL init: %s\n", rte_strerror(-ret));
+	if (perf_eal_init(&argc, &argv) != 0)
 		return 1;
-	}
-	argc -= ret;
-	argv += ret;
 	if (parse_opts(argc, argv, &o) != 0) {
 		rte_eal_cleanup();
 		return 2;

@@ -41,6 +41,8 @@
 #include "braid_meta.h"
 #include "braid_reorder.h"
 #include "braid_rtx.h"
+#include "braid_test_rand.h"
+#include "perf_common.h"
 
 #define BURST 32
 
@@ -51,18 +53,6 @@ struct perf_opts {
 
 static struct braid_burst out;
 static uint64_t sink;   /* keeps lookups from being optimised out */
-
-static uint64_t
-xorshift(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545F4914F6CDD1DULL;
-}
 
 static uint64_t
 rdtsc_overhead(void)
@@ -206,7 +196,7 @@ perf_rtx_window(struct rte_mempool *mp, struct rte_mempool *clones, uint32_t w,
 		best_poll = RTE_MIN(best_poll, (double)cq / np);
 
 		for (uint32_t i = 0; i < o->bursts * BURST; i++) {
-			uint32_t s = rr.seq - 1 - (uint32_t)(xorshift(&rs) % cached);
+			uint32_t s = rr.seq - 1 - (uint32_t)(braid_test_rand(&rs) % cached);
 			uint64_t t0 = rte_rdtsc_precise();
 			struct rte_mbuf *m = braid_rtx_lookup(rr.c, 0, s, rr.now);
 
@@ -218,7 +208,7 @@ perf_rtx_window(struct rte_mempool *mp, struct rte_mempool *clones, uint32_t w,
 		best_look = RTE_MIN(best_look, (double)cl / np);
 
 		for (uint32_t i = 0; i < 256; i++) {
-			uint32_t s = rr.seq - 1 - (uint32_t)(xorshift(&rs) % (cached / 2));
+			uint32_t s = rr.seq - 1 - (uint32_t)(braid_test_rand(&rs) % (cached / 2));
 			uint64_t t0 = rte_rdtsc_precise();
 			struct rte_mbuf *m = braid_rtx_serve(rr.c, 0, s, 1, rr.now);
 
@@ -281,13 +271,13 @@ perf_reorder(struct rte_mempool *mp, const struct perf_opts *o, uint64_t ovh,
 			}
 			if (shuffle) {
 				for (int i = BURST - 1; i > 0; i--) {
-					int j = (int)(xorshift(&rs) % (uint64_t)(i + 1));
+					int j = (int)(braid_test_rand(&rs) % (uint64_t)(i + 1));
 					struct rte_mbuf *t = pkts[i];
 
 					pkts[i] = pkts[j];
 					pkts[j] = t;
 				}
-				if (xorshift(&rs) % 100 < 32) {   /* ~1% of packets */
+				if (braid_test_rand(&rs) % 100 < 32) {   /* ~1% of packets */
 					rte_pktmbuf_free(pkts[--n]);
 				}
 			}
@@ -352,36 +342,16 @@ parse_opts(int argc, char **argv, struct perf_opts *o)
 int
 main(int argc, char **argv)
 {
-	static const char *const dflt_eal[] = {
-		"perf_rtx", "-l", "0", "--no-huge", "-m", "512",
-		"--no-shconf", "--no-pci", "--log-level=lib.eal:warning",
-	};
 	static const uint32_t windows[] = { 1024, 16384, 65536 };
 	struct perf_opts o = { .iters = 20, .bursts = 256 };
-	char *eal_argv[RTE_DIM(dflt_eal)];
 	struct rte_mempool *mp, *clones;
 	uint64_t ovh;
 	double hz;
-	int ret;
 
-	if (argc < 2 || strcmp(argv[1], "--") == 0) {
-		memcpy(eal_argv, dflt_eal, sizeof(eal_argv));
-		ret = rte_eal_init((int)RTE_DIM(eal_argv), eal_argv);
-		if (ret >= 0)
-			ret = argc < 2 ? 0 : 1;
-	} else {
-		ret = rte_eal_init(argc, argv);
-	}
-	if (ret < 0) {
-		fprintf(stderr, "EAL init: %s\n", rte_strerror(rte_errno));
+	if (perf_eal_init(&argc, &argv) != 0)
 		return 1;
-	}
-	argc -= ret + 1;
-	argv += ret + 1;
-	if (parse_opts(argc, argv, &o) != 0)
+	if (parse_opts(argc - 1, argv + 1, &o) != 0)
 		return 2;
-	if (braid_meta_register() != 0)
-		return 1;
 	/* Small data room: the largest window holds 65536 packets. */
 	mp = rte_pktmbuf_pool_create("perf_rtx", 2 * 65536 + 8192, 256, 0,
 				     RTE_PKTMBUF_HEADROOM + 128, SOCKET_ID_ANY);

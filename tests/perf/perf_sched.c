@@ -23,6 +23,7 @@
 
 #include "braid_meta.h"
 #include "braid_sched.h"
+#include "perf_common.h"
 
 #define N_CLASSES 4
 #define N_LINKS 3
@@ -105,15 +106,10 @@ main(int argc, char **argv)
 	static const unsigned int bursts[] = { 1, 8, 32 };
 	struct rte_mempool *mp;
 	uint64_t n_pkts = 4000000;
-	int ret, rc = 0;
+	int rc = 0;
 
-	ret = rte_eal_init(argc, argv);
-	if (ret < 0) {
-		fprintf(stderr, "perf_sched: EAL init: %s\n", rte_strerror(rte_errno));
+	if (perf_eal_init(&argc, &argv) != 0)
 		return 1;
-	}
-	argc -= ret;
-	argv += ret;
 	if (argc > 1) {
 		char *end;
 
@@ -124,10 +120,6 @@ main(int argc, char **argv)
 			rte_eal_cleanup();
 			return 1;
 		}
-	}
-	if (braid_meta_register() != 0) {
-		rte_eal_cleanup();
-		return 1;
 	}
 	mp = rte_pktmbuf_pool_create("perf_sched", N_MBUFS * 2 - 1, 0, 0,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());

@@ -27,6 +27,7 @@
 #include "braid_encap.h"
 #include "braid_engine.h"
 #include "braid_meta.h"
+#include "perf_common.h"
 
 #define N_LINKS 4
 
@@ -134,8 +135,6 @@ run_case(struct braid_encap *e, struct braid_decap *d, struct rte_mempool *mp,
 int
 main(int argc, char **argv)
 {
-	static char *dflt[] = {"perf_wire", "-l", "0", "--no-huge", "-m", "512",
-			       "--no-shconf", "--no-pci", "--log-level=lib.eal:warning", NULL};
 	static const unsigned int bursts[] = {1, 8, 32};
 	struct braid_encap_conf ec;
 	struct braid_decap_conf dc;
@@ -146,16 +145,8 @@ main(int argc, char **argv)
 	uint16_t size = 1400;
 	int ret, opt;
 
-	if (argc > 1)
-		ret = braid_engine_init(argc, argv);
-	else
-		ret = braid_engine_init((int)RTE_DIM(dflt) - 1, dflt);
-	if (ret < 0) {
-		fprintf(stderr, "EAL init failed: %s\n", rte_strerror(-ret));
+	if (perf_eal_init(&argc, &argv) != 0)
 		return 1;
-	}
-	argc -= ret;
-	argv += ret;
 	while ((opt = getopt(argc, argv, "n:s:")) != -1) {
 		char *end;
 		unsigned long v;

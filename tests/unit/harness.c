@@ -4,13 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <CUnit/Basic.h>
-#include <rte_bus_vdev.h>
 #include <rte_eal.h>
-#include <rte_eth_ring.h>
 #include <rte_mbuf.h>
-#include <rte_ring.h>
 #include <rte_errno.h>
 
 #include "harness.h"
@@ -91,83 +89,17 @@ braid_test_seed(uint64_t dflt)
 	return v;
 }
 
-#define SIDE_RING_SZ 8192
-
-static int
-side_port(const char *name, struct rte_ring **rx, struct rte_ring **tx, uint16_t *port)
+uint64_t
+braid_test_deadline(unsigned int seconds)
 {
-	char rn[RTE_RING_NAMESIZE];
-	int p;
+	struct timespec t;
 
-	snprintf(rn, sizeof(rn), "%s_r", name);
-	*rx = rte_ring_create(rn, SIDE_RING_SZ, SOCKET_ID_ANY, 0);
-	snprintf(rn, sizeof(rn), "%s_t", name);
-	*tx = rte_ring_create(rn, SIDE_RING_SZ, SOCKET_ID_ANY, 0);
-	if (*rx == NULL || *tx == NULL)
-		return -1;
-	/* The ethdev is named "net_ring_<name>". */
-	p = rte_eth_from_rings(name, rx, 1, tx, 1, SOCKET_ID_ANY);
-	if (p < 0)
-		return -1;
-	*port = (uint16_t)p;
-	return 0;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return ((uint64_t)t.tv_sec + seconds) * 1000000000ULL + (uint64_t)t.tv_nsec;
 }
 
-int
-braid_test_side_make(struct braid_test_side *s, const char *pfx, char tag, int me)
+bool
+braid_test_past(uint64_t deadline)
 {
-	char name[64];
-
-	memset(s, 0, sizeof(*s));
-	snprintf(s->pfx, sizeof(s->pfx), "%s", pfx);
-	s->tag = tag;
-	s->me = me;
-	snprintf(name, sizeof(name), "%s%c_lan", s->pfx, tag);
-	if (side_port(name, &s->lan_rx, &s->lan_tx, &s->lan_port) != 0)
-		return -1;
-	for (int i = 0; i < BRAID_TEST_LINKS; i++) {
-		snprintf(name, sizeof(name), "%s%c_wan%d", s->pfx, tag, i);
-		if (side_port(name, &s->wan_rx[i], &s->wan_tx[i], &s->wan_port[i]) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-static void
-side_ring_free_all(struct rte_ring *r)
-{
-	struct rte_mbuf *m[64];
-	unsigned int n;
-
-	while (r != NULL && (n = rte_ring_dequeue_burst(r, (void **)m, 64, NULL)) > 0)
-		rte_pktmbuf_free_bulk(m, n);
-}
-
-void
-braid_test_side_flush(struct braid_test_side *s)
-{
-	side_ring_free_all(s->lan_rx);
-	side_ring_free_all(s->lan_tx);
-	for (int i = 0; i < BRAID_TEST_LINKS; i++) {
-		side_ring_free_all(s->wan_rx[i]);
-		side_ring_free_all(s->wan_tx[i]);
-	}
-}
-
-void
-braid_test_side_destroy(struct braid_test_side *s)
-{
-	char name[64];
-
-	braid_test_side_flush(s);
-	snprintf(name, sizeof(name), "net_ring_%s%c_lan", s->pfx, s->tag);
-	rte_vdev_uninit(name);
-	rte_ring_free(s->lan_rx);
-	rte_ring_free(s->lan_tx);
-	for (int i = 0; i < BRAID_TEST_LINKS; i++) {
-		snprintf(name, sizeof(name), "net_ring_%s%c_wan%d", s->pfx, s->tag, i);
-		rte_vdev_uninit(name);
-		rte_ring_free(s->wan_rx[i]);
-		rte_ring_free(s->wan_tx[i]);
-	}
+	return braid_test_deadline(0) >= deadline;
 }

@@ -1058,9 +1058,20 @@ test_stage_ops(void)
 
 /* ------------------------------------------- lock-free lookup, 2 lcores */
 
+/* Counts, not times: the reader looks up until READER_HITS lookups have
+ * found the entry; the writer keeps rewriting it until it has done at
+ * least WRITER_MIN updates and the reader is done, so every counted
+ * lookup overlaps the writes however the two lcores are scheduled. Only
+ * a machine stuck for CONCURRENT_CAP_S seconds ends it early (a failure
+ * that says so). */
+#define READER_HITS 20000u
+#define WRITER_MIN 400000u
+#define CONCURRENT_CAP_S 120u
+
 struct reader_arg {
 	const struct braid_arp *a;
-	uint32_t stop;          /* atomic */
+	uint32_t abort;         /* atomic: the writer gave up (safety cap) */
+	uint32_t done;          /* atomic: READER_HITS lookups found the entry */
 	uint64_t reads, hits, torn, missing;
 };
 
@@ -1069,7 +1080,7 @@ reader_main(void *arg)
 {
 	struct reader_arg *r = arg;
 
-	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+	while (r->hits < READER_HITS && !__atomic_load_n(&r->abort, __ATOMIC_ACQUIRE)) {
 		struct rte_ether_addr mac;
 		int ret = braid_arp_lookup(r->a, WAN, GW_IP, &mac);
 
@@ -1087,6 +1098,7 @@ reader_main(void *arg)
 				break;
 			}
 	}
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -1098,7 +1110,8 @@ test_concurrent_lookup(void)
 	char name[32];
 	struct braid_arp *a;
 	unsigned int lc;
-	uint64_t writes = 0;
+	uint64_t writes = 0, cap;
+	bool stuck = false;
 
 	lc = rte_get_next_lcore(-1, 1, 0);
 	if (lc >= RTE_MAX_LCORE) {
@@ -1110,12 +1123,19 @@ test_concurrent_lookup(void)
 	CU_ASSERT_FATAL(a != NULL);
 	memset(&ra, 0, sizeof(ra));
 	ra.a = a;
+	cap = braid_test_deadline(CONCURRENT_CAP_S);
 	CU_ASSERT_FATAL(rte_eal_remote_launch(reader_main, &ra, lc) == 0);
 	/* the writer: static rewrites, learning, forgetting */
-	for (unsigned int i = 0; i < 400000; i++) {
+	for (unsigned int i = 0;
+	     i < WRITER_MIN || !__atomic_load_n(&ra.done, __ATOMIC_ACQUIRE); i++) {
 		struct rte_ether_addr mac;
 		uint8_t v = (uint8_t)(i * 37 + 1);
 
+		if (i % 1024 == 0 && braid_test_past(cap)) {
+			stuck = true;
+			__atomic_store_n(&ra.abort, 1, __ATOMIC_RELEASE);
+			break;
+		}
 		memset(mac.addr_bytes, v, 6);
 		mac.addr_bytes[0] = 0x02;
 		if (i % 3 == 0) {
@@ -1134,13 +1154,18 @@ test_concurrent_lookup(void)
 		}
 		writes++;
 	}
-	__atomic_store_n(&ra.stop, 1, __ATOMIC_RELEASE);
 	rte_eal_wait_lcore(lc);
 	printf("\n  %" PRIu64 " writes; reader: %" PRIu64 " lookups, %" PRIu64 " hits, %"
 	       PRIu64 " not found, %" PRIu64 " torn\n", writes, ra.reads, ra.hits,
 	       ra.missing, ra.torn);
+	if (stuck)
+		printf("  machine stuck: %u s passed with %" PRIu64 " of %u hits and %"
+		       PRIu64 " of %u writes\n", CONCURRENT_CAP_S, ra.hits, READER_HITS,
+		       writes, WRITER_MIN);
+	CU_ASSERT(!stuck);
 	CU_ASSERT(ra.torn == 0);
-	CU_ASSERT(ra.hits > 1000);
+	CU_ASSERT(ra.hits == READER_HITS);
+	CU_ASSERT(writes >= WRITER_MIN);
 	braid_arp_free(a);
 	assert_no_leak();
 }

@@ -35,14 +35,7 @@
 
 #include <CUnit/CUnit.h>
 #include <jansson.h>
-#include <rte_arp.h>
-#include <rte_bus_vdev.h>
-#include <rte_eth_ring.h>
-#include <rte_ethdev.h>
-#include <rte_ip.h>
 #include <rte_mbuf.h>
-#include <rte_ring.h>
-#include <rte_udp.h>
 
 #include "braid_config.h"
 #include "braid_engine.h"
@@ -50,20 +43,19 @@
 #include "braid_meta.h"
 #include "braid_mgmt.h"
 #include "braid_mgmt_client.h"
+#include "gw_pair.h"
 #include "harness.h"
 
 #define PROFILE_DIR BRAID_SOURCE_ROOT "/drivers-cfg"
-#define STEP_NS 50000ULL          /* virtual time per step: 50 us */
 #define MS 1000000ULL
 #define IO_MS 10000               /* client timeout */
-#define MAX_SEQ 200000
+#define MAX_SEQ BRAID_TEST_MAX_SEQ
 
 static struct rte_mempool *host_pool;
 static uint64_t seed;
 static char tmpdir[64];
 
-/* ---- ports and gateways (as test_gateway.c) ------------------------------ */
-
+/* ---- ports and gateways (tests/common/gw_pair.h) ---------------------------- */
 
 struct gw_opts {
 	uint32_t link_kbps;
@@ -74,68 +66,44 @@ struct gw_opts {
 	const char *token_file;    /* NULL: none */
 };
 
+/* The fixture's options for @p o; @p mgmt holds the management member. */
+static void
+fixture_opts(const struct gw_opts *o, struct braid_test_gw_opts *fo, char *mgmt, size_t len)
+{
+	snprintf(mgmt, len, "{\"enabled\": %s, \"port\": 19099, \"metrics_port\": %d,"
+		 " \"token_file\": %s%s%s}", o->mgmt ? "true" : "false", o->metrics ? 19101 : 0,
+		 o->token_file ? "\"" : "", o->token_file ? o->token_file : "null",
+		 o->token_file ? "\"" : "");
+	*fo = (struct braid_test_gw_opts){
+		.name_pfx = "gm", .mbufs = 16383, .link_kbps = o->link_kbps,
+		.video_fec = o->video_fec, .video_arq = o->video_arq, .video_deadline_ms = 300,
+		.bulk_arq = o->bulk_arq, .bulk_deadline_ms = 300, .bulk_queue_packets = 4096,
+		.extra = "\"fec\": {\"block_timeout_us\": 5000},\n"
+			 " \"health\": {\"probe_interval_ms\": 50, \"up_hold_ms\": 200},",
+		.lcore = 1, .management = mgmt,
+	};
+}
+
 /* Side a is 10.9.<i>.1, side b 10.9.<i>.2; classes video (UDP 5000-5999)
  * and bulk (default). */
 static char *
 side_json(const struct braid_test_side *s, const struct gw_opts *o)
 {
-	char *json = malloc(8192);
-	int me = s->me, peer = 3 - me;
-	size_t n = 0;
+	struct braid_test_gw_opts fo;
+	char mgmt[256];
 
-	if (json == NULL)
-		return NULL;
-	n += (size_t)snprintf(json + n, 8192 - n,
-		"{\"name\": \"gm%c\", \"mempool\": {\"mbufs\": 16383},\n"
-		" \"ports\": [{\"name\": \"lan0\", \"role\": \"lan\", \"profile\": \"net_ring\","
-		" \"device\": \"net_ring_m%c_lan\", \"mac\": \"02:0%d:00:00:00:01\","
-		" \"ipv4\": \"192.168.%d.1/24\"}", s->tag, s->tag, me, me);
-	for (int i = 0; i < BRAID_TEST_LINKS; i++)
-		n += (size_t)snprintf(json + n, 8192 - n,
-			", {\"name\": \"wan%d\", \"role\": \"link\", \"profile\": \"net_ring\","
-			" \"device\": \"net_ring_m%c_wan%d\", \"mac\": \"02:0%d:00:00:01:0%d\","
-			" \"ipv4\": \"10.9.%d.%d/24\"}", i, s->tag, i, me, i, i, me);
-	n += (size_t)snprintf(json + n, 8192 - n, "],\n \"links\": [");
-	for (int i = 0; i < BRAID_TEST_LINKS; i++)
-		n += (size_t)snprintf(json + n, 8192 - n,
-			"%s{\"name\": \"l%d\", \"port\": \"wan%d\", \"local\": \"10.9.%d.%d:7000\","
-			" \"peer\": \"10.9.%d.%d:7000\", \"next_hop_mac\": \"02:0%d:00:00:01:0%d\","
-			" \"capacity_kbps\": %u}", i ? ", " : "", i, i, i, me, i, peer, peer, i,
-			o->link_kbps);
-	n += (size_t)snprintf(json + n, 8192 - n,
-		"],\n \"classes\": ["
-		"{\"name\": \"video\", \"weight\": 3, \"queue_packets\": 4096, \"fec\": %s,"
-		" \"arq\": {\"enabled\": %s, \"deadline_ms\": 300},"
-		" \"match\": [{\"proto\": \"udp\", \"dst_port\": \"5000-5999\"}]},"
-		"{\"name\": \"bulk\", \"weight\": 1, \"queue_packets\": 4096, \"fec\": \"off\","
-		" \"arq\": {\"enabled\": %s, \"deadline_ms\": 300}}],\n"
-		" \"default_class\": \"bulk\", \"fec\": {\"block_timeout_us\": 5000},\n"
-		" \"health\": {\"probe_interval_ms\": 50, \"up_hold_ms\": 200},\n"
-		" \"lcores\": {\"map\": [{\"lcore\": 1, \"stages\": [\"lan_rx\", \"classify\","
-		" \"sched\", \"fec\", \"rtx\", \"link_tx\", \"link_rx\", \"rx_decap\","
-		" \"fec_decode\", \"reorder\", \"lan_tx\"]}]},\n"
-		" \"management\": {\"enabled\": %s, \"port\": 19099, \"metrics_port\": %d,"
-		" \"token_file\": %s%s%s},\n"
-		" \"stats\": {\"console\": false}}",
-		o->video_fec, o->video_arq ? "true" : "false", o->bulk_arq ? "true" : "false",
-		o->mgmt ? "true" : "false", o->metrics ? 19101 : 0,
-		o->token_file ? "\"" : "", o->token_file ? o->token_file : "null",
-		o->token_file ? "\"" : "");
-	return json;
+	fixture_opts(o, &fo, mgmt, sizeof(mgmt));
+	return braid_test_gw_json(s, &fo);
 }
 
 static struct braid_config *
 side_config(const struct braid_test_side *s, const struct gw_opts *o)
 {
-	struct braid_config_errors errs;
-	struct braid_config *c;
-	char *json = side_json(s, o);
+	struct braid_test_gw_opts fo;
+	char mgmt[256];
 
-	c = json != NULL ? braid_config_load_string(json, &errs) : NULL;
-	if (c == NULL && json != NULL)
-		braid_config_errors_print(&errs, stderr);
-	free(json);
-	return c;
+	fixture_opts(o, &fo, mgmt, sizeof(mgmt));
+	return braid_test_gw_config(s, &fo);
 }
 
 static int shutdown_calls;
@@ -146,223 +114,34 @@ on_shutdown(void *arg)
 	(*(int *)arg)++;
 }
 
+static const struct braid_gateway_conf gw_tmpl = {
+	.profile_dir = PROFILE_DIR, .mgmt = true, .mgmt_ephemeral = true,
+	.on_shutdown = on_shutdown, .on_shutdown_arg = &shutdown_calls,
+};
+
 static struct braid_gateway *
 make_gateway(const struct braid_config *cfg, uint32_t session, const char *file)
 {
-	struct braid_gateway_conf gc = {
-		.cfg = cfg, .profile_dir = PROFILE_DIR, .session_id = session,
-		.mgmt = true, .mgmt_ephemeral = true, .config_file = file,
-		.on_shutdown = on_shutdown, .on_shutdown_arg = &shutdown_calls,
-	};
-	char err[256];
-	struct braid_gateway *gw = braid_gateway_create(&gc, err, sizeof(err));
+	struct braid_gateway_conf gc = gw_tmpl;
 
-	if (gw == NULL)
-		fprintf(stderr, "gateway: %s\n", err);
-	return gw;
+	gc.config_file = file;
+	return braid_test_gw_create(&gc, cfg, session);
 }
 
-/* RTE_IPV4() shifts an int: 192 << 24 overflows (UBSan). */
-static uint32_t
-ip4(uint32_t a, uint32_t b, uint32_t c, uint32_t d)
-{
-	return a << 24 | b << 16 | c << 8 | d;
-}
+/* ---- a pair joined by its three links, no delay (loss a -> b: imp.loss[0]) -- */
 
-/* UDP from LAN host 192.168.1.2 (behind a) to 192.168.2.2 (behind b);
- * payload = 64-bit sequence. */
-static struct rte_mbuf *
-host_packet(uint16_t dport, uint64_t seq, uint16_t payload)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(host_pool);
-	struct rte_ether_hdr *eh;
-	struct rte_ipv4_hdr *ip;
-	struct rte_udp_hdr *udp;
-	uint16_t len = (uint16_t)(sizeof(*ip) + sizeof(*udp) + payload);
-
-	if (m == NULL)
-		return NULL;
-	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*eh) + len));
-	memset(eh, 0, sizeof(*eh) + len);
-	eh->dst_addr = (struct rte_ether_addr){ { 2, 1, 0, 0, 0, 1 } };
-	eh->src_addr = (struct rte_ether_addr){ { 2, 1, 0, 0, 0, 2 } };
-	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	ip = (struct rte_ipv4_hdr *)(eh + 1);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(len);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(ip4(192, 168, 1, 2));
-	ip->dst_addr = rte_cpu_to_be_32(ip4(192, 168, 2, 2));
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp = (struct rte_udp_hdr *)(ip + 1);
-	udp->src_port = rte_cpu_to_be_16(40000);
-	udp->dst_port = rte_cpu_to_be_16(dport);
-	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + payload));
-	memcpy(udp + 1, &seq, sizeof(seq));
-	return m;
-}
-
-/* ---- a pair joined by its three links -------------------------------------- */
-
-struct pair {
-	struct braid_test_side a, b;
-	struct braid_config *ca, *cb;
-	struct braid_gateway *ga, *gb;
-	uint64_t now;
-	double loss;               /* a -> b, per frame */
-	bool mix;                  /* alternate video (5000) and bulk (80) */
-	uint64_t gap_ns;           /* CBR spacing */
-	uint16_t payload;
-	uint64_t next_feed;
-	uint64_t fed, delivered, dups, out_of_order, lost_frames;
-	uint64_t last_seq[2];
-	bool got[2];
-	uint64_t rx_bytes[2];
-	bool seen[MAX_SEQ];
-};
-
-static void
-move_links(struct pair *p)
-{
-	for (int i = 0; i < BRAID_TEST_LINKS; i++) {
-		struct rte_mbuf *m[64];
-		unsigned int n;
-
-		while ((n = rte_ring_dequeue_burst(p->a.wan_tx[i], (void **)m, 64, NULL)) > 0)
-			for (unsigned int k = 0; k < n; k++) {
-				if ((p->loss > 0 &&
-				     (double)(braid_test_rand(&seed) % 1000000) / 1e6 < p->loss) ||
-				    rte_ring_enqueue(p->b.wan_rx[i], m[k]) != 0) {
-					p->lost_frames++;
-					rte_pktmbuf_free(m[k]);
-				}
-			}
-		while ((n = rte_ring_dequeue_burst(p->b.wan_tx[i], (void **)m, 64, NULL)) > 0)
-			for (unsigned int k = 0; k < n; k++)
-				if (rte_ring_enqueue(p->a.wan_rx[i], m[k]) != 0)
-					rte_pktmbuf_free(m[k]);
-	}
-}
-
-/* The LAN host behind a side: answers ARP for 192.168.<me>.2; behind b it
- * records the stream (once, in order per class). */
-static void
-lan_host(struct pair *p, struct braid_test_side *s)
-{
-	struct rte_mbuf *m[64];
-	unsigned int n;
-
-	while ((n = rte_ring_dequeue_burst(s->lan_tx, (void **)m, 64, NULL)) > 0) {
-		for (unsigned int k = 0; k < n; k++) {
-			struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m[k], struct rte_ether_hdr *);
-
-			if (eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
-				struct rte_arp_hdr *a = (struct rte_arp_hdr *)(eh + 1);
-				uint32_t mine = rte_cpu_to_be_32(ip4(192, 168, (uint32_t)s->me, 2));
-
-				if (a->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) &&
-				    a->arp_data.arp_tip == mine) {
-					struct rte_ether_addr me = { { 2, (uint8_t)s->me, 0, 0, 0, 2 } };
-
-					a->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
-					a->arp_data.arp_tha = a->arp_data.arp_sha;
-					a->arp_data.arp_tip = a->arp_data.arp_sip;
-					a->arp_data.arp_sha = me;
-					a->arp_data.arp_sip = mine;
-					eh->dst_addr = eh->src_addr;
-					eh->src_addr = me;
-					if (rte_ring_enqueue(s->lan_rx, m[k]) == 0)
-						continue;
-				}
-			} else if (eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) &&
-				   s->me == 2) {
-				const size_t off = sizeof(*eh) + sizeof(struct rte_ipv4_hdr) +
-						   sizeof(struct rte_udp_hdr);
-				struct rte_udp_hdr ub;
-				const struct rte_udp_hdr *udp;
-				const void *sp;
-				uint64_t seq = UINT64_MAX, sb;
-				int cls;
-
-				udp = rte_pktmbuf_read(m[k], off - sizeof(ub), sizeof(ub), &ub);
-				sp = rte_pktmbuf_read(m[k], off, sizeof(seq), &sb);
-				if (sp != NULL)
-					memcpy(&seq, sp, sizeof(seq));   /* unaligned */
-				if (udp != NULL && seq < MAX_SEQ) {
-					cls = udp->dst_port == rte_cpu_to_be_16(5000) ? 0 : 1;
-					p->rx_bytes[cls] += m[k]->pkt_len;
-					if (p->seen[seq]) {
-						p->dups++;
-					} else {
-						if (p->got[cls] && seq < p->last_seq[cls])
-							p->out_of_order++;
-						p->seen[seq] = true;
-						p->delivered++;
-						p->last_seq[cls] = seq;
-						p->got[cls] = true;
-					}
-				}
-			}
-			rte_pktmbuf_free(m[k]);
-		}
-	}
-}
-
-/* Run @p ns of virtual time; feed the stream while @p feed. */
-static void
-pair_run(struct pair *p, uint64_t ns, bool feed)
-{
-	uint64_t end = p->now + ns;
-
-	while (p->now < end) {
-		p->now += STEP_NS;
-		while (feed && p->fed < MAX_SEQ && p->now >= p->next_feed) {
-			uint16_t dport = p->mix ? (p->fed % 2 ? 5000 : 80) : 5000;
-			struct rte_mbuf *m = host_packet(dport, p->fed, p->payload);
-
-			if (m == NULL || rte_ring_enqueue(p->a.lan_rx, m) != 0) {
-				rte_pktmbuf_free(m);
-				break;
-			}
-			p->fed++;
-			p->next_feed += p->gap_ns;
-		}
-		if (!feed)
-			p->next_feed = p->now;
-		braid_gateway_step(p->ga, p->now);
-		braid_gateway_step(p->gb, p->now);
-		move_links(p);
-		lan_host(p, &p->a);
-		lan_host(p, &p->b);
-	}
-}
-
-/* Run until everything fed is delivered, at most @p max_ns. */
-static void
-pair_settle(struct pair *p, uint64_t max_ns)
-{
-	uint64_t end = p->now + max_ns;
-
-	while (p->delivered < p->fed && p->now < end)
-		pair_run(p, 10 * MS, false);
-	pair_run(p, 20 * MS, false);
-}
-
-static struct pair *
+static struct braid_test_pair *
 pair_create(char ta, char tb, const struct gw_opts *oa, const struct gw_opts *ob)
 {
-	struct pair *p = calloc(1, sizeof(*p));
+	struct braid_test_pair *p = braid_test_pair_new(host_pool, &seed);
+	struct braid_test_gw_opts foa, fob;
+	char ma[256], mb[256];
 
-	if (p == NULL || braid_test_side_make(&p->a, "m", ta, 1) != 0 || braid_test_side_make(&p->b, "m", tb, 2) != 0)
+	if (p == NULL)
 		return NULL;
-	p->ca = side_config(&p->a, oa);
-	p->cb = side_config(&p->b, ob);
-	if (p->ca == NULL || p->cb == NULL)
-		return NULL;
-	p->ga = make_gateway(p->ca, 0xa0000001, NULL);
-	p->gb = make_gateway(p->cb, 0xb0000001, NULL);
-	if (p->ga == NULL || p->gb == NULL)
+	fixture_opts(oa, &foa, ma, sizeof(ma));
+	fixture_opts(ob, &fob, mb, sizeof(mb));
+	if (braid_test_pair_open(p, "m", ta, tb, &foa, &fob, &gw_tmpl) != 0)
 		return NULL;
 	p->gap_ns = 200000;
 	p->payload = 1000;
@@ -371,23 +150,15 @@ pair_create(char ta, char tb, const struct gw_opts *oa, const struct gw_opts *ob
 }
 
 static void
-pair_destroy(struct pair *p)
+pair_destroy(struct braid_test_pair *p)
 {
 	/* Each gateway holds some of the other's mbufs (FEC pieces, reorder
 	 * buffers): drain both, empty the links, then every pool is full. */
-	braid_gateway_shutdown(p->ga);
-	braid_gateway_shutdown(p->gb);
-	braid_test_side_flush(&p->a);
-	braid_test_side_flush(&p->b);
+	braid_test_pair_drain(p);
 	CU_ASSERT_EQUAL(braid_gateway_mbufs_in_use(p->ga), 0);
 	CU_ASSERT_EQUAL(braid_gateway_mbufs_in_use(p->gb), 0);
 	CU_ASSERT_EQUAL(rte_mempool_in_use_count(host_pool), 0);
-	braid_gateway_free(p->ga);
-	braid_gateway_free(p->gb);
-	braid_config_free(p->ca);
-	braid_config_free(p->cb);
-	braid_test_side_destroy(&p->a);
-	braid_test_side_destroy(&p->b);
+	braid_test_pair_close(p);
 	free(p);
 }
 
@@ -547,7 +318,7 @@ running_config(struct braid_mgmt_client *c)
 
 /* Byte shares of the links' sent_bytes (sched) over @p p's next @p ns. */
 static void
-link_shares(struct pair *p, uint64_t ns, double share[BRAID_TEST_LINKS])
+link_shares(struct braid_test_pair *p, uint64_t ns, double share[BRAID_TEST_LINKS])
 {
 	uint64_t b0[BRAID_TEST_LINKS], d[BRAID_TEST_LINKS], tot = 0;
 	char name[32];
@@ -556,7 +327,7 @@ link_shares(struct pair *p, uint64_t ns, double share[BRAID_TEST_LINKS])
 		snprintf(name, sizeof(name), "link%d_sent_bytes", l);
 		b0[l] = braid_gateway_counter(p->ga, "sched", name);
 	}
-	pair_run(p, ns, true);
+	braid_test_pair_run(p, ns, true);
 	for (int l = 0; l < BRAID_TEST_LINKS; l++) {
 		snprintf(name, sizeof(name), "link%d_sent_bytes", l);
 		d[l] = braid_gateway_counter(p->ga, "sched", name) - b0[l];
@@ -579,7 +350,7 @@ static void
 test_links(void)
 {
 	struct gw_opts ob = opts_default;
-	struct pair *p;
+	struct braid_test_pair *p;
 	struct braid_mgmt_client *c;
 	json_t *r, *data = NULL;
 	struct braid_config *rc;
@@ -613,7 +384,7 @@ test_links(void)
 	CU_ASSERT_EQUAL(rpc_err(c, "status", json_pack("{s:i}", "x", 1), NULL, 0, NULL),
 			BRAID_MGMT_ERR_INVALID_PARAMS);
 
-	pair_run(p, 500 * MS, true);
+	braid_test_pair_run(p, 500 * MS, true);
 	r = rpc(c, "status", NULL);
 	CU_ASSERT_STRING_EQUAL(jstr(r, "state"), "running");
 	CU_ASSERT_EQUAL(jint(r, "links.up"), BRAID_TEST_LINKS);
@@ -685,7 +456,7 @@ test_links(void)
 	CU_ASSERT_EQUAL(jint(r, "capacity_kbps"), 100000);
 	CU_ASSERT_STRING_EQUAL(jstr(r, "admin"), "up");
 	json_decref(r);
-	pair_run(p, 50 * MS, true);
+	braid_test_pair_run(p, 50 * MS, true);
 	link_shares(p, 300 * MS, sh);
 	printf(", 3:1:1: %.3f %.3f %.3f\n", sh[0], sh[1], sh[2]);
 	CU_ASSERT(sh[0] > 0.56 && sh[0] < 0.64);
@@ -702,7 +473,7 @@ test_links(void)
 	r = rpc(c, "links.set", json_pack("{s:s, s:i}", "name", "l1", "capacity_kbps", 50000));
 	CU_ASSERT_EQUAL(jint(r, "capacity_kbps"), 50000);
 	json_decref(r);
-	pair_run(p, 200 * MS, true);
+	braid_test_pair_run(p, 200 * MS, true);
 	CU_ASSERT_EQUAL(stat(c, "braid_link_capacity_bits_per_second", "{\"link\":\"l1\"}",
 			     false), 50e6);
 	CU_ASSERT_EQUAL(stat(c, "braid_link_usable_capacity_bits_per_second",
@@ -720,7 +491,7 @@ test_links(void)
 	r = rpc(c, "links.set", json_pack("{s:s, s:s}", "name", "l2", "admin", "down"));
 	CU_ASSERT_STRING_EQUAL(jstr(r, "admin"), "down");
 	json_decref(r);
-	pair_run(p, 100 * MS, true);
+	braid_test_pair_run(p, 100 * MS, true);
 	r = rpc(c, "links.list", NULL);
 	CU_ASSERT_STRING_EQUAL(jstr(r, "links.2.admin"), "down");
 	CU_ASSERT_STRING_EQUAL(jstr(r, "links.2.state"), "down");
@@ -730,14 +501,14 @@ test_links(void)
 	CU_ASSERT_EQUAL(stat(c, "braid_link_admin_up", "{\"link\":\"l2\"}", false), 0);
 	CU_ASSERT_EQUAL(stat(c, "braid_link_up", "{\"link\":\"l0\"}", false), 1);
 	before = braid_gateway_counter(p->ga, "sched", "link2_sent_pkts");
-	pair_run(p, 200 * MS, true);
+	braid_test_pair_run(p, 200 * MS, true);
 	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "sched", "link2_sent_pkts"), before);
 	r = rpc(c, "status", NULL);
 	CU_ASSERT_EQUAL(jint(r, "links.down"), 1);
 	json_decref(r);
 	/* ... and back. */
 	json_decref(rpc(c, "links.set", json_pack("{s:s, s:s}", "name", "l2", "admin", "up")));
-	pair_run(p, 1000 * MS, true);
+	braid_test_pair_run(p, 1000 * MS, true);
 	CU_ASSERT_EQUAL(stat(c, "braid_link_up", "{\"link\":\"l2\"}", false), 1);
 	CU_ASSERT(braid_gateway_counter(p->ga, "sched", "link2_sent_pkts") > before);
 
@@ -757,7 +528,7 @@ test_links(void)
 	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "sched", "cmds_failed"), 0);
 	CU_ASSERT(braid_gateway_counter(p->ga, "sched", "cmds_applied") >= 2);
 
-	pair_settle(p, 2000 * MS);
+	braid_test_pair_settle(p, 2000 * MS);
 	CU_ASSERT_EQUAL(p->delivered, p->fed);
 	CU_ASSERT_EQUAL(p->dups, 0);
 	braid_mgmt_client_close(c);
@@ -772,7 +543,7 @@ static void
 test_link_backup_live(void)
 {
 	struct gw_opts ob = opts_default;
-	struct pair *p;
+	struct braid_test_pair *p;
 	struct braid_mgmt_client *c;
 	struct braid_config *rc;
 	double sh[BRAID_TEST_LINKS];
@@ -784,11 +555,11 @@ test_link_backup_live(void)
 	CU_ASSERT_FATAL(p != NULL);
 	c = client(p->ga);
 	CU_ASSERT_FATAL(c != NULL);
-	pair_run(p, 100 * MS, true);
+	braid_test_pair_run(p, 100 * MS, true);
 	r = rpc(c, "links.set", json_pack("{s:s, s:b}", "name", "l0", "backup", 1));
 	CU_ASSERT(json_is_true(json_object_get(r, "backup")));
 	json_decref(r);
-	pair_run(p, 50 * MS, true);
+	braid_test_pair_run(p, 50 * MS, true);
 	link_shares(p, 300 * MS, sh);
 	printf("\n  l0 backup: %.3f %.3f %.3f", sh[0], sh[1], sh[2]);
 	CU_ASSERT(sh[0] < 0.01);
@@ -799,14 +570,14 @@ test_link_backup_live(void)
 				"backup", 1), path, sizeof(path), &data), BRAID_MGMT_ERR_INVALID_PARAMS);
 	json_decref(data);
 	data = NULL;
-	pair_run(p, 50 * MS, true);
+	braid_test_pair_run(p, 50 * MS, true);
 	link_shares(p, 300 * MS, sh);
 	printf(", l0+l1 backup: %.3f %.3f %.3f", sh[0], sh[1], sh[2]);
 	CU_ASSERT(sh[2] > 0.98);
 	/* Both primaries again: the spread is even. */
 	json_decref(rpc(c, "links.set", json_pack("{s:s, s:b}", "name", "l0", "backup", 0)));
 	json_decref(rpc(c, "links.set", json_pack("{s:s, s:b}", "name", "l1", "backup", 0)));
-	pair_run(p, 50 * MS, true);
+	braid_test_pair_run(p, 50 * MS, true);
 	link_shares(p, 300 * MS, sh);
 	printf(", none: %.3f %.3f %.3f\n", sh[0], sh[1], sh[2]);
 	CU_ASSERT(sh[0] > 0.30 && sh[0] < 0.37);
@@ -817,7 +588,7 @@ test_link_backup_live(void)
 	CU_ASSERT(braid_gateway_counter(p->ga, "sched", "cmds_applied") >= 4);
 	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "sched", "cmds_failed"), 0);
 	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "sched", "cmds_dropped"), 0);
-	pair_settle(p, 2000 * MS);
+	braid_test_pair_settle(p, 2000 * MS);
 	CU_ASSERT_EQUAL(p->delivered, p->fed);
 	braid_mgmt_client_close(c);
 	pair_destroy(p);
@@ -826,14 +597,14 @@ test_link_backup_live(void)
 /* Parity per data packet the sender's FEC stage emits over 300 ms of the
  * stream, after @p settle_ns (blocks of the previous shape finish). */
 static double
-parity_ratio(struct pair *p, uint64_t settle_ns)
+parity_ratio(struct braid_test_pair *p, uint64_t settle_ns)
 {
 	uint64_t d0, p0;
 
-	pair_run(p, settle_ns, true);
+	braid_test_pair_run(p, settle_ns, true);
 	d0 = braid_gateway_counter(p->ga, "fec", "data_protected");
 	p0 = braid_gateway_counter(p->ga, "fec", "parity_sent");
-	pair_run(p, 300 * MS, true);
+	braid_test_pair_run(p, 300 * MS, true);
 	return (double)(braid_gateway_counter(p->ga, "fec", "parity_sent") - p0) /
 	       (double)(braid_gateway_counter(p->ga, "fec", "data_protected") - d0);
 }
@@ -844,7 +615,7 @@ static void
 test_classes(void)
 {
 	struct gw_opts ob = opts_default;
-	struct pair *p;
+	struct braid_test_pair *p;
 	struct braid_mgmt_client *c;
 	json_t *r, *data = NULL;
 	struct braid_config *rc;
@@ -857,7 +628,7 @@ test_classes(void)
 	CU_ASSERT_FATAL(p != NULL);
 	c = client(p->ga);
 	CU_ASSERT_FATAL(c != NULL);
-	pair_run(p, 400 * MS, true);
+	braid_test_pair_run(p, 400 * MS, true);
 
 	r = rpc(c, "classes.list", NULL);
 	CU_ASSERT_EQUAL(json_array_size(jget(r, "classes")), 2);
@@ -933,9 +704,9 @@ test_classes(void)
 	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "fec", "cmds_failed"), 0);
 	/* FEC off, then on again. */
 	json_decref(rpc(c, "classes.set", json_pack("{s:s, s:s}", "name", "video", "fec", "off")));
-	pair_run(p, 100 * MS, true);
+	braid_test_pair_run(p, 100 * MS, true);
 	p0 = braid_gateway_counter(p->ga, "fec", "parity_sent");
-	pair_run(p, 200 * MS, true);
+	braid_test_pair_run(p, 200 * MS, true);
 	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "fec", "parity_sent"), p0);
 	/* A ratio above the largest the gateway started with (4,2): the
 	 * scheduler grows its link buckets for it. */
@@ -951,7 +722,7 @@ test_classes(void)
 		"fec", "k", 8, "m", 4));
 	CU_ASSERT_EQUAL(jint(r, "fec.k"), 8);
 	json_decref(r);
-	pair_run(p, 200 * MS, true);
+	braid_test_pair_run(p, 200 * MS, true);
 	CU_ASSERT(braid_gateway_counter(p->ga, "fec", "parity_sent") > p0);
 
 	r = rpc(c, "classes.list", NULL);
@@ -967,7 +738,7 @@ test_classes(void)
 	CU_ASSERT_EQUAL(rc->classes[1].weight, 2);
 	braid_config_free(rc);
 
-	pair_settle(p, 2000 * MS);
+	braid_test_pair_settle(p, 2000 * MS);
 	CU_ASSERT_EQUAL(p->delivered, p->fed);
 	CU_ASSERT_EQUAL(p->dups, 0);
 	CU_ASSERT_EQUAL(p->out_of_order, 0);
@@ -994,7 +765,7 @@ test_class_modes_live(void)
 {
 	struct gw_opts oa = opts_default, ob;
 	struct braid_mgmt_client *c;
-	struct pair *p;
+	struct braid_test_pair *p;
 	struct braid_config *rc;
 	uint64_t s0, lost0, dup0, l0, l2;
 	char path[64];
@@ -1010,29 +781,29 @@ test_class_modes_live(void)
 	p->mix = false;                /* video only: its losses are ARQ's */
 	c = client(p->ga);
 	CU_ASSERT_FATAL(c != NULL);
-	pair_run(p, 300 * MS, true);
+	braid_test_pair_run(p, 300 * MS, true);
 
 	/* ARQ repairs 2 % loss. */
-	p->loss = 0.02;
-	pair_run(p, 500 * MS, true);
-	p->loss = 0;
-	pair_settle(p, 1500 * MS);
+	p->imp.loss[0] = 0.02;
+	braid_test_pair_run(p, 500 * MS, true);
+	p->imp.loss[0] = 0;
+	braid_test_pair_settle(p, 1500 * MS);
 	CU_ASSERT_EQUAL(p->delivered, p->fed);
-	CU_ASSERT(p->lost_frames > 0);
+	CU_ASSERT(p->imp.lost[0] > 0);
 
 	/* ARQ off: nothing cached, losses stay. */
 	r = rpc(c, "classes.set", json_pack("{s:s, s:{s:b}}", "name", "video",
 		"arq", "enabled", 0));
 	CU_ASSERT(json_is_false(jget(r, "arq.enabled")));
 	json_decref(r);
-	pair_run(p, 20 * MS, true);
+	braid_test_pair_run(p, 20 * MS, true);
 	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "rtx", "cmds_applied"), 1);
 	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "reorder", "cmds_applied"), 1);
 	s0 = braid_gateway_counter(p->ga, "rtx", "stored");
-	p->loss = 0.02;
-	pair_run(p, 500 * MS, true);
-	p->loss = 0;
-	pair_settle(p, 1500 * MS);
+	p->imp.loss[0] = 0.02;
+	braid_test_pair_run(p, 500 * MS, true);
+	p->imp.loss[0] = 0;
+	braid_test_pair_settle(p, 1500 * MS);
 	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "rtx", "stored"), s0);
 	lost0 = p->fed - p->delivered;
 	printf("\n  ARQ off: %" PRIu64 " packets lost", lost0);
@@ -1044,11 +815,11 @@ test_class_modes_live(void)
 	CU_ASSERT(json_is_true(jget(r, "arq.enabled")));
 	CU_ASSERT_EQUAL(jint(r, "arq.deadline_ms"), 250);
 	json_decref(r);
-	pair_run(p, 20 * MS, true);
-	p->loss = 0.02;
-	pair_run(p, 500 * MS, true);
-	p->loss = 0;
-	pair_settle(p, 1500 * MS);
+	braid_test_pair_run(p, 20 * MS, true);
+	p->imp.loss[0] = 0.02;
+	braid_test_pair_run(p, 500 * MS, true);
+	p->imp.loss[0] = 0;
+	braid_test_pair_settle(p, 1500 * MS);
 	CU_ASSERT(braid_gateway_counter(p->ga, "rtx", "stored") > s0);
 	printf(", on again: %" PRIu64 "\n", p->fed - p->delivered);
 	CU_ASSERT_EQUAL(p->fed - p->delivered, lost0);
@@ -1056,23 +827,23 @@ test_class_modes_live(void)
 	/* Duplicate on two links, pinned to l1, stripe again. */
 	json_decref(rpc(c, "classes.set", json_pack("{s:s, s:{s:s, s:i}}", "name", "video",
 		"policy", "mode", "duplicate", "copies", 2)));
-	pair_run(p, 20 * MS, true);
+	braid_test_pair_run(p, 20 * MS, true);
 	dup0 = braid_gateway_counter(p->ga, "sched", "duplicates");
-	pair_run(p, 200 * MS, true);
+	braid_test_pair_run(p, 200 * MS, true);
 	CU_ASSERT(braid_gateway_counter(p->ga, "sched", "duplicates") - dup0 > 100);
 	json_decref(rpc(c, "classes.set", json_pack("{s:s, s:{s:s, s:[s]}}", "name", "video",
 		"policy", "mode", "pin", "links", "l1")));
-	pair_run(p, 20 * MS, true);
+	braid_test_pair_run(p, 20 * MS, true);
 	dup0 = braid_gateway_counter(p->ga, "sched", "duplicates");
 	l0 = braid_gateway_counter(p->ga, "sched", "link0_sent_pkts");
 	l2 = braid_gateway_counter(p->ga, "sched", "link2_sent_pkts");
-	pair_run(p, 200 * MS, true);
+	braid_test_pair_run(p, 200 * MS, true);
 	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "sched", "duplicates"), dup0);
 	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "sched", "link0_sent_pkts"), l0);
 	CU_ASSERT_EQUAL(braid_gateway_counter(p->ga, "sched", "link2_sent_pkts"), l2);
 	json_decref(rpc(c, "classes.set", json_pack("{s:s, s:{s:s}}", "name", "video",
 		"policy", "mode", "stripe")));
-	pair_run(p, 200 * MS, true);
+	braid_test_pair_run(p, 200 * MS, true);
 	CU_ASSERT(braid_gateway_counter(p->ga, "sched", "link0_sent_pkts") > l0);
 
 	/* Priority with a cap, a second one refused, moved by config.apply. */
@@ -1095,13 +866,13 @@ test_class_modes_live(void)
 	CU_ASSERT_PTR_NOT_NULL(r);
 	json_decref(r);
 	braid_config_free(rc);
-	pair_run(p, 300 * MS, true);
+	braid_test_pair_run(p, 300 * MS, true);
 	rc = running_config(c);
 	CU_ASSERT_FATAL(rc != NULL);
 	CU_ASSERT(rc->classes[0].priority && !rc->classes[1].priority);
 	braid_config_free(rc);
 
-	pair_settle(p, 1500 * MS);
+	braid_test_pair_settle(p, 1500 * MS);
 	CU_ASSERT_EQUAL(p->fed - p->delivered, lost0);
 	CU_ASSERT_EQUAL(p->dups, 0);
 	CU_ASSERT_EQUAL(p->out_of_order, 0);
@@ -1117,7 +888,7 @@ static void
 test_class_share(void)
 {
 	struct gw_opts oa = opts_default, ob;
-	struct pair *p;
+	struct braid_test_pair *p;
 	struct braid_mgmt_client *c;
 	uint64_t v0, b0, v1, b1;
 	double share;
@@ -1132,10 +903,10 @@ test_class_share(void)
 	c = client(p->ga);
 	CU_ASSERT_FATAL(c != NULL);
 	p->gap_ns = 500000;            /* 16 Mbit/s offered to 6 */
-	pair_run(p, 1000 * MS, true);
+	braid_test_pair_run(p, 1000 * MS, true);
 	v0 = braid_gateway_counter(p->ga, "sched", "class0_bytes");
 	b0 = braid_gateway_counter(p->ga, "sched", "class1_bytes");
-	pair_run(p, 1000 * MS, true);
+	braid_test_pair_run(p, 1000 * MS, true);
 	v1 = braid_gateway_counter(p->ga, "sched", "class0_bytes") - v0;
 	b1 = braid_gateway_counter(p->ga, "sched", "class1_bytes") - b0;
 	share = (double)v1 / (double)(v1 + b1);
@@ -1143,10 +914,10 @@ test_class_share(void)
 	CU_ASSERT(share > 0.72 && share < 0.78);
 
 	json_decref(rpc(c, "classes.set", json_pack("{s:s, s:i}", "name", "video", "weight", 1)));
-	pair_run(p, 300 * MS, true);
+	braid_test_pair_run(p, 300 * MS, true);
 	v0 = braid_gateway_counter(p->ga, "sched", "class0_bytes");
 	b0 = braid_gateway_counter(p->ga, "sched", "class1_bytes");
-	pair_run(p, 1000 * MS, true);
+	braid_test_pair_run(p, 1000 * MS, true);
 	v1 = braid_gateway_counter(p->ga, "sched", "class0_bytes") - v0;
 	b1 = braid_gateway_counter(p->ga, "sched", "class1_bytes") - b0;
 	share = (double)v1 / (double)(v1 + b1);
@@ -1171,14 +942,14 @@ test_config_and_stats(void)
 	struct braid_mgmt_client *c;
 	json_t *doc, *r, *data = NULL, *s;
 	char file[128], other[160], path[64], *text;
-	struct pair *p;
+	struct braid_test_pair *p;
 	double v, raw;
 	size_t i;
 	FILE *f;
 
 	oa.metrics = true;
 	ob.mgmt = false;
-	p = calloc(1, sizeof(*p));
+	p = braid_test_pair_new(host_pool, &seed);
 	CU_ASSERT_FATAL(p != NULL);
 	CU_ASSERT_FATAL(braid_test_side_make(&p->a, "m", 'g', 1) == 0 && braid_test_side_make(&p->b, "m", 'h', 2) == 0);
 	/* a is started from a file, as the daemon does. */
@@ -1200,7 +971,7 @@ test_config_and_stats(void)
 	p->mix = true;
 	c = client(p->ga);
 	CU_ASSERT_FATAL(c != NULL);
-	pair_run(p, 400 * MS, true);
+	braid_test_pair_run(p, 400 * MS, true);
 
 	r = rpc(c, "status", NULL);
 	CU_ASSERT_STRING_EQUAL(jstr(r, "config.file"), file);
@@ -1351,7 +1122,7 @@ test_config_and_stats(void)
 	CU_ASSERT(jint(r, "counters") > 100);
 	json_decref(r);
 	CU_ASSERT_EQUAL(stat(c, "braid_port_rx_packets_total", "{\"port\":\"lan0\"}", false), 0);
-	pair_run(p, 100 * MS, true);
+	braid_test_pair_run(p, 100 * MS, true);
 	v = stat(c, "braid_port_rx_packets_total", "{\"port\":\"lan0\"}", false);
 	CU_ASSERT(v >= 400 && v <= 600);     /* 100 ms at 5000 pps */
 	CU_ASSERT_EQUAL(stat(c, "braid_port_rx_packets_total", "{\"port\":\"lan0\"}", true),
@@ -1462,22 +1233,22 @@ test_apply_under_traffic(void)
 {
 	struct gw_opts ob = opts_default;
 	struct applier ap = { .n = 40 };
-	struct pair *p;
+	struct braid_test_pair *p;
 	pthread_t th;
 	uint64_t da, db, applied;
 
 	ob.mgmt = false;
 	p = pair_create('i', 'j', &opts_default, &ob);
 	CU_ASSERT_FATAL(p != NULL);
-	pair_run(p, 300 * MS, true);
+	braid_test_pair_run(p, 300 * MS, true);
 	ap.gw = p->ga;
 	applied = braid_gateway_counter(p->ga, "sched", "cmds_applied");
 	CU_ASSERT_FATAL(pthread_create(&th, NULL, apply_loop, &ap) == 0);
 	while (!__atomic_load_n(&ap.done, __ATOMIC_ACQUIRE) && p->fed < MAX_SEQ - 10000)
-		pair_run(p, 1 * MS, true);
+		braid_test_pair_run(p, 1 * MS, true);
 	pthread_join(th, NULL);
-	pair_run(p, 100 * MS, true);
-	pair_settle(p, 3000 * MS);
+	braid_test_pair_run(p, 100 * MS, true);
+	braid_test_pair_settle(p, 3000 * MS);
 	da = drops(p->ga);
 	db = drops(p->gb);
 	printf("\n  applies %d ok %d failed; fed %" PRIu64 ", delivered %" PRIu64
@@ -1507,7 +1278,7 @@ test_recovery_metrics(void)
 {
 	struct gw_opts oa = opts_default, ob;
 	struct braid_mgmt_client *c;
-	struct pair *p;
+	struct braid_test_pair *p;
 	double fec, arq;
 
 	oa.video_arq = false;          /* video: FEC only; bulk: ARQ only */
@@ -1517,15 +1288,15 @@ test_recovery_metrics(void)
 	CU_ASSERT_FATAL(p != NULL);
 	c = client(p->gb);
 	CU_ASSERT_FATAL(c != NULL);
-	pair_run(p, 300 * MS, true);
-	p->loss = 0.02;
-	pair_run(p, 1000 * MS, true);
-	p->loss = 0;
-	pair_settle(p, 3000 * MS);
+	braid_test_pair_run(p, 300 * MS, true);
+	p->imp.loss[0] = 0.02;
+	braid_test_pair_run(p, 1000 * MS, true);
+	p->imp.loss[0] = 0;
+	braid_test_pair_settle(p, 3000 * MS);
 	fec = stat(c, "braid_fec_recovered_packets_total", "{\"class\":\"video\"}", true);
 	arq = stat(c, "braid_arq_recovered_packets_total", "{\"class\":\"bulk\"}", true);
 	printf("\n  lost frames %" PRIu64 ", fec recovered %.0f, arq recovered %.0f, "
-	       "delivered %" PRIu64 "/%" PRIu64 "\n", p->lost_frames, fec, arq,
+	       "delivered %" PRIu64 "/%" PRIu64 "\n", p->imp.lost[0], fec, arq,
 	       p->delivered, p->fed);
 	CU_ASSERT(fec > 0);
 	CU_ASSERT(arq > 0);

@@ -1065,7 +1065,7 @@ test_tx_inject(void)
 	struct braid_tx *tx;
 	uint32_t next_w = 0, next_m = INJ_MAIN_BASE, main_sent = 0;
 	unsigned int worker;
-	uint64_t now = 0, iter;
+	uint64_t now = 0, iter, cap;
 	uint16_t port;
 	int pi;
 
@@ -1092,10 +1092,23 @@ test_tx_inject(void)
 	tx = braid_tx_create(&tc, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tx);
 
+	/* Until every packet of both producers is out (a count, however the
+	 * worker is scheduled); the cap is only for a stuck machine. */
+	cap = braid_test_deadline(120);
 	CU_ASSERT_EQUAL_FATAL(rte_eal_remote_launch(inject_producer, inj, worker), 0);
-	for (iter = 0; iter < 50000000 && (next_w < INJ_WORKER ||
-					   next_m < INJ_MAIN_BASE + INJ_MAIN); iter++) {
+	for (iter = 0; next_w < INJ_WORKER || next_m < INJ_MAIN_BASE + INJ_MAIN; iter++) {
 		struct rte_mbuf *m;
+
+		if ((iter & 0xffff) == 0 && braid_test_past(cap)) {
+			printf("\n  machine stuck: 120 s and %u of %u worker, %u of %u main"
+			       " packets out\n", next_w, INJ_WORKER, next_m - INJ_MAIN_BASE,
+			       INJ_MAIN);
+			/* let a worker blocked on the full ring return */
+			while (rte_eal_get_lcore_state(worker) != WAIT)
+				if (rte_ring_dequeue(inj, (void **)&m) == 0)
+					rte_pktmbuf_free(m);
+			break;
+		}
 
 		if (main_sent < INJ_MAIN && (iter & 3) == 0) {
 			m = mk_pkt(INJ_MAIN_BASE + main_sent, 90);

@@ -84,7 +84,7 @@ out_free(void)
 }
 
 static struct braid_rtx *
-mk_rtx(uint32_t window_ms, uint32_t max_packets, uint32_t budget, uint32_t ring)
+mk_rtx(uint32_t window_ms, uint32_t max_packets, uint32_t budget)
 {
 	struct braid_rtx_class_conf cc[3] = {
 		{ .window_ms = window_ms, .max_packets = max_packets },
@@ -95,7 +95,6 @@ mk_rtx(uint32_t window_ms, uint32_t max_packets, uint32_t budget, uint32_t ring)
 	struct braid_rtx_conf conf = {
 		.name = name, .n_classes = 3, .classes = cc,
 		.clone_pool = clone_pool, .expire_budget = budget,
-		.request_ring_size = ring,
 	};
 
 	snprintf(name, sizeof(name), "rtx%u", name_seq++);
@@ -136,10 +135,6 @@ test_create_validation(void)
 	cc.window_ms = BRAID_RTX_MAX_WINDOW_MS + 1;
 	CU_ASSERT(braid_rtx_create(&conf, SOCKET_ID_ANY) == NULL);
 	cc.window_ms = 100;
-	conf.request_ring_size = 1000;
-	CU_ASSERT(braid_rtx_create(&conf, SOCKET_ID_ANY) == NULL);
-	CU_ASSERT(rte_errno == EINVAL);
-	conf.request_ring_size = 0;
 	conf.name = "a_name_that_is_far_too_long_for_rtx";
 	CU_ASSERT(braid_rtx_create(&conf, SOCKET_ID_ANY) == NULL);
 	conf.name = "rtxok";
@@ -148,7 +143,6 @@ test_create_validation(void)
 	CU_ASSERT_FATAL(c != NULL);
 	CU_ASSERT(braid_rtx_capacity(c, 0) == 1024);   /* next pow2 >= 1000 */
 	CU_ASSERT(braid_rtx_capacity(c, 1) == 0);      /* no such class */
-	CU_ASSERT(braid_rtx_request(c, 0, 1, 0) == -ENOTSUP);
 	CU_ASSERT(strcmp(braid_rtx_stage_ops.kind, "rtx") == 0);
 	braid_rtx_free(c);
 	braid_rtx_free(NULL);
@@ -158,7 +152,7 @@ test_create_validation(void)
 static void
 test_store_filter(void)
 {
-	struct braid_rtx *c = mk_rtx(100, 64, 0, 0);
+	struct braid_rtx *c = mk_rtx(100, 64, 0);
 	struct rte_mbuf *pk[8];
 	struct braid_rtx_counters cnt;
 
@@ -209,7 +203,7 @@ test_store_filter(void)
 static void
 test_lookup_reasons(void)
 {
-	struct braid_rtx *c = mk_rtx(10, 16, 0, 0);
+	struct braid_rtx *c = mk_rtx(10, 16, 0);
 	struct braid_rtx_counters cnt;
 	struct rte_mbuf *m;
 
@@ -280,7 +274,7 @@ test_lookup_reasons(void)
 static void
 test_expire_budget(void)
 {
-	struct braid_rtx *c = mk_rtx(50, 256, 8, 0);
+	struct braid_rtx *c = mk_rtx(50, 256, 8);
 	struct braid_rtx_counters cnt;
 	unsigned int polls = 0;
 
@@ -309,7 +303,7 @@ test_expire_budget(void)
 static void
 test_late_store(void)
 {
-	struct braid_rtx *c = mk_rtx(10, 64, 0, 0);
+	struct braid_rtx *c = mk_rtx(10, 64, 0);
 	struct braid_rtx_counters cnt;
 
 	CU_ASSERT_FATAL(c != NULL);
@@ -337,7 +331,7 @@ test_late_store(void)
 static void
 test_wraparound(void)
 {
-	struct braid_rtx *c = mk_rtx(1000, 256, 64, 0);
+	struct braid_rtx *c = mk_rtx(1000, 256, 64);
 	const uint32_t s0 = 0xFFFFFF00u;
 	struct braid_rtx_counters cnt;
 
@@ -384,7 +378,7 @@ test_wraparound(void)
 static void
 test_multiseg_refcount(void)
 {
-	struct braid_rtx *c = mk_rtx(10, 16, 0, 0);
+	struct braid_rtx *c = mk_rtx(10, 16, 0);
 	struct rte_mbuf *m = mk(0, 1, 0), *seg = mk(0, 0, 0), *rt;
 
 	CU_ASSERT_FATAL(c != NULL && m != NULL && seg != NULL);
@@ -411,7 +405,7 @@ test_multiseg_refcount(void)
 static void
 test_serve(void)
 {
-	struct braid_rtx *c = mk_rtx(100, 64, 0, 0);
+	struct braid_rtx *c = mk_rtx(100, 64, 0);
 	struct braid_rtx_counters cnt;
 	struct rte_mbuf *orig, *rt;
 	struct braid_meta *md;
@@ -474,47 +468,12 @@ test_serve_nomem(void)
 	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
 }
 
-/* NACK requests through the ring, served by poll() into the output. */
-static void
-test_requests(void)
-{
-	struct braid_rtx *c = mk_rtx(100, 64, 0, 4);
-	struct braid_rtx_counters cnt;
-
-	CU_ASSERT_FATAL(c != NULL);
-	for (uint32_t s = 0; s < 10; s++)
-		store1(c, 0, s, 0);
-	CU_ASSERT(braid_rtx_request(c, 0, 3, 2) == 0);
-	CU_ASSERT(braid_rtx_request(c, 0, 42, 2) == 0);   /* never stored */
-	CU_ASSERT(braid_rtx_request(c, 0, 7, 1) == 0);
-	/* A ring of 4 holds 3. */
-	CU_ASSERT(braid_rtx_request(c, 0, 8, 1) == -ENOBUFS);
-	CU_ASSERT(braid_rtx_poll(c, &out, MS) == 2);
-	CU_ASSERT_FATAL(out.n == 2);
-	CU_ASSERT(braid_meta(out.pkts[0])->seq == 3);
-	CU_ASSERT(braid_meta(out.pkts[0])->link_id == 2);
-	CU_ASSERT(braid_meta(out.pkts[1])->seq == 7);
-	CU_ASSERT(braid_meta(out.pkts[1])->link_id == 1);
-	CU_ASSERT(braid_meta(out.pkts[1])->flags & BRAID_META_F_RETX);
-	out_free();
-	CU_ASSERT(braid_rtx_request(c, 0, 1, 0) == 0);
-	CU_ASSERT(braid_rtx_drain(c, &out, MS) == 0);
-	braid_rtx_counters_get(c, &cnt);
-	CU_ASSERT(cnt.requests == 3);
-	CU_ASSERT(cnt.requests_dropped == 1);
-	CU_ASSERT(cnt.served == 2);
-	CU_ASSERT(cnt.miss_never_stored == 1);
-	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
-	CU_ASSERT(rte_mempool_in_use_count(clone_pool) == 0);
-	braid_rtx_free(c);
-}
-
 /* A full output burst: the packet is freed and counted, the cache keeps
  * its own reference. */
 static void
 test_out_full(void)
 {
-	struct braid_rtx *c = mk_rtx(100, 64, 0, 0);
+	struct braid_rtx *c = mk_rtx(100, 64, 0);
 	struct braid_rtx_counters cnt;
 	struct rte_mbuf *pk[3];
 
@@ -545,7 +504,7 @@ test_out_full(void)
 static void
 test_reset(void)
 {
-	struct braid_rtx *c = mk_rtx(100, 64, 0, 0);
+	struct braid_rtx *c = mk_rtx(100, 64, 0);
 	struct braid_rtx_counters cnt;
 
 	CU_ASSERT_FATAL(c != NULL);
@@ -638,8 +597,7 @@ test_class_enable(void)
 	};
 	struct braid_rtx_conf conf = {
 		.name = "rtx_onoff", .n_classes = 3, .classes = cc,
-		.clone_pool = clone_pool, .request_ring_size = 64,
-		.tail_probe_ns = 10 * MS,
+		.clone_pool = clone_pool, .tail_probe_ns = 10 * MS,
 	};
 	struct braid_rtx *c = braid_rtx_create(&conf, SOCKET_ID_ANY);
 	struct rte_mbuf *pk[10], *held[5];
@@ -684,12 +642,13 @@ test_class_enable(void)
 	braid_rtx_counters_get(c, &cnt);
 	CU_ASSERT(cnt.released_drain == 10);
 
-	/* Nothing to find: lookup, serve and a queued request all miss. */
+	/* Nothing to find: lookups and serves all miss; poll sends nothing. */
 	CU_ASSERT(braid_rtx_lookup(c, 0, 7, MS) == NULL);
 	CU_ASSERT(rte_errno == EINVAL);
 	CU_ASSERT(braid_rtx_serve(c, 0, 7, 1, MS) == NULL);
 	CU_ASSERT(rte_errno == EINVAL);
-	CU_ASSERT(braid_rtx_request(c, 0, 8, 1) == 0);
+	CU_ASSERT(braid_rtx_serve(c, 0, 8, 1, MS) == NULL);
+	CU_ASSERT(rte_errno == EINVAL);
 	braid_rtx_poll(c, &out, MS);
 	CU_ASSERT(out.n == 0);
 
@@ -709,7 +668,6 @@ test_class_enable(void)
 	CU_ASSERT(braid_rtx_lookup(c, 0, 12, 2 * MS) == NULL && rte_errno == EINVAL);
 	braid_rtx_counters_get(c, &cnt);
 	CU_ASSERT(cnt.stored == 13 && cnt.not_cached == 5);
-	CU_ASSERT(cnt.requests == 1);
 	CU_ASSERT(cnt.miss_bad_class == 4 && cnt.missed == 4);
 
 	/* Tail probes: class 2 (idle since 0) gets its two, class 0 none. */
@@ -752,7 +710,7 @@ test_class_enable(void)
 static void
 test_stage_ops(void)
 {
-	struct braid_rtx *c = mk_rtx(100, 64, 0, 0);
+	struct braid_rtx *c = mk_rtx(100, 64, 0);
 	struct rte_mbuf *pk[4];
 	struct stat_seen st = { 0 };
 
@@ -766,7 +724,7 @@ test_stage_ops(void)
 	out_free();
 	braid_rtx_stage_ops.stats(c, stat_cb, &st);
 	CU_ASSERT(st.stored == 4 && st.cached == 4);
-	CU_ASSERT(st.n == 20);   /* 19 counters + cached */
+	CU_ASSERT(st.n == 18);   /* 17 counters + cached */
 	CU_ASSERT(braid_rtx_stage_ops.poll(c, &out, 0) == 0);
 	CU_ASSERT(braid_rtx_stage_ops.drain(c, &out, 0) == 0);
 	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
@@ -814,7 +772,7 @@ test_model_random(void)
 	uint64_t st = seed;
 	struct model *md = calloc(1, sizeof(*md));
 	const uint32_t size = 128;
-	struct braid_rtx *c = mk_rtx(5, size, 32, 0);
+	struct braid_rtx *c = mk_rtx(5, size, 32);
 	struct braid_rtx_counters cnt;
 	uint64_t now = 0, cursor, n_stored = 0, n_old = 0, checks = 0, hits = 0;
 	uint64_t reasons[4] = { 0 };
@@ -945,7 +903,6 @@ register_tests(void)
 	    CU_add_test(s, "multi-segment refcounts", test_multiseg_refcount) == NULL ||
 	    CU_add_test(s, "serve clone", test_serve) == NULL ||
 	    CU_add_test(s, "serve without clone pool", test_serve_nomem) == NULL ||
-	    CU_add_test(s, "NACK request ring", test_requests) == NULL ||
 	    CU_add_test(s, "output full", test_out_full) == NULL ||
 	    CU_add_test(s, "reset", test_reset) == NULL ||
 	    CU_add_test(s, "stage ops", test_stage_ops) == NULL ||
