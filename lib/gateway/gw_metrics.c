@@ -9,8 +9,8 @@
  * Two sources: braid_gateway_stats_walk()'s counters, whose owner and
  * counter names become a metric name and labels (walk_counter() and the
  * name-parsing helpers it uses), and the gateway's own series of link
- * health, class queues and recoveries (walk_gateway()). Samples of the
- * same name and labels are summed, sorted, then emitted.
+ * health, class queues and recoveries (walk_gateway()). The samples are
+ * sorted, those of the same name and labels summed, then emitted.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +71,6 @@ label(struct wsample *s, const char *name, const char *value)
 	snprintf(s->lval[s->n_labels], sizeof(s->lval[0]), "%s", value);
 	s->n_labels++;
 }
-
 
 /* ---- counter names -> Prometheus names -------------------------------------
  *

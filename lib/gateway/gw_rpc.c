@@ -21,7 +21,6 @@
 
 /* ---- small JSON helpers ------------------------------------------------- */
 
-
 static json_t *
 jstr_ip_port(uint32_t ip, uint16_t port)
 {
