@@ -5,7 +5,7 @@
  *
  * A configuration change (config.apply, links.set, classes.set) is
  * validated by the loader, diffed as JSON against the running copy
- * (gw_mgmt.c); every changed path must be one of this table's, and the
+ * (gw_live.c); every changed path must be one of this table's, and the
  * structs must differ in these fields only. Each entry then turns the
  * change of one link or class into commands for the stages' control
  * channels (lib/engine's runner), all queued or none.

@@ -132,7 +132,7 @@ struct braid_gateway {
 	struct braid_runner *runner;
 	unsigned int stage_id[GW_CMD_STAGES];   /* runner index, by enum gw_cmd_stage */
 	struct braid_stats_console *console;
-	struct gw_mgmt *mgmt;          /* management server, running config (gw_mgmt.c) */
+	struct gw_mgmt *mgmt;          /* management server, running config (gw_mgmt_priv.h) */
 	uint64_t duration_ns;          /* 0 = run until stopped */
 	uint64_t started_ns;
 };
@@ -183,10 +183,11 @@ gw_link_factor(uint16_t weight)
 	return (uint16_t)RTE_MAX(RTE_MIN(weight, (uint16_t)1000), (uint16_t)1);
 }
 
-/* Management (gw_mgmt.c): create and start the server when the conf and
- * the config ask for it (0 without: nothing to do); stop serving before
- * the chains drain; free; after the main lcore's loop, report a client's
- * shutdown request to conf->on_shutdown. */
+/* Management (gw_mgmt.c; its other files, gw_rpc.c gw_live.c gw_save.c
+ * gw_metrics.c, share gw_mgmt_priv.h): create and start the server when
+ * the conf and the config ask for it (0 without: nothing to do); stop
+ * serving before the chains drain; free; after the main lcore's loop,
+ * report a client's shutdown request to conf->on_shutdown. */
 int gw_mgmt_create(struct braid_gateway *gw, const struct braid_gateway_conf *conf,
 		   char *err, size_t errlen);
 void gw_mgmt_stop(struct braid_gateway *gw);
