@@ -942,20 +942,27 @@ test_priority(void)
 
 /* ------------------------------------------------------------------ */
 
-static void
-test_backup(void)
+/* One class over three 5 Mbit/s links, link 2 a backup. */
+static struct braid_sched *
+backup_sched(void)
 {
 	static const uint64_t caps[3] = { 5000, 5000, 5000 };
-	uint64_t st = sub_seed(0x99);
 	struct braid_sched_conf c;
-	struct braid_sched *s;
-	uint64_t now = 0;
-	uint64_t b[3];
 
 	conf_basic(&c, 1, caps, 3);
 	c.classes[0].queue_size = 2048;
 	c.links[2].backup = true;
-	s = braid_sched_create(&c, SOCKET_ID_ANY);
+	return braid_sched_create(&c, SOCKET_ID_ANY);
+}
+
+static void
+test_backup(void)
+{
+	uint64_t st = sub_seed(0x99);
+	struct braid_sched *s = backup_sched();
+	uint64_t now = 0;
+	uint64_t b[3];
+
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 
 	/* 6 Mbit/s over 10 Mbit/s of primaries: the backup stays idle. */
@@ -997,17 +1004,11 @@ test_backup(void)
 static void
 test_apply(void)
 {
-	static const uint64_t caps[3] = { 5000, 5000, 5000 };
 	uint64_t st = sub_seed(0x9a);
-	struct braid_sched_conf c;
-	struct braid_sched *s;
+	struct braid_sched *s = backup_sched();
 	uint64_t now = 0;
 	uint64_t b[3];
 
-	conf_basic(&c, 1, caps, 3);
-	c.classes[0].queue_size = 2048;
-	c.links[2].backup = true;
-	s = braid_sched_create(&c, SOCKET_ID_ANY);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 
 	/* Link 0 becomes the backup, link 2 a primary. */
