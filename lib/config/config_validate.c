@@ -564,8 +564,12 @@ parse_small_sections(struct cfg_ctx *x)
 	const json_t *o;
 
 	o = section(x, x->root, "fec", k_fec);
-	get_u32(x, o, "$.fec", "block_timeout_us", false, 50, 1000000, 2000,
-		&c->fec.block_timeout_us);
+	/* 0: automatic (follows each class's packet rate). */
+	if (get_u32(x, o, "$.fec", "block_timeout_us", false, 0, 1000000, 0,
+		    &c->fec.block_timeout_us) &&
+	    c->fec.block_timeout_us != 0 && c->fec.block_timeout_us < 50)
+		cfg_err(x, "$.fec.block_timeout_us",
+			"0 (automatic) or 50..1000000 (got %u)", c->fec.block_timeout_us);
 
 	o = section(x, x->root, "retransmit", k_retransmit);
 	get_u32(x, o, "$.retransmit", "window_ms", false, 10, 60000, 1000,

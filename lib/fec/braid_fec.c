@@ -50,6 +50,17 @@ fec_pool_room(struct rte_mempool *mp)
 	return RTE_MIN(room, (unsigned int)UINT16_MAX);
 }
 
+/* Start the rate estimate at the longest timeout: until the rate is
+ * known, blocks rather close full than early. */
+static void
+fec_rate_init(struct fec_enc_class *c)
+{
+	c->gap_ewma_ns = c->conf.k != 0 ? c->conf.timeout_ns * 2 / 3 / c->conf.k : 0;
+	c->burst_gap_ewma_ns = 0;
+	c->last_ns = 0;
+	c->at_last = 1;
+}
+
 struct braid_fec_enc *
 braid_fec_enc_create(const struct braid_fec_enc_conf *conf, int socket)
 {
@@ -147,6 +158,7 @@ braid_fec_enc_create(const struct braid_fec_enc_conf *conf, int socket)
 	for (unsigned int c = 0; c < e->n_classes; c++) {
 		e->cls[c].conf = conf->classes[c];
 		e->cls[c].id = (uint16_t)c;
+		fec_rate_init(&e->cls[c]);
 	}
 	return e;
 }
@@ -337,12 +349,52 @@ release:
 	fec_update_deadline(e);
 }
 
+/* A gap longer than this is a pause of the flow, not its rate. */
+#define FEC_GAP_MAX_NS 1000000000ULL
+
+/* Follow the class's packet rate (timeout_auto). Packets of one RX
+ * burst share a timestamp: at the next distinct time, the gap since the
+ * last one over the packets that came at it is one sample of the mean
+ * packet gap, and the gap itself one of the gap between bursts (EWMAs,
+ * 1/8). */
+static inline void
+fec_track_rate(struct fec_enc_class *c, uint64_t now_ns)
+{
+	uint64_t gap = now_ns - c->last_ns;
+
+	if (gap == 0) {
+		c->at_last++;
+		return;
+	}
+	if (gap < FEC_GAP_MAX_NS) {
+		c->gap_ewma_ns = c->gap_ewma_ns - c->gap_ewma_ns / 8 + gap / c->at_last / 8;
+		c->burst_gap_ewma_ns = c->burst_gap_ewma_ns - c->burst_gap_ewma_ns / 8 +
+				       gap / 8;
+	}
+	c->last_ns = now_ns;
+	c->at_last = 1;
+}
+
+/* The timeout of a block opened now: the time k packets take at the
+ * mean rate, with half of it again as margin, plus one gap between
+ * bursts (a block's last pieces may come with the next burst). */
+static inline uint64_t
+fec_timeout(const struct fec_enc_class *c)
+{
+	uint64_t t;
+
+	if (!c->conf.timeout_auto)
+		return c->conf.timeout_ns;
+	t = c->gap_ewma_ns * c->conf.k * 3 / 2 + c->burst_gap_ewma_ns;
+	return RTE_MIN(RTE_MAX(t, BRAID_FEC_AUTO_TIMEOUT_MIN_NS), c->conf.timeout_ns);
+}
+
 static inline void
 fec_open(struct braid_fec_enc *e, struct fec_enc_class *c, uint32_t seq,
 	 uint64_t now_ns)
 {
 	struct fec_enc_block *b = &c->blk;
-	uint64_t dl = now_ns + c->conf.timeout_ns;
+	uint64_t dl = now_ns + fec_timeout(c);
 
 	if (dl < now_ns)
 		dl = UINT64_MAX;
@@ -404,6 +456,8 @@ braid_fec_enc_process(struct braid_fec_enc *e, struct rte_mbuf **pkts,
 		}
 		if (b->n != 0 && md->seq != b->first_seq + b->n)
 			fec_close(e, c, out, now_ns, FEC_CLOSE_CUT);
+		if (c->conf.timeout_auto)
+			fec_track_rate(c, now_ns);
 		if (b->n == 0)
 			fec_open(e, c, md->seq, now_ns);
 
@@ -478,6 +532,7 @@ braid_fec_enc_set_class(struct braid_fec_enc *e, uint16_t class_id,
 	if (cc == NULL || !fec_class_conf_valid(cc))
 		return -EINVAL;
 	e->cls[class_id].conf = *cc;
+	fec_rate_init(&e->cls[class_id]);
 	return 0;
 }
 

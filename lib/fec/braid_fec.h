@@ -57,12 +57,22 @@ struct braid_fec_dec;
 /* Encoder stage                                                      */
 /* ------------------------------------------------------------------ */
 
+/** Shortest block timeout the automatic one takes (ns). */
+#define BRAID_FEC_AUTO_TIMEOUT_MIN_NS 1000000ULL
+
 /** FEC policy of one class. */
 struct braid_fec_class_conf {
 	uint8_t k;            /**< data per block 1..BRAID_FEC_MAX_K; 0 = FEC off */
 	uint8_t m;            /**< parity per block 1..BRAID_FEC_MAX_M (ignored if k == 0) */
+	/** The block timeout follows the class's packet rate: a block opened
+	 * now closes after 1.5 x k x the mean packet gap plus the mean gap
+	 * between bursts (so at a steady rate blocks close full, with the
+	 * parity the scheduler reserved), within
+	 * [BRAID_FEC_AUTO_TIMEOUT_MIN_NS, timeout_ns]. */
+	bool timeout_auto;
 	uint64_t timeout_ns;  /**< a block closes this long after its first
-			       *   packet even if not full (> 0 when k > 0) */
+			       *   packet even if not full (> 0 when k > 0);
+			       *   with timeout_auto, the longest timeout */
 };
 
 /** Encoder configuration. */

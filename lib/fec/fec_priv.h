@@ -71,6 +71,13 @@ struct fec_enc_block {
 struct fec_enc_class {
 	struct braid_fec_enc_stats cnt;
 	struct braid_fec_class_conf conf;
+	/* timeout_auto: mean gap between the class's protected packets and
+	 * between their bursts (EWMAs), when the last burst came and how
+	 * many packets it had so far. */
+	uint64_t gap_ewma_ns;
+	uint64_t burst_gap_ewma_ns;
+	uint64_t last_ns;
+	uint32_t at_last;
 	uint32_t next_block_id;
 	uint16_t id;
 	struct fec_enc_block blk;

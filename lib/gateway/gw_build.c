@@ -321,6 +321,7 @@ build_send_chain(struct braid_gateway *gw, struct build_err *e)
 	sc->n_classes = c->n_classes;
 	sc->n_links = c->n_links;
 	sc->mtu = max_inner;
+	sc->frame_overhead = BRAID_WIRE_OVERHEAD + GW_ETHER_L1_OVERHEAD;
 	sc->clone_pool = gw->clone_pool;
 	for (unsigned int k = 0; k < c->n_classes; k++) {
 		const struct braid_config_class *cc = &c->classes[k];
@@ -348,11 +349,8 @@ build_send_chain(struct braid_gateway *gw, struct build_err *e)
 
 	/* FEC encode. */
 	fc.n_classes = c->n_classes;
-	for (unsigned int k = 0; k < c->n_classes; k++) {
-		fc.classes[k].k = c->classes[k].fec_enabled ? c->classes[k].fec_k : 0;
-		fc.classes[k].m = c->classes[k].fec_enabled ? c->classes[k].fec_m : 0;
-		fc.classes[k].timeout_ns = (uint64_t)c->fec.block_timeout_us * 1000;
-	}
+	for (unsigned int k = 0; k < c->n_classes; k++)
+		gw_fec_shape(c, k, &fc.classes[k]);
 	fc.n_links = c->n_links;
 	fc.pool = gw->pkt_pool;
 	fc.max_len = (uint16_t)max_inner;
@@ -431,6 +429,25 @@ build_send_chain(struct braid_gateway *gw, struct build_err *e)
 	if (gw->link_tx == NULL)
 		return fail(e, rte_errno, "link_tx: %s", rte_strerror(rte_errno));
 	return 0;
+}
+
+/* FEC of class @k as the encoder takes it: (k, m), and the block timeout
+ * fec.block_timeout_us, or automatic (0): the class's packet rate sets
+ * it, at most a quarter of the class's deadline (parity that comes later
+ * repairs too late to matter) and GW_FEC_TIMEOUT_MAX_NS. */
+void
+gw_fec_shape(const struct braid_config *c, unsigned int k,
+	     struct braid_fec_class_conf *out)
+{
+	const struct braid_config_class *cc = &c->classes[k];
+
+	out->k = cc->fec_enabled ? cc->fec_k : 0;
+	out->m = cc->fec_enabled ? cc->fec_m : 0;
+	out->timeout_auto = c->fec.block_timeout_us == 0;
+	out->timeout_ns = out->timeout_auto ?
+		RTE_MAX(RTE_MIN(gw_class_deadline_ns(c, k) / 4, GW_FEC_TIMEOUT_MAX_NS),
+			BRAID_FEC_AUTO_TIMEOUT_MIN_NS) :
+		(uint64_t)c->fec.block_timeout_us * 1000;
 }
 
 /* The longest a class's packet may wait for a gap: its ARQ deadline, or
@@ -620,7 +637,9 @@ build_recv_chain(struct braid_gateway *gw, struct build_err *e)
 	}
 	fdc.n_classes = c->n_classes;
 	fdc.max_blocks = 256;
-	fdc.timeout_ns = (uint64_t)c->fec.block_timeout_us * 1000 + max_deadline;
+	fdc.timeout_ns = (c->fec.block_timeout_us != 0 ?
+			  (uint64_t)c->fec.block_timeout_us * 1000 : GW_FEC_TIMEOUT_MAX_NS) +
+			 max_deadline;
 	fdc.pool = gw->pkt_pool;
 	fdc.parity_pkt_type = BRAID_PKT_PARITY;
 	fdc.data_pkt_type = BRAID_PKT_DATA;

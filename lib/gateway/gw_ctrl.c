@@ -140,7 +140,7 @@ on_nack(struct gw_ctrl *c, struct rte_mbuf *m, uint64_t now_ns)
 				c->cnt.drop_retx_ring_full++;
 				break;
 			}
-			charged[use[k & 1]] += orders[i].bytes;
+			charged[use[k & 1]] += orders[i].bytes + GW_ETHER_L1_OVERHEAD;
 			sent++;
 		}
 		c->cnt.retx_sent += sent;

@@ -174,16 +174,17 @@ class_fec(struct diff_ctx *d, uint16_t k)
 {
 	const struct braid_config_class *a = &d->cur->classes[k], *b = &d->next->classes[k];
 	uint8_t fk = b->fec_enabled ? b->fec_k : 0, fm = b->fec_enabled ? b->fec_m : 0;
+	struct braid_fec_enc_cmd cmd = { 0 };
 	int ret;
 
 	if (a->fec_enabled == b->fec_enabled && a->fec_k == b->fec_k && a->fec_m == b->fec_m)
 		return 0;
 	if (!braid_sched_class_fec_fits(d->gw->sched, fk, fm))
 		return -ERANGE;
-	ret = add(d, GW_CMD_FEC, &(struct braid_fec_enc_cmd){ .op = BRAID_FEC_ENC_CMD_CLASS,
-		  .class_id = k, .shape = { .k = fk, .m = fm,
-		  .timeout_ns = (uint64_t)d->next->fec.block_timeout_us * 1000 } },
-		  sizeof(struct braid_fec_enc_cmd));
+	cmd.op = BRAID_FEC_ENC_CMD_CLASS;
+	cmd.class_id = k;
+	gw_fec_shape(d->next, k, &cmd.shape);
+	ret = add(d, GW_CMD_FEC, &cmd, sizeof(cmd));
 	return ret != 0 ? ret : add_sched(d, &(struct braid_sched_cmd){
 		.op = BRAID_SCHED_CMD_CLASS_FEC, .id = k, .class_fec = { fk, fm } });
 }

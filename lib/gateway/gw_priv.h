@@ -174,6 +174,19 @@ void gw_ctrl_free(struct gw_ctrl *c);
  * deadline, or the configured reorder window (gw_build.c). */
 uint64_t gw_class_deadline_ns(const struct braid_config *c, unsigned int k);
 
+/* What an Ethernet frame costs on the wire beyond its bytes: preamble
+ * and SFD (8), FCS (4), inter-frame gap (12), as rte_sched's default
+ * frame overhead. The scheduler charges each packet as its tunnel frame
+ * plus this, so a link's configured rate holds on the wire. */
+#define GW_ETHER_L1_OVERHEAD 24
+
+/* Longest automatic FEC block timeout. */
+#define GW_FEC_TIMEOUT_MAX_NS 50000000ULL
+
+/* The encoder's FEC policy of class @p k (gw_build.c). */
+void gw_fec_shape(const struct braid_config *c, unsigned int k,
+		  struct braid_fec_class_conf *out);
+
 /* Scheduler weight factor (per mille) of a link of configured weight
  * 1..1000: the weight itself, so the configured weights keep their ratio
  * (the scheduler's link quanta are capacity x factor). */

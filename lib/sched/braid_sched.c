@@ -57,6 +57,7 @@ struct braid_sched {
 	uint32_t up_mask;
 	uint32_t backup_mask;
 	uint32_t mtu;
+	uint32_t frame_overhead; /**< wire bytes per packet beyond pkt_len */
 	uint32_t base_quantum;
 	uint64_t max_charge;     /**< units: largest charge of one packet */
 	struct rte_mempool *clone_pool;
@@ -100,7 +101,8 @@ all_links(unsigned int n_links)
 	return n_links == 32 ? UINT32_MAX : (1U << n_links) - 1;
 }
 
-/* Units of the largest single charge: mtu at the largest FEC factor. */
+/* Units of the largest single charge: mtu and the frame overhead at the
+ * largest FEC factor. */
 static uint64_t
 conf_max_charge(const struct braid_sched_conf *conf)
 {
@@ -108,7 +110,7 @@ conf_max_charge(const struct braid_sched_conf *conf)
 
 	for (unsigned int c = 0; c < conf->n_classes; c++)
 		mult = RTE_MAX(mult, class_charge_mult(&conf->classes[c]));
-	return (uint64_t)sched_conf_mtu(conf) * mult;
+	return (uint64_t)(sched_conf_mtu(conf) + conf->frame_overhead) * mult;
 }
 
 static uint64_t
@@ -165,6 +167,11 @@ sched_conf_check(const struct braid_sched_conf *conf)
 	if (mtu < 64 || mtu > BRAID_SCHED_MTU_MAX) {
 		SCHED_LOG(ERR, "sched: mtu %u out of range 64..%u", mtu,
 			  BRAID_SCHED_MTU_MAX);
+		return -EINVAL;
+	}
+	if (conf->frame_overhead > BRAID_SCHED_FRAME_OVERHEAD_MAX) {
+		SCHED_LOG(ERR, "sched: frame_overhead %u out of range 0..%u",
+			  conf->frame_overhead, BRAID_SCHED_FRAME_OVERHEAD_MAX);
 		return -EINVAL;
 	}
 	if (conf->base_quantum != 0 &&
@@ -328,6 +335,7 @@ braid_sched_create(const struct braid_sched_conf *conf, int socket)
 	s->mtu = sched_conf_mtu(conf);
 	s->base_quantum = conf->base_quantum != 0 ? conf->base_quantum : s->mtu;
 	s->max_charge = conf_max_charge(conf);
+	s->frame_overhead = conf->frame_overhead;
 	s->clone_pool = conf->clone_pool;
 
 	for (unsigned int c = 0; c < s->n_classes; c++) {
@@ -711,7 +719,7 @@ sched_choose(const struct braid_sched *s, const struct sched_class *cl,
 
 	if (unlikely(allowed == 0))
 		return RES_NO_LINK;
-	pk->charge = len * cl->charge_mult;
+	pk->charge = (uint64_t)(len + s->frame_overhead) * cl->charge_mult;
 	pk->dup_short = false;
 	if (likely(cl->policy != BRAID_SCHED_DUPLICATE)) {
 		tok = links_with_tokens(s, p, allowed, pk->charge);
@@ -800,7 +808,7 @@ sched_commit(struct braid_sched *s, struct sched_class *cl, struct rte_mbuf *m,
 			/* The clone carries the meta: own link, F_DUP. */
 			braid_meta(c)->link_id = (uint16_t)bl;
 			braid_meta(c)->flags |= BRAID_META_F_DUP;
-			charge = (uint64_t)len * SCHED_TB_SCALE;
+			charge = (uint64_t)(len + s->frame_overhead) * SCHED_TB_SCALE;
 			p->dups++;
 		}
 		s->links[bl].tb.tokens -= charge;
@@ -988,7 +996,8 @@ braid_sched_drain(struct braid_sched *s, struct rte_mbuf **pkts, uint16_t n)
 				continue;
 			}
 			l = sched_link_drr_pick(&s->drr, elig,
-						m->pkt_len * cl->charge_mult);
+						(uint64_t)(m->pkt_len + s->frame_overhead) *
+						cl->charge_mult);
 			meta = braid_meta(m);
 			meta->seq = cl->next_seq++;
 			meta->link_id = (uint16_t)l;
@@ -1077,7 +1086,7 @@ braid_sched_class_fec_fits(const struct braid_sched *s, uint8_t fec_k, uint8_t f
 	if (!fec_valid(fec_k, fec_m))
 		return false;
 	/* Default buckets grow with the charge; explicit ones are fixed. */
-	charge = (uint64_t)s->mtu * fec_charge_mult(fec_k, fec_m);
+	charge = (uint64_t)(s->mtu + s->frame_overhead) * fec_charge_mult(fec_k, fec_m);
 	for (unsigned int l = 0; l < s->n_links; l++)
 		if (s->links[l].bucket_bytes != 0 &&
 		    charge > (uint64_t)s->links[l].bucket_bytes * SCHED_TB_SCALE)
@@ -1098,11 +1107,11 @@ braid_sched_class_set_fec(struct braid_sched *s, uint16_t cls, uint8_t fec_k,
 	s->cls[cls].charge_mult = fec_charge_mult(fec_k, fec_m);
 	for (unsigned int c = 0; c < s->n_classes; c++)
 		mult = RTE_MAX(mult, s->cls[c].charge_mult);
-	if ((uint64_t)s->mtu * mult == s->max_charge)
+	if ((uint64_t)(s->mtu + s->frame_overhead) * mult == s->max_charge)
 		return 0;
 	/* As create() would size them for the new largest charge: default
 	 * bucket depths and the link quanta follow; tokens are kept. */
-	s->max_charge = (uint64_t)s->mtu * mult;
+	s->max_charge = (uint64_t)(s->mtu + s->frame_overhead) * mult;
 	for (unsigned int l = 0; l < s->n_links; l++)
 		sched_link_rate(s, l);
 	sched_link_quanta(s);

@@ -15,8 +15,9 @@
  * Level 2, links: each packet goes to one link chosen by DRR over the links
  * that are up, allowed by the class policy and have tokens for it; link
  * quanta are proportional to usable capacity (capacity_kbps * weight
- * factor). Each link has a token bucket at capacity_kbps, so no link is
- * ever sent above its rate. Backup links carry traffic only when no
+ * factor). Each link has a token bucket at capacity_kbps, charged with
+ * what a packet costs on the wire (pkt_len + frame_overhead), so no link
+ * is ever sent above its rate. Backup links carry traffic only when no
  * primary link of the class is up with tokens. A class of FEC (k, m) is
  * charged len * (k + m) / k per data packet, reserving the parity share.
  *
@@ -46,6 +47,7 @@
 #define BRAID_SCHED_CAPACITY_MAX_KBPS 400000000ULL  /**< 400 Gbit/s */
 #define BRAID_SCHED_QUEUE_MAX   (1U << 20)
 #define BRAID_SCHED_BUCKET_MAX  (1U << 30)          /**< bytes */
+#define BRAID_SCHED_FRAME_OVERHEAD_MAX 1024
 
 struct braid_sched;
 
@@ -84,6 +86,12 @@ struct braid_sched_conf {
 	uint16_t n_classes;       /**< 1..BRAID_SCHED_MAX_CLASSES */
 	uint16_t n_links;         /**< 1..BRAID_SCHED_MAX_LINKS */
 	uint32_t mtu;             /**< largest inner packet, 64..9600; 0 = 1500 */
+	/** Bytes each packet costs on a link beyond its pkt_len (outer
+	 * headers, and Ethernet's preamble, FCS and gap where the link is
+	 * Ethernet), 0..BRAID_SCHED_FRAME_OVERHEAD_MAX: charged to link
+	 * tokens and quanta with the packet (times its FEC factor), so a
+	 * link's rate holds on the wire. */
+	uint32_t frame_overhead;
 	uint32_t base_quantum;    /**< DRR bytes per weight, >= mtu; 0 = mtu */
 	/** Pool for duplicate copies (indirect mbufs); required if a class
 	 *  uses DUPLICATE, else may be NULL. */

@@ -366,7 +366,7 @@ test_defaults(void)
 		  c->rules[0].src_port_hi == 65535);
 	/* Omitted default_class: the last class. */
 	CU_ASSERT_EQUAL(c->default_class, 1);
-	CU_ASSERT_EQUAL(c->fec.block_timeout_us, 2000);
+	CU_ASSERT_EQUAL(c->fec.block_timeout_us, 0);   /* automatic */
 	CU_ASSERT_EQUAL(c->retransmit.window_ms, 1000);
 	CU_ASSERT_EQUAL(c->retransmit.max_packets, 65536);
 	CU_ASSERT_EQUAL(c->reorder.window_ms, 0);
@@ -526,7 +526,9 @@ static const struct bad_case bad_cases[] = {
 	{ "retransmit/window_ms", "-5", NULL, NULL, "$.retransmit.window_ms",
 	  "10..60000 (got -5)" },
 	{ "fec/block_timeout_us", "10", NULL, NULL, "$.fec.block_timeout_us",
-	  "50..1000000 (got 10)" },
+	  "0 (automatic) or 50..1000000 (got 10)" },
+	{ "fec/block_timeout_us", "1000001", NULL, NULL, "$.fec.block_timeout_us",
+	  "1000001" },
 	{ "stats/interval_ms", "99999999999", NULL, NULL, "$.stats.interval_ms",
 	  "100..60000 (got 99999999999)" },
 	{ "mempool", "{\"mbufs\":300,\"cache\":256}", NULL, NULL, "$.mempool.cache",

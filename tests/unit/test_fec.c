@@ -1054,6 +1054,102 @@ test_stage_timeout(void)
 	assert_pool_clean();
 }
 
+/* Feed @p n packets of class 0, one every @p gap_ns from *@p now, with a
+ * poll before each; free what comes out. */
+static void
+feed_paced(struct braid_fec_enc *e, unsigned int n, uint64_t gap_ns,
+	   uint64_t *now, uint32_t *seq)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = mk_simple(200, 0, (*seq)++, 0);
+
+		g_out.n = 0;
+		braid_fec_enc_poll(e, &g_out, *now);
+		braid_fec_enc_process(e, &m, 1, &g_out, *now);
+		rte_pktmbuf_free_bulk(g_out.pkts, g_out.n);
+		*now += gap_ns;
+	}
+}
+
+/* timeout_auto: at a steady rate blocks close full (a fixed 1 ms timeout
+ * closes them after 2 packets at 0.5 ms); when the rate drops, a block
+ * still closes within the longest timeout. */
+static void
+test_stage_auto_timeout(void)
+{
+	const uint64_t cap = 50 * TIMEOUT_NS;
+	struct braid_fec_enc_conf c;
+	struct braid_fec_enc *e;
+	struct braid_fec_enc_stats st, st0;
+	struct braid_fec_class_conf fixed = { .k = 10, .m = 2, .timeout_ns = TIMEOUT_NS };
+	struct rte_mbuf *m;
+	uint64_t now = 1000;
+	uint32_t seq = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.n_classes = 1;
+	c.classes[0] = (struct braid_fec_class_conf){ .k = 10, .m = 2,
+		.timeout_auto = true, .timeout_ns = cap };
+	c.n_links = 4;
+	c.pool = g_pool;
+	c.parity_pkt_type = PAR_TYPE;
+	e = braid_fec_enc_create(&c, SOCKET_ID_ANY);
+	CU_ASSERT_FATAL(e != NULL);
+
+	/* 2000 pkt/s for a second: after the first blocks, every one full. */
+	feed_paced(e, 100, 500000, &now, &seq);
+	braid_fec_enc_class_stats(e, 0, &st0);
+	feed_paced(e, 2000, 500000, &now, &seq);
+	braid_fec_enc_class_stats(e, 0, &st);
+	CU_ASSERT_EQUAL(st.blocks_timeout - st0.blocks_timeout, 0);
+	CU_ASSERT_EQUAL(st.blocks_full - st0.blocks_full, 200);
+	/* Bursts of 32 every 16 ms (the same rate, in RX bursts: one
+	 * timestamp each): full too, but while the estimate moves. */
+	for (unsigned int b = 0; b < 60; b++) {
+		if (b == 30)   /* the estimate has moved: measure from here */
+			braid_fec_enc_class_stats(e, 0, &st);
+		for (unsigned int i = 0; i < 32; i++)
+			feed_paced(e, 1, i == 31 ? 16000000 : 0, &now, &seq);
+	}
+	braid_fec_enc_class_stats(e, 0, &st0);
+	CU_ASSERT_EQUAL(st0.blocks_timeout - st.blocks_timeout, 0);
+	CU_ASSERT(st0.blocks_full - st.blocks_full >= 90);
+
+	/* The rate drops to 10 pkt/s: blocks close by the timeout, never
+	 * later than the longest one after their first packet. */
+	for (unsigned int i = 0; i < 20; i++) {
+		m = mk_simple(200, 0, seq++, 0);
+		g_out.n = 0;
+		braid_fec_enc_poll(e, &g_out, now);
+		braid_fec_enc_process(e, &m, 1, &g_out, now);
+		rte_pktmbuf_free_bulk(g_out.pkts, g_out.n);
+		g_out.n = 0;
+		braid_fec_enc_poll(e, &g_out, now + cap);
+		if (i > 0)   /* the block it opened is closed */
+			CU_ASSERT_EQUAL(g_out.n, 2);
+		rte_pktmbuf_free_bulk(g_out.pkts, g_out.n);
+		now += 100000000;
+	}
+	braid_fec_enc_class_stats(e, 0, &st);
+	CU_ASSERT(st.blocks_timeout - st0.blocks_timeout >= 20);
+
+	/* A fixed 1 ms timeout at 2000 pkt/s: blocks of 2 or 3. */
+	CU_ASSERT_EQUAL(braid_fec_enc_set_class(e, 0, &fixed), 0);
+	braid_fec_enc_class_stats(e, 0, &st0);
+	feed_paced(e, 1000, 500000, &now, &seq);
+	braid_fec_enc_class_stats(e, 0, &st);
+	CU_ASSERT(st.blocks_timeout - st0.blocks_timeout >= 300);
+	CU_ASSERT_EQUAL(st.blocks_full - st0.blocks_full, 0);
+
+	g_out.n = 0;
+	while (braid_fec_enc_flush(e, &g_out, now) > 0)
+		;
+	rte_pktmbuf_free_bulk(g_out.pkts, g_out.n);
+	CU_ASSERT_EQUAL(braid_fec_enc_held(e), 0);
+	braid_fec_enc_free(e);
+	assert_pool_clean();
+}
+
 /* Unprotected traffic passes untouched; a skipped packet or a seq gap
  * ends the block (its seqs must stay consecutive). */
 static void
@@ -2101,6 +2197,7 @@ register_tests(void)
 	    CU_add_test(s, "duplicate pieces", test_duplicates) == NULL ||
 	    CU_add_test(s, "stage: block closes on k", test_stage_full_block) == NULL ||
 	    CU_add_test(s, "stage: block timeout, drain", test_stage_timeout) == NULL ||
+	    CU_add_test(s, "stage: automatic block timeout", test_stage_auto_timeout) == NULL ||
 	    CU_add_test(s, "stage: skips, cuts, pass-through", test_stage_skip_and_pass) == NULL ||
 	    CU_add_test(s, "stage: no parity mbuf", test_stage_no_mbuf) == NULL ||
 	    CU_add_test(s, "stage: parity placement", test_parity_placement) == NULL ||

@@ -734,6 +734,39 @@ offer(struct braid_sched *s, uint64_t load_kbps, unsigned int secs,
 	}
 }
 
+/* The frame overhead is charged: 1000-byte packets with 250 bytes of
+ * overhead over saturated links carry 1000/1250 of each link's rate in
+ * packet bytes (within the bucket's first burst). */
+static void
+test_frame_overhead(void)
+{
+	static const uint64_t caps[2] = { 4000, 8000 };
+	uint64_t st = sub_seed(0x67);
+	struct braid_sched_conf c;
+	struct braid_sched *s;
+	uint64_t now = 0;
+	uint64_t b[2] = { 0, 0 };
+
+	conf_basic(&c, 1, caps, 2);
+	c.classes[0].queue_size = 4096;
+	c.frame_overhead = 250;
+	s = braid_sched_create(&c, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	offer(s, 20000, 10, &now, &st, b);
+	for (unsigned int l = 0; l < 2; l++) {
+		double want = (double)caps[l] * 125 * 10 * 1000 / 1250;
+
+		printf("\n    link %u: %.0f of %.0f bytes", l, (double)b[l], want);
+		CU_ASSERT(b[l] >= want * 0.98 && b[l] <= want * 1.02);
+	}
+	printf("\n");
+	c.frame_overhead = BRAID_SCHED_FRAME_OVERHEAD_MAX + 1;
+	CU_ASSERT_PTR_NULL(braid_sched_create(&c, SOCKET_ID_ANY));
+	drain_free(s);
+	braid_sched_free(s);
+	assert_no_leak();
+}
+
 /* Below capacity the split follows capacity * weight factor. */
 static void
 test_capacity_split(void)
@@ -2031,6 +2064,7 @@ register_tests(void)
 	    CU_add_test(su, "capacity_change", test_capacity_change) == NULL ||
 	    CU_add_test(su, "backup", test_backup) == NULL ||
 	    CU_add_test(su, "live changes by command", test_apply) == NULL ||
+	    CU_add_test(su, "frame overhead charged", test_frame_overhead) == NULL ||
 	    CU_add_test(su, "pin", test_pin) == NULL ||
 	    CU_add_test(su, "duplicate", test_duplicate) == NULL ||
 	    CU_add_test(su, "blocked_heads", test_blocked_heads) == NULL ||
