@@ -7,8 +7,10 @@
 #   ports  lan0 + wan0..wanN-1, net_af_packet on the namespace's veths, with
 #          the MACs and addresses topology.sh assigns
 #   links  wan<i>: 10.100.<i>.1:7000 <-> 10.100.<i>.2:7000, capacity =
-#          capacity_pct % of the emulated rate of the direction this
-#          gateway sends in (a_to_b for gwa, b_to_a for gwb); next_hop_mac
+#          the emulated rate of the direction this gateway sends in (a_to_b
+#          for gwa, b_to_a for gwb; a tuning's capacity_pct scales it, none
+#          does: the scheduler charges what a frame costs on the wire);
+#          next_hop_mac
 #          = the peer gateway's wan<i> MAC (braid-linkemu bridges L2), unless
 #          --arp (then ARP resolves it)
 #   classes realtime (DSCP 46, duplicated, strict priority with a cap),
@@ -71,7 +73,7 @@ if $n < 1 or $n > 16 then error("profile: 1..16 links") else . end |
 	error("profile link \($i): interfaces must be wan\($i)a / wan\($i)b (topology.sh)")
  else . end |
  ((.[$dir].rate_kbps // .both.rate_kbps // 0)) as $rate |
- {i: $i, cap: (if $rate > 0 then ($rate * $t.capacity_pct / 100 | floor)
+ {i: $i, cap: (if $rate > 0 then ($rate * ($t.capacity_pct // 100) / 100 | floor)
                else 1000000 end)}] as $links |
 {
   name: "gw\($side)",
@@ -102,7 +104,7 @@ if $n < 1 or $n > 16 then error("profile: 1..16 links") else . end |
      arq: {enabled: true, deadline_ms: 1000}}
   ],
   default_class: "bulk",
-  fec: {block_timeout_us: $t.block_timeout_us},
+  fec: (if $t.block_timeout_us then {block_timeout_us: $t.block_timeout_us} else {} end),
   health: $t.health,
   lcores: {idle_sleep_max_us: ($t.idle_sleep_max_us // 200),
            map: [{lcore: 0, stages: ["lan_rx", "classify", "sched", "fec", "rtx",
