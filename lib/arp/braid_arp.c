@@ -1219,7 +1219,7 @@ arp_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
 	BRAID_COUNTERS_REPORT(BRAID_ARP_COUNTERS, &c, fn, arg);
 }
 
-const struct braid_stage_ops braid_arp_ops = {
+const struct braid_stage_ops braid_arp_stage_ops = {
 	.kind = "arp",
 	.flags = 0,
 	.process = arp_stage_process,

@@ -268,7 +268,7 @@ const char *braid_arp_state_name(enum braid_arp_state s);
  * = poll; the frames to send go to the stage output (counted
  * drop_out_full when it is full), each with m->port set.
  */
-extern const struct braid_stage_ops braid_arp_ops;
+extern const struct braid_stage_ops braid_arp_stage_ops;
 
 /* ---- packets waiting for a next hop ---- */
 

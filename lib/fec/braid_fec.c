@@ -552,7 +552,7 @@ fec_stage_apply(void *ctx, const void *cmd)
 	return braid_fec_enc_apply(ctx, cmd);
 }
 
-const struct braid_stage_ops braid_fec_stage_ops = {
+const struct braid_stage_ops braid_fec_enc_stage_ops = {
 	.kind = "fec",
 	.flags = 0,
 	.cmd_size = sizeof(struct braid_fec_enc_cmd),

@@ -187,7 +187,7 @@ void braid_fec_enc_stats(const struct braid_fec_enc *e, braid_stat_fn fn,
 
 /** Stage ops "fec" (ctx = struct braid_fec_enc *; apply:
  * braid_fec_enc_apply()). */
-extern const struct braid_stage_ops braid_fec_stage_ops;
+extern const struct braid_stage_ops braid_fec_enc_stage_ops;
 
 /* ------------------------------------------------------------------ */
 /* Decoder                                                            */

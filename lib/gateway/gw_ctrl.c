@@ -291,7 +291,7 @@ ctrl_apply(void *ctx, const void *cmd)
 	return braid_arq_tx_apply(c->gw->arq_tx, cmd);
 }
 
-const struct braid_stage_ops gw_ctrl_ops = {
+const struct braid_stage_ops gw_ctrl_stage_ops = {
 	.kind = "ctrl",
 	.flags = BRAID_STAGE_F_SOURCE,
 	.cmd_size = sizeof(struct braid_arq_tx_cmd),

@@ -190,7 +190,7 @@ lan_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 	lan->cnt.held_for_arp += held;
 	lan->cnt.drop_unresolved += unresolved;
 	if (n_ok > 0)
-		braid_tx_ops.process(lan->tx, lan->ok, n_ok, out, now_ns);
+		braid_tx_stage_ops.process(lan->tx, lan->ok, n_ok, out, now_ns);
 }
 
 static uint16_t
@@ -204,16 +204,16 @@ lan_poll(void *ctx, struct braid_burst *out, uint64_t now_ns)
 		n = braid_arp_pending_poll(lan->pending, now_ns, ready, BRAID_BURST);
 	if (n > 0) {
 		lan->cnt.delivered += n;
-		braid_tx_ops.process(lan->tx, ready, n, out, now_ns);
+		braid_tx_stage_ops.process(lan->tx, ready, n, out, now_ns);
 	}
-	return (uint16_t)(n + braid_tx_ops.poll(lan->tx, out, now_ns));
+	return (uint16_t)(n + braid_tx_stage_ops.poll(lan->tx, out, now_ns));
 }
 
 static uint16_t
 lan_drain(void *ctx, struct braid_burst *out, uint64_t now_ns)
 {
 	struct braid_lan *lan = ctx;
-	uint16_t n = braid_tx_ops.drain(lan->tx, out, now_ns);
+	uint16_t n = braid_tx_stage_ops.drain(lan->tx, out, now_ns);
 
 	/* Input has stopped: no ARP reply will release the held frames
 	 * before the ports stop. */
@@ -232,7 +232,7 @@ lan_stats(const void *ctx, braid_stat_fn fn, void *arg)
 	if (lan->pending != NULL)
 		braid_arp_pending_counters_get(lan->pending, &pc);
 	BRAID_COUNTERS_REPORT(BRAID_ARP_PENDING_COUNTERS, &pc, fn, arg);
-	braid_tx_ops.stats(lan->tx, fn, arg);
+	braid_tx_stage_ops.stats(lan->tx, fn, arg);
 }
 
 const struct braid_stage_ops braid_lan_stage_ops = {

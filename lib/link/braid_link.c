@@ -1341,7 +1341,7 @@ link_stage_apply(void *ctx, const void *cmd)
 	}
 }
 
-const struct braid_stage_ops braid_link_ops = {
+const struct braid_stage_ops braid_link_stage_ops = {
 	.kind = "link_health",
 	.flags = 0,
 	.cmd_size = sizeof(struct braid_link_cmd),

@@ -379,7 +379,7 @@ enum braid_link_cmd_op {
 };
 
 /** One command of the link health stage's control channel (cmd_size):
- * applied on the stage's lcore by braid_link_ops.apply(). */
+ * applied on the stage's lcore by braid_link_stage_ops.apply(). */
 struct braid_link_cmd {
 	uint16_t op;     /**< enum braid_link_cmd_op */
 	uint16_t link;   /**< link id */
@@ -421,6 +421,6 @@ const char *braid_link_state_name(enum braid_link_state s);
  * runs braid_link_poll() and sends the probes the same way. apply()
  * takes a struct braid_link_cmd (cmd_size).
  */
-extern const struct braid_stage_ops braid_link_ops;
+extern const struct braid_stage_ops braid_link_stage_ops;
 
 #endif /* BRAID_LINK_H */

@@ -290,6 +290,6 @@ void braid_port_rx_stats(const struct braid_port_rx *rx,
  * packet's braid_meta, sets rx_ns = now_ns, port_in, class_id =
  * BRAID_CLASS_NONE, link_id = BRAID_LINK_NONE and pushes it to out.
  */
-extern const struct braid_stage_ops braid_port_rx_ops;
+extern const struct braid_stage_ops braid_port_rx_stage_ops;
 
 #endif /* BRAID_PORT_H */

@@ -707,7 +707,7 @@ rx_decap_stats(const void *ctx, braid_stat_fn fn, void *arg)
 	BRAID_COUNTERS_REPORT(BRAID_DECAP_COUNTERS, &d->cnt, fn, arg);
 }
 
-const struct braid_stage_ops braid_rx_decap_ops = {
+const struct braid_stage_ops braid_decap_stage_ops = {
 	.kind = "rx_decap",
 	.flags = 0,
 	.process = rx_decap_process,

@@ -224,6 +224,6 @@ void braid_decap_counters_get(const struct braid_decap *d,
 const char *braid_decap_verdict_name(enum braid_decap_verdict v);
 
 /** Stage ops for the runner ("rx_decap"); ctx is a struct braid_decap *. */
-extern const struct braid_stage_ops braid_rx_decap_ops;
+extern const struct braid_stage_ops braid_decap_stage_ops;
 
 #endif /* BRAID_DECAP_H */

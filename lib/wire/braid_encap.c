@@ -437,7 +437,7 @@ encap_stats(const void *ctx, braid_stat_fn fn, void *arg)
 	BRAID_COUNTERS_REPORT(BRAID_ENCAP_COUNTERS, &e->cnt, fn, arg);
 }
 
-const struct braid_stage_ops braid_encap_ops = {
+const struct braid_stage_ops braid_encap_stage_ops = {
 	.kind = "encap",
 	.flags = 0,
 	.process = encap_process,

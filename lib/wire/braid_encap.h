@@ -144,6 +144,6 @@ void braid_encap_counters_get(const struct braid_encap *e,
 			      struct braid_encap_counters *c);
 
 /** Stage ops for the runner; ctx is a struct braid_encap *. */
-extern const struct braid_stage_ops braid_encap_ops;
+extern const struct braid_stage_ops braid_encap_stage_ops;
 
 #endif /* BRAID_ENCAP_H */

@@ -66,7 +66,7 @@ static void
 stats_at_exit(void)
 {
 	if (dec != NULL && getenv("FUZZ_WIRE_STATS") != NULL)
-		braid_rx_decap_ops.stats(dec, print_counter, stderr);
+		braid_decap_stage_ops.stats(dec, print_counter, stderr);
 }
 
 int

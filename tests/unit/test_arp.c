@@ -1026,9 +1026,9 @@ test_stage_ops(void)
 	c.garp_count = 1;
 	a = mk_arp(&c);
 	CU_ASSERT_FATAL(a != NULL);
-	CU_ASSERT(strcmp(braid_arp_ops.kind, "arp") == 0);
+	CU_ASSERT(strcmp(braid_arp_stage_ops.kind, "arp") == 0);
 	/* poll: the announcements */
-	CU_ASSERT(braid_arp_ops.poll(a, out, 0) == 3);
+	CU_ASSERT(braid_arp_stage_ops.poll(a, out, 0) == 3);
 	CU_ASSERT(out->n == 3);
 	free_all(out->pkts, out->n);
 	out->n = 0;
@@ -1036,20 +1036,20 @@ test_stage_ops(void)
 	arp_bytes(b, bcast, host_mac, -1, 1, host_mac, HOST_IP, zero6, LAN_IP);
 	m = mk(LAN, b, 60);
 	CU_ASSERT_FATAL(m != NULL);
-	braid_arp_ops.process(a, &m, 1, out, 0);
+	braid_arp_stage_ops.process(a, &m, 1, out, 0);
 	CU_ASSERT(out->n == 1 && out->pkts[0]->port == LAN);
 	free_all(out->pkts, out->n);
 	/* a full output: the answer is counted, not leaked */
 	out->n = BRAID_BURST_OUT_MAX;
 	m = mk(LAN, b, 60);
-	braid_arp_ops.process(a, &m, 1, out, 0);
+	braid_arp_stage_ops.process(a, &m, 1, out, 0);
 	{
 		struct braid_arp_counters cnt;
 
 		braid_arp_counters_get(a, &cnt);
 		CU_ASSERT(cnt.drop_out_full == 1);
 	}
-	braid_arp_ops.stats(a, count_stat, &nstat);
+	braid_arp_stage_ops.stats(a, count_stat, &nstat);
 	CU_ASSERT(nstat == 26);  /* every counter reported once */
 	braid_arp_free(a);
 	free(out);

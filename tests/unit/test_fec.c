@@ -903,7 +903,7 @@ static void
 test_stage_full_block(void)
 {
 	struct braid_fec_enc *e = mk_enc(1, 4, 2, false);
-	const struct braid_stage_ops *ops = &braid_fec_stage_ops;
+	const struct braid_stage_ops *ops = &braid_fec_enc_stage_ops;
 	struct rte_mbuf *p[5];
 	uint16_t lens[4] = { 100, 200, 300, 1000 };
 	uint16_t links[4] = { 0, 1, 2, 0 };
@@ -989,7 +989,7 @@ static void
 test_stage_timeout(void)
 {
 	struct braid_fec_enc *e = mk_enc(1, 8, 2, false);
-	const struct braid_stage_ops *ops = &braid_fec_stage_ops;
+	const struct braid_stage_ops *ops = &braid_fec_enc_stage_ops;
 	struct rte_mbuf *p[4];
 	struct braid_fec_enc_stats st;
 	const uint64_t t0 = 123456;
@@ -1908,7 +1908,7 @@ test_stream_end_to_end(void)
 	struct braid_fec_enc_conf ec;
 	struct braid_fec_enc *e;
 	struct braid_fec_dec *d = mk_dec(STREAM_CLASSES, 256);
-	const struct braid_stage_ops *eops = &braid_fec_stage_ops;
+	const struct braid_stage_ops *eops = &braid_fec_enc_stage_ops;
 	const struct braid_stage_ops *dops = &braid_fec_dec_stage_ops;
 	uint64_t rng = g_seed ^ 0x5151;
 	uint64_t now = 1000000;

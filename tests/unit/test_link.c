@@ -1199,7 +1199,7 @@ test_mbuf_path(void)
 	for (int round = 0; round < 20; round++) {
 		/* A's probes (through the stage poll, no tx ring) to B. */
 		out->n = 0;
-		k = braid_link_ops.poll(lh[0], out, now);
+		k = braid_link_stage_ops.poll(lh[0], out, now);
 		CU_ASSERT(k == out->n);
 		for (uint16_t i = 0; i < out->n; i++) {
 			CU_ASSERT(braid_meta(out->pkts[i])->pkt_type == BRAID_PKT_PROBE);
@@ -1233,7 +1233,7 @@ test_mbuf_path(void)
 		k = wire_xfer(e[1], d[0], tx, n_tx, now + off_b + 9 * TMS, now + 16 * TMS);
 		out->n = 0;
 		if (k > 0)
-			braid_link_ops.process(lh[0], tx, k, out, now + 16 * TMS);
+			braid_link_stage_ops.process(lh[0], tx, k, out, now + 16 * TMS);
 		CU_ASSERT(out->n == 0);
 		now += 50 * TMS;
 	}
@@ -1289,9 +1289,9 @@ test_mbuf_path(void)
 	{
 		unsigned int nstat = 0;
 
-		braid_link_ops.stats(lh[0], count_stat, &nstat);
+		braid_link_stage_ops.stats(lh[0], count_stat, &nstat);
 		CU_ASSERT(nstat == 23);  /* every counter reported once */
-		CU_ASSERT(strcmp(braid_link_ops.kind, "link_health") == 0);
+		CU_ASSERT(strcmp(braid_link_stage_ops.kind, "link_health") == 0);
 	}
 	for (int side = 0; side < 2; side++) {
 		braid_link_free(lh[side]);
@@ -1350,23 +1350,23 @@ test_best2_and_commands(void)
 	CU_ASSERT(b.srtt_ns == 10 * TMS);
 	CU_ASSERT(b.usable_Bps > 0);
 
-	CU_ASSERT(braid_link_ops.cmd_size == sizeof(cmd) &&
-		  braid_link_ops.cmd_size <= BRAID_CMD_MAX_SIZE);
-	CU_ASSERT(braid_link_ops.apply(lh, &cmd) == 0);   /* link 1 off */
+	CU_ASSERT(braid_link_stage_ops.cmd_size == sizeof(cmd) &&
+		  braid_link_stage_ops.cmd_size <= BRAID_CMD_MAX_SIZE);
+	CU_ASSERT(braid_link_stage_ops.apply(lh, &cmd) == 0);   /* link 1 off */
 	braid_link_update(lh, now, pt, 4);
 	braid_link_best2(lh, 0, &b);
 	CU_ASSERT(b.link[0] == 2 && b.link[1] == 0);
 	cmd = (struct braid_link_cmd){ .op = BRAID_LINK_CMD_CAPACITY, .link = 0,
 				       .capacity_kbps = 5000 };
-	CU_ASSERT(braid_link_ops.apply(lh, &cmd) == 0);
+	CU_ASSERT(braid_link_stage_ops.apply(lh, &cmd) == 0);
 	braid_link_update(lh, now + 100 * TMS, pt, 4);   /* next tick publishes */
 	CU_ASSERT(braid_link_info_get(lh, 0, &in) == 0 && in.capacity_kbps == 5000);
 	cmd.capacity_kbps = 0;
-	CU_ASSERT(braid_link_ops.apply(lh, &cmd) == -EINVAL);
+	CU_ASSERT(braid_link_stage_ops.apply(lh, &cmd) == -EINVAL);
 	cmd.op = 0;
-	CU_ASSERT(braid_link_ops.apply(lh, &cmd) == -EINVAL);
+	CU_ASSERT(braid_link_stage_ops.apply(lh, &cmd) == -EINVAL);
 	cmd = (struct braid_link_cmd){ .op = BRAID_LINK_CMD_ADMIN, .link = 3 };
-	CU_ASSERT(braid_link_ops.apply(lh, &cmd) == -EINVAL);
+	CU_ASSERT(braid_link_stage_ops.apply(lh, &cmd) == -EINVAL);
 	braid_link_free(lh);
 }
 

@@ -1220,7 +1220,7 @@ test_rx_decap_stage(void)
 	pkts[7] = encap_one(a2, data_pkt(60, 3, &rng), 80000);
 	/* through the stage ops, as the runner calls it */
 	out.n = 0;
-	braid_rx_decap_ops.process(d, pkts, 8, &out, 90000);
+	braid_decap_stage_ops.process(d, pkts, 8, &out, 90000);
 	CU_ASSERT_EQUAL(out.n, 1);
 	CU_ASSERT_EQUAL(braid_meta(out.pkts[0])->pkt_type, BRAID_PKT_DATA);
 	CU_ASSERT_EQUAL(braid_meta(out.pkts[0])->link_id, 3);
@@ -1270,12 +1270,12 @@ test_rx_decap_stage(void)
 		out.n = 0;
 		pkts[0] = data_pkt(100, 0, &rng);
 		pkts[1] = data_pkt(100, 1, &rng);
-		braid_encap_ops.process(a2, pkts, 2, &out, 5);
+		braid_encap_stage_ops.process(a2, pkts, 2, &out, 5);
 		CU_ASSERT_EQUAL(out.n, 2);
 		CU_ASSERT_EQUAL(out.pkts[1]->pkt_len, 100 + BRAID_WIRE_OVERHEAD);
 		rte_pktmbuf_free_bulk(out.pkts, out.n);
-		CU_ASSERT_STRING_EQUAL(braid_encap_ops.kind, "encap");
-		CU_ASSERT_STRING_EQUAL(braid_rx_decap_ops.kind, "rx_decap");
+		CU_ASSERT_STRING_EQUAL(braid_encap_stage_ops.kind, "encap");
+		CU_ASSERT_STRING_EQUAL(braid_decap_stage_ops.kind, "rx_decap");
 	}
 	/* create refuses bad configurations */
 	{
