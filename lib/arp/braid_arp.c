@@ -751,7 +751,7 @@ icmp_rx(struct braid_arp *a, struct arp_port *p, struct rte_mbuf *m, uint32_t l2
 }
 
 uint16_t
-braid_arp_input(struct braid_arp *a, struct rte_mbuf **pkts, uint16_t n,
+braid_arp_burst(struct braid_arp *a, struct rte_mbuf **pkts, uint16_t n,
 		struct rte_mbuf **out, uint64_t now_ns)
 {
 	struct arp_tally t;
@@ -1195,7 +1195,7 @@ arp_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 		  struct braid_burst *out, uint64_t now_ns)
 {
 	struct braid_arp *a = ctx;
-	uint16_t k = braid_arp_input(a, pkts, n, a->scratch, now_ns);
+	uint16_t k = braid_arp_burst(a, pkts, n, a->scratch, now_ns);
 
 	arp_push(a, a->scratch, k, out);
 }
@@ -1334,8 +1334,8 @@ braid_arp_pending_free(struct braid_arp_pending *q)
 }
 
 int
-braid_arp_pending_add(struct braid_arp_pending *q, uint16_t port_id, uint32_t ip,
-		      struct rte_mbuf *m, uint64_t now_ns)
+braid_arp_pending_enqueue_one(struct braid_arp_pending *q, uint16_t port_id,
+			      uint32_t ip, struct rte_mbuf *m, uint64_t now_ns)
 {
 	struct rte_ether_addr mac;
 	struct pend_slot *s = NULL, *free_s = NULL;

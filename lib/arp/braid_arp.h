@@ -192,8 +192,8 @@ void braid_arp_free(struct braid_arp *a);
  * @p n mbufs.
  * @return number of mbufs written to @p out.
  */
-uint16_t braid_arp_input(struct braid_arp *a, struct rte_mbuf **pkts, uint16_t n,
-			 struct rte_mbuf **out, uint64_t now_ns);
+uint16_t braid_arp_burst(struct braid_arp *a, struct rte_mbuf **pkts,
+			 uint16_t n, struct rte_mbuf **out, uint64_t now_ns);
 
 /**
  * Owner. Timer work at @p now_ns: requests from other lcores, gratuitous
@@ -309,15 +309,17 @@ void braid_arp_pending_free(struct braid_arp_pending *q);
 
 /**
  * Queue Ethernet frame @p m (destination MAC not known yet) for next hop
- * @p ip on @p port_id. Always takes ownership of @p m. A new next hop is
- * asked for (braid_arp_request()).
+ * @p ip on @p port_id (one frame at a time: each has its own next hop).
+ * Always takes ownership of @p m. A new next hop is asked for
+ * (braid_arp_request()).
  * @return 0 (queued), -ENOBUFS (next hop queue or next hop slots full:
  *   dropped, drop_unresolved_overflow), -EINVAL (frame not writable in
  *   place (indirect or shared) or shorter than an Ethernet header:
  *   dropped, drop_bad_frame).
  */
-int braid_arp_pending_add(struct braid_arp_pending *q, uint16_t port_id,
-			  uint32_t ip, struct rte_mbuf *m, uint64_t now_ns);
+int braid_arp_pending_enqueue_one(struct braid_arp_pending *q,
+				  uint16_t port_id, uint32_t ip,
+				  struct rte_mbuf *m, uint64_t now_ns);
 
 /**
  * Release what can go at @p now_ns: frames whose next hop is resolved get

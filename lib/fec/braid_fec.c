@@ -357,8 +357,8 @@ fec_open(struct braid_fec_enc *e, struct fec_enc_class *c, uint32_t seq,
 }
 
 void
-braid_fec_enc_process(struct braid_fec_enc *e, struct rte_mbuf **pkts,
-		      uint16_t n, struct braid_burst *out, uint64_t now_ns)
+braid_fec_enc_burst(struct braid_fec_enc *e, struct rte_mbuf **pkts,
+		    uint16_t n, struct braid_burst *out, uint64_t now_ns)
 {
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -517,7 +517,7 @@ static void
 fec_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 		  struct braid_burst *out, uint64_t now_ns)
 {
-	braid_fec_enc_process(ctx, pkts, n, out, now_ns);
+	braid_fec_enc_burst(ctx, pkts, n, out, now_ns);
 }
 
 static uint16_t

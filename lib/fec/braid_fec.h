@@ -124,8 +124,8 @@ void braid_fec_enc_free(struct braid_fec_enc *e);
  * Blocks that fill (or whose timeout passed) are encoded and their parity
  * pushed after the data. Never allocates memory (only parity mbufs).
  */
-void braid_fec_enc_process(struct braid_fec_enc *e, struct rte_mbuf **pkts,
-			   uint16_t n, struct braid_burst *out, uint64_t now_ns);
+void braid_fec_enc_burst(struct braid_fec_enc *e, struct rte_mbuf **pkts,
+			 uint16_t n, struct braid_burst *out, uint64_t now_ns);
 
 /**
  * Close the blocks whose timeout passed at @p now_ns and push their parity.
@@ -247,7 +247,8 @@ void braid_fec_dec_free(struct braid_fec_dec *d);
 /**
  * Offer one received piece (meta filled by the tunnel decap: class_id,
  * seq, block_id, block_idx, fec_k, fec_m, fec_len, and F_PARITY or
- * pkt_type for parity). The decoder takes its own reference when it keeps
+ * pkt_type for parity). One at a time: the data a piece recovers must
+ * follow that piece. The decoder takes its own reference when it keeps
  * the piece (refcnt + 1); the caller keeps its reference either way:
  * it forwards data and frees parity. Data with fec_k == 0 is ignored.
  *
@@ -258,7 +259,7 @@ void braid_fec_dec_free(struct braid_fec_dec *d);
  * BRAID_FEC_MAX_M mbufs; the caller owns them.
  * @return number of recovered mbufs written to @p out (0..BRAID_FEC_MAX_M).
  */
-uint16_t braid_fec_dec_add(struct braid_fec_dec *d, struct rte_mbuf *piece,
+uint16_t braid_fec_dec_one(struct braid_fec_dec *d, struct rte_mbuf *piece,
 			   struct rte_mbuf **out, uint64_t now_ns);
 
 /**
@@ -288,7 +289,7 @@ int braid_fec_dec_class_stats(const struct braid_fec_dec *d, uint16_t class_id,
 
 /**
  * Report every counter, summed over classes, plus the stage's own
- * parity_consumed (parity freed after braid_fec_dec_add), drop_out_full
+ * parity_consumed (parity freed after braid_fec_dec_one), drop_out_full
  * and session_resets (peer restarts seen). The stage's stats().
  */
 void braid_fec_dec_stats(const struct braid_fec_dec *d, braid_stat_fn fn,

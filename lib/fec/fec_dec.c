@@ -335,7 +335,7 @@ fec_piece_valid(const struct braid_fec_dec *d, const struct rte_mbuf *m,
 }
 
 uint16_t
-braid_fec_dec_add(struct braid_fec_dec *d, struct rte_mbuf *piece,
+braid_fec_dec_one(struct braid_fec_dec *d, struct rte_mbuf *piece,
 		  struct rte_mbuf **out, uint64_t now_ns)
 {
 	struct braid_meta *md = braid_meta(piece);
@@ -585,7 +585,7 @@ fec_dec_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 			d->session_resets++;
 			from = out->n;
 		}
-		r = braid_fec_dec_add(d, m, rec, now_ns);
+		r = braid_fec_dec_one(d, m, rec, now_ns);
 		if (parity) {
 			rte_pktmbuf_free(m);
 			consumed++;

@@ -217,7 +217,7 @@ punt_rx(struct gw_ctrl *c, uint64_t now_ns)
 	if (n == 0)
 		return 0;
 	c->cnt.punt_rx += n;
-	k = braid_arp_input(c->gw->arp, m, (uint16_t)n, out, now_ns);
+	k = braid_arp_burst(c->gw->arp, m, (uint16_t)n, out, now_ns);
 	arp_send(c, out, k);
 	return n;
 }

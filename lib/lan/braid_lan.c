@@ -176,7 +176,8 @@ lan_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 		}
 		memset(&eh->dst_addr, 0, sizeof(eh->dst_addr));
 		if (lan->pending != NULL &&
-		    braid_arp_pending_add(lan->pending, lan->port_id, dip, m, now_ns) == 0) {
+		    braid_arp_pending_enqueue_one(lan->pending, lan->port_id, dip,
+						  m, now_ns) == 0) {
 			held++;
 		} else {
 			if (lan->pending == NULL)

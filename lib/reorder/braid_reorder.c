@@ -230,8 +230,8 @@ ro_cnt_add(struct braid_reorder *r, const struct braid_reorder_counters *d)
 }
 
 uint16_t
-braid_reorder_push(struct braid_reorder *r, struct rte_mbuf **pkts, uint16_t n,
-		   struct braid_burst *out, uint64_t now_ns)
+braid_reorder_burst(struct braid_reorder *r, struct rte_mbuf **pkts, uint16_t n,
+		    struct braid_burst *out, uint64_t now_ns)
 {
 	struct braid_reorder_counters cnt = { 0 };
 	uint16_t n0 = out->n;
@@ -640,13 +640,13 @@ ro_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 		if (likely(!(bm->flags & BRAID_META_F_SESSION)))
 			continue;
 		if (i > from)
-			braid_reorder_push(r, pkts + from, (uint16_t)(i - from), out, now_ns);
+			braid_reorder_burst(r, pkts + from, (uint16_t)(i - from), out, now_ns);
 		braid_reorder_reset(r, BRAID_REORDER_ALL_CLASSES);
 		r->session_resets++;
 		bm->flags &= (uint8_t)~BRAID_META_F_SESSION;
 		from = i;
 	}
-	braid_reorder_push(r, pkts + from, (uint16_t)(n - from), out, now_ns);
+	braid_reorder_burst(r, pkts + from, (uint16_t)(n - from), out, now_ns);
 }
 
 static uint16_t

@@ -140,8 +140,8 @@ void braid_reorder_free(struct braid_reorder *r);
  * count duplicates, late and too-old packets.
  * @return packets pushed to @p out.
  */
-uint16_t braid_reorder_push(struct braid_reorder *r, struct rte_mbuf **pkts,
-			    uint16_t n, struct braid_burst *out, uint64_t now_ns);
+uint16_t braid_reorder_burst(struct braid_reorder *r, struct rte_mbuf **pkts,
+			     uint16_t n, struct braid_burst *out, uint64_t now_ns);
 
 /**
  * Deadline work: skip gaps whose first held packet waited deadline_ns and

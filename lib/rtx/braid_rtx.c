@@ -256,8 +256,8 @@ rtx_store(struct rtx_class *cl, struct rte_mbuf *m, uint32_t seq, uint64_t now_n
 }
 
 void
-braid_rtx_process(struct braid_rtx *c, struct rte_mbuf **pkts, uint16_t n,
-		  struct braid_burst *out, uint64_t now_ns)
+braid_rtx_burst(struct braid_rtx *c, struct rte_mbuf **pkts, uint16_t n,
+		struct braid_burst *out, uint64_t now_ns)
 {
 	struct braid_rtx_counters cnt = { 0 };
 
@@ -591,7 +591,7 @@ static void
 rtx_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 		  struct braid_burst *out, uint64_t now_ns)
 {
-	braid_rtx_process(ctx, pkts, n, out, now_ns);
+	braid_rtx_burst(ctx, pkts, n, out, now_ns);
 }
 
 static uint16_t

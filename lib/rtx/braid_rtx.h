@@ -128,8 +128,8 @@ void braid_rtx_free(struct braid_rtx *c);
  * F_PARITY, F_DUP or F_RETX; one reference each) and push every packet to
  * @p out in order. Never allocates.
  */
-void braid_rtx_process(struct braid_rtx *c, struct rte_mbuf **pkts, uint16_t n,
-		       struct braid_burst *out, uint64_t now_ns);
+void braid_rtx_burst(struct braid_rtx *c, struct rte_mbuf **pkts, uint16_t n,
+		     struct braid_burst *out, uint64_t now_ns);
 
 /**
  * Age eviction (oldest seq first, at most expire_budget slots examined),

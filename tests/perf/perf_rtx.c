@@ -113,7 +113,7 @@ rtx_bursts(struct rtx_run *rr, struct rte_mempool *mp, uint32_t n, uint64_t ovh,
 		if (alloc_burst(mp, pkts, 0, rr->seq, rr->now) != 0)
 			return -ENOMEM;
 		t0 = rte_rdtsc_precise();
-		braid_rtx_process(rr->c, pkts, BURST, &out, rr->now);
+		braid_rtx_burst(rr->c, pkts, BURST, &out, rr->now);
 		t1 = rte_rdtsc_precise();
 		out_free();
 		t2 = rte_rdtsc_precise();
@@ -282,7 +282,7 @@ perf_reorder(struct rte_mempool *mp, const struct perf_opts *o, uint64_t ovh,
 				}
 			}
 			t0 = rte_rdtsc_precise();
-			braid_reorder_push(r, pkts, n, &out, now);
+			braid_reorder_burst(r, pkts, n, &out, now);
 			braid_reorder_poll(r, &out, now);
 			cyc += rte_rdtsc_precise() - t0 - ovh;
 			n_in += n;

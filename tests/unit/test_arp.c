@@ -266,7 +266,7 @@ static uint16_t
 feed(struct braid_arp *a, struct rte_mbuf *m, struct rte_mbuf **out, uint64_t now)
 {
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-	return braid_arp_input(a, &m, 1, out, now);
+	return braid_arp_burst(a, &m, 1, out, now);
 }
 
 static bool
@@ -747,7 +747,7 @@ test_pending(void)
 		eth_bytes(b, zero6, wan_mac, -1, 0x0800);
 		b[20] = (uint8_t)i;
 		m = mk(WAN, b, 100);
-		CU_ASSERT(braid_arp_pending_add(q, WAN, GW_IP, m, 0) == (i < 4 ? 0 : -ENOBUFS));
+		CU_ASSERT(braid_arp_pending_enqueue_one(q, WAN, GW_IP, m, 0) == (i < 4 ? 0 : -ENOBUFS));
 	}
 	CU_ASSERT(braid_arp_pending_count(q) == 4);
 	/* never sent to a zero MAC: nothing leaves before resolution */
@@ -773,13 +773,13 @@ test_pending(void)
 	 * they were queued (the resolver gives up later, at 4 s). */
 	memset(b, 0, sizeof(b));
 	eth_bytes(b, zero6, wan_mac, -1, 0x0800);
-	CU_ASSERT(braid_arp_pending_add(q, WAN, ip4(100, 64, 0, 66), mk(WAN, b, 64), 1 * TS) == 0);
-	CU_ASSERT(braid_arp_pending_add(q, WAN, ip4(100, 64, 0, 66), mk(WAN, b, 64),
-					1200 * TMS) == 0);
+	CU_ASSERT(braid_arp_pending_enqueue_one(q, WAN, ip4(100, 64, 0, 66), mk(WAN, b, 64), 1 * TS) == 0);
+	CU_ASSERT(braid_arp_pending_enqueue_one(q, WAN, ip4(100, 64, 0, 66), mk(WAN, b, 64),
+						1200 * TMS) == 0);
 	/* a second next hop takes the last slot (max_nexthops 2) ... */
-	CU_ASSERT(braid_arp_pending_add(q, WAN, ip4(100, 64, 0, 67), mk(WAN, b, 64), 1 * TS) == 0);
+	CU_ASSERT(braid_arp_pending_enqueue_one(q, WAN, ip4(100, 64, 0, 67), mk(WAN, b, 64), 1 * TS) == 0);
 	/* ... so a third finds none */
-	CU_ASSERT(braid_arp_pending_add(q, WAN, ip4(100, 64, 0, 68), mk(WAN, b, 64), 1 * TS) ==
+	CU_ASSERT(braid_arp_pending_enqueue_one(q, WAN, ip4(100, 64, 0, 68), mk(WAN, b, 64), 1 * TS) ==
 		  -ENOBUFS);
 	for (uint64_t t = 1 * TS; t < 2500 * TMS; t += 10 * TMS) {
 		free_all(out, braid_arp_poll(a, t, out, 16));
@@ -801,17 +801,17 @@ test_pending(void)
 	for (uint64_t t = 2500 * TMS; t <= 4000 * TMS; t += 10 * TMS)
 		free_all(out, braid_arp_poll(a, t, out, 16));
 	CU_ASSERT(braid_arp_lookup(a, WAN, ip4(100, 64, 0, 66), &mac) == -EHOSTUNREACH);
-	CU_ASSERT(braid_arp_pending_add(q, WAN, ip4(100, 64, 0, 66), mk(WAN, b, 64), 4 * TS) == 0);
+	CU_ASSERT(braid_arp_pending_enqueue_one(q, WAN, ip4(100, 64, 0, 66), mk(WAN, b, 64), 4 * TS) == 0);
 	CU_ASSERT(braid_arp_pending_poll(q, 4 * TS, out, 16) == 0);
 	CU_ASSERT(braid_arp_pending_count(q) == 0);
 	/* Frames that cannot be written in place are refused. */
 	m = mk(WAN, b, 64);
 	rte_mbuf_refcnt_update(m, 1);
-	CU_ASSERT(braid_arp_pending_add(q, WAN, GW_IP, m, 4 * TS) == -EINVAL);
+	CU_ASSERT(braid_arp_pending_enqueue_one(q, WAN, GW_IP, m, 4 * TS) == -EINVAL);
 	rte_pktmbuf_free(m);
-	CU_ASSERT(braid_arp_pending_add(q, OTHER, GW_IP, mk(WAN, b, 64), 4 * TS) == -EINVAL);
+	CU_ASSERT(braid_arp_pending_enqueue_one(q, OTHER, GW_IP, mk(WAN, b, 64), 4 * TS) == -EINVAL);
 	/* one left queued: freed (flushed) with the queue */
-	CU_ASSERT(braid_arp_pending_add(q, WAN, ip4(100, 64, 0, 70), mk(WAN, b, 64), 4 * TS) == 0);
+	CU_ASSERT(braid_arp_pending_enqueue_one(q, WAN, ip4(100, 64, 0, 70), mk(WAN, b, 64), 4 * TS) == 0);
 	braid_arp_pending_counters_get(q, &pcnt);
 	CU_ASSERT(pcnt.queued == 9);
 	CU_ASSERT(pcnt.released == 4 && pcnt.drop_unresolved_overflow == 3);
@@ -961,7 +961,7 @@ test_fuzz(void)
 			CU_ASSERT_FATAL(in[i] != NULL);
 			in[i]->port = port;
 		}
-		k = braid_arp_input(a, in, n, out, (uint64_t)done * TMS);
+		k = braid_arp_burst(a, in, n, out, (uint64_t)done * TMS);
 		CU_ASSERT(k <= n);
 		for (uint16_t i = 0; i < k; i++) {
 			const uint8_t *d = rte_pktmbuf_mtod(out[i], const uint8_t *);

@@ -403,7 +403,7 @@ push_seq(struct braid_reorder *ro, uint16_t class_id, uint32_t seq, uint64_t now
 	struct rte_mbuf *m = mk_pkt(class_id, seq, now, PAYLOAD);
 
 	CU_ASSERT_FATAL(m != NULL);
-	braid_reorder_push(ro, &m, 1, &out, now);
+	braid_reorder_burst(ro, &m, 1, &out, now);
 	out_free();
 }
 
@@ -947,7 +947,7 @@ rtx_fill(struct braid_rtx *c, uint32_t first, uint32_t n, uint64_t origin, uint1
 		struct rte_mbuf *m = mk_pkt(0, first + i, origin, len);
 
 		CU_ASSERT_FATAL(m != NULL);
-		braid_rtx_process(c, &m, 1, &out, origin);
+		braid_rtx_burst(c, &m, 1, &out, origin);
 		out_free();
 	}
 }
@@ -1651,7 +1651,7 @@ run_sim(struct sim *s, const struct sim_params *p, struct sim_result *res)
 
 			CU_ASSERT_FATAL(m != NULL);
 			braid_meta(m)->link_id = gen & 1;
-			braid_rtx_process(rtx, &m, 1, &out, s->now);
+			braid_rtx_burst(rtx, &m, 1, &out, s->now);
 			CU_ASSERT_FATAL(out.n == 1);
 			out.n = 0;
 			sim_send(s, m, SIM_TO_RX, gen & 1);
@@ -1664,7 +1664,7 @@ run_sim(struct sim *s, const struct sim_params *p, struct sim_result *res)
 			if (ev.dir == SIM_TO_RX) {
 				arr[na++] = ev.m;
 				if (na == RTE_DIM(arr)) {
-					braid_reorder_push(ro, arr, (uint16_t)na, &out, s->now);
+					braid_reorder_burst(ro, arr, (uint16_t)na, &out, s->now);
 					sim_deliver(s);
 					na = 0;
 				}
@@ -1694,7 +1694,7 @@ run_sim(struct sim *s, const struct sim_params *p, struct sim_result *res)
 			}
 		}
 		if (na > 0) {
-			braid_reorder_push(ro, arr, (uint16_t)na, &out, s->now);
+			braid_reorder_burst(ro, arr, (uint16_t)na, &out, s->now);
 			sim_deliver(s);
 		}
 		braid_reorder_poll(ro, &out, s->now);

@@ -88,7 +88,7 @@ push1(struct braid_reorder *r, uint32_t seq, uint64_t now)
 	struct rte_mbuf *m = mk(0, seq, seq, now);
 
 	CU_ASSERT_FATAL(m != NULL);
-	return braid_reorder_push(r, &m, 1, &out, now);
+	return braid_reorder_burst(r, &m, 1, &out, now);
 }
 
 /* Check that out holds exactly the seqs in want[], then free them. */
@@ -342,7 +342,7 @@ test_set_deadline(void)
 	for (uint32_t q = 3; q > 0; q--) {
 		m = mk(1, q * 2, q, 300 * MS);
 		CU_ASSERT_FATAL(m != NULL);
-		braid_reorder_push(r, &m, 1, &out, 300 * MS);
+		braid_reorder_burst(r, &m, 1, &out, 300 * MS);
 	}
 	CU_ASSERT(out_is((const uint32_t[]){ 6, 4, 2 }, 3));
 	CU_ASSERT(braid_reorder_poll(r, &out, 400 * MS) == 0);
@@ -529,11 +529,11 @@ test_dedup_only(void)
 	CU_ASSERT(out_is((const uint32_t[]){ 10000, 9937, 9999 }, 3));
 	m = mk(3, 1, 1, 0);         /* class out of range */
 	CU_ASSERT_FATAL(m != NULL);
-	braid_reorder_push(r, &m, 1, &out, 0);
+	braid_reorder_burst(r, &m, 1, &out, 0);
 	m = mk(0, 20000, 1, 0);
 	CU_ASSERT_FATAL(m != NULL);
 	braid_meta(m)->flags = BRAID_META_F_PARITY;
-	braid_reorder_push(r, &m, 1, &out, 0);
+	braid_reorder_burst(r, &m, 1, &out, 0);
 	CU_ASSERT(out.n == 0);
 	cnt(r, &c);
 	CU_ASSERT(c.in_order == 7 && c.drop_duplicate == 2 && c.drop_too_old == 1);
@@ -558,10 +558,10 @@ test_reset_and_drain(void)
 	push1(r, 104, 0);
 	m = mk(1, 7, 7, 0);
 	CU_ASSERT_FATAL(m != NULL);
-	braid_reorder_push(r, &m, 1, &out, 0);
+	braid_reorder_burst(r, &m, 1, &out, 0);
 	m = mk(1, 9, 9, 0);
 	CU_ASSERT_FATAL(m != NULL);
-	braid_reorder_push(r, &m, 1, &out, 0);
+	braid_reorder_burst(r, &m, 1, &out, 0);
 	CU_ASSERT(out_is((const uint32_t[]){ 100, 7 }, 2));
 	CU_ASSERT(braid_reorder_reset(r, 0) == 0);
 	CU_ASSERT(braid_reorder_class_info(r, 0, &info) == 0);
@@ -976,7 +976,7 @@ run_random(uint64_t *st, unsigned int round)
 					rf->cnt.drop_bad_class++;
 				}
 			}
-			braid_reorder_push(r, pk, (uint16_t)n, &out, now);
+			braid_reorder_burst(r, pk, (uint16_t)n, &out, now);
 			check_out(rf, from, now, step_max, last, &rs, deadline);
 		}
 		ref_poll(rf, now);

@@ -108,7 +108,7 @@ store1(struct braid_rtx *c, uint16_t class_id, uint32_t seq, uint64_t now)
 	struct rte_mbuf *m = mk(class_id, seq, 0);
 
 	CU_ASSERT_FATAL(m != NULL);
-	braid_rtx_process(c, &m, 1, &out, now);
+	braid_rtx_burst(c, &m, 1, &out, now);
 	out_free();
 }
 
@@ -167,7 +167,7 @@ test_store_filter(void)
 	pk[7] = mk(2, 17, 0);                       /* cached */
 	for (int i = 0; i < 8; i++)
 		CU_ASSERT_FATAL(pk[i] != NULL);
-	braid_rtx_process(c, pk, 8, &out, 0);
+	braid_rtx_burst(c, pk, 8, &out, 0);
 	CU_ASSERT(out.n == 8);
 	for (int i = 0; i < 8 && i < out.n; i++)
 		CU_ASSERT(out.pkts[i] == pk[i]);
@@ -383,7 +383,7 @@ test_multiseg_refcount(void)
 
 	CU_ASSERT_FATAL(c != NULL && m != NULL && seg != NULL);
 	CU_ASSERT_FATAL(rte_pktmbuf_chain(m, seg) == 0);
-	braid_rtx_process(c, &m, 1, &out, 0);
+	braid_rtx_burst(c, &m, 1, &out, 0);
 	out_free();
 	CU_ASSERT(rte_mbuf_refcnt_read(m) == 1);
 	CU_ASSERT(rte_mbuf_refcnt_read(seg) == 1);
@@ -416,7 +416,7 @@ test_serve(void)
 	braid_meta(orig)->block_id = 9;
 	braid_meta(orig)->block_idx = 3;
 	braid_meta(orig)->fec_k = 4;
-	braid_rtx_process(c, &orig, 1, &out, 0);
+	braid_rtx_burst(c, &orig, 1, &out, 0);
 	out_free();
 	rt = braid_rtx_serve(c, 2, 77, 5, 50 * MS);
 	CU_ASSERT_FATAL(rt != NULL);
@@ -483,7 +483,7 @@ test_out_full(void)
 		CU_ASSERT_FATAL(pk[i] != NULL);
 	}
 	out.n = BRAID_BURST_OUT_MAX - 1;   /* pretend full; entries unused */
-	braid_rtx_process(c, pk, 3, &out, 0);
+	braid_rtx_burst(c, pk, 3, &out, 0);
 	CU_ASSERT(out.n == BRAID_BURST_OUT_MAX);
 	CU_ASSERT(out.pkts[BRAID_BURST_OUT_MAX - 1] == pk[0]);
 	out.pkts[0] = out.pkts[BRAID_BURST_OUT_MAX - 1];
@@ -618,7 +618,7 @@ test_class_enable(void)
 		pk[i] = mk(0, i, 0);
 		CU_ASSERT_FATAL(pk[i] != NULL);
 	}
-	braid_rtx_process(c, pk, 10, &out, 0);
+	braid_rtx_burst(c, pk, 10, &out, 0);
 	CU_ASSERT_FATAL(out.n == 10);
 	rte_pktmbuf_free_bulk(out.pkts, 5);
 	memcpy(held, &out.pkts[5], sizeof(held));
@@ -657,7 +657,7 @@ test_class_enable(void)
 		pk[i] = mk(0, 10 + i, 0);
 		CU_ASSERT_FATAL(pk[i] != NULL);
 	}
-	braid_rtx_process(c, pk, 5, &out, 2 * MS);
+	braid_rtx_burst(c, pk, 5, &out, 2 * MS);
 	CU_ASSERT(out.n == 5);
 	for (int i = 0; i < 5 && i < out.n; i++) {
 		CU_ASSERT(out.pkts[i] == pk[i]);
@@ -812,7 +812,7 @@ test_model_random(void)
 		}
 		if (n == 0)
 			break;
-		braid_rtx_process(c, pk, (uint16_t)n, &out, now);
+		braid_rtx_burst(c, pk, (uint16_t)n, &out, now);
 		for (unsigned int i = 0; i < n; i++) {
 			uint64_t u = us[i], idx = u - md->base;
 
