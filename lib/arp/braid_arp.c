@@ -1167,7 +1167,7 @@ braid_arp_poll(struct braid_arp *a, uint64_t now_ns, struct rte_mbuf **out, uint
 }
 
 void
-braid_arp_counters_get(const struct braid_arp *a, struct braid_arp_counters *c)
+braid_arp_stats(const struct braid_arp *a, struct braid_arp_stats *c)
 {
 #define ARP_CNT_COPY_(n) c->n = a->cnt.n;
 	BRAID_ARP_COUNTERS(ARP_CNT_COPY_)
@@ -1213,9 +1213,9 @@ arp_stage_poll(void *ctx, struct braid_burst *out, uint64_t now_ns)
 static void
 arp_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
 {
-	struct braid_arp_counters c;
+	struct braid_arp_stats c;
 
-	braid_arp_counters_get(ctx, &c);
+	braid_arp_stats(ctx, &c);
 	BRAID_COUNTERS_REPORT(BRAID_ARP_COUNTERS, &c, fn, arg);
 }
 
@@ -1442,8 +1442,8 @@ braid_arp_pending_count(const struct braid_arp_pending *q)
 }
 
 void
-braid_arp_pending_counters_get(const struct braid_arp_pending *q,
-			       struct braid_arp_pending_counters *c)
+braid_arp_pending_stats(const struct braid_arp_pending *q,
+			struct braid_arp_pending_stats *c)
 {
 #define PEND_CNT_COPY_(n) c->n = q->cnt.n;
 	BRAID_ARP_PENDING_COUNTERS(PEND_CNT_COPY_)

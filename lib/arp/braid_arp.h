@@ -166,7 +166,7 @@ struct braid_arp_entry {
 	X(request_ring_full)
 
 /** Counter snapshot. */
-struct braid_arp_counters {
+struct braid_arp_stats {
 	BRAID_COUNTERS_FIELDS(BRAID_ARP_COUNTERS)
 } __rte_cache_aligned;
 
@@ -257,7 +257,7 @@ int braid_arp_forget(struct braid_arp *a, uint16_t port_id, uint32_t ip);
 void braid_arp_announce(struct braid_arp *a, uint64_t now_ns);
 
 /** Copy the counters (never clears). */
-void braid_arp_counters_get(const struct braid_arp *a, struct braid_arp_counters *c);
+void braid_arp_stats(const struct braid_arp *a, struct braid_arp_stats *c);
 
 /** Name of @p s ("free", "incomplete", "reachable", "refresh", "failed",
  * "static", "dead"). */
@@ -292,7 +292,7 @@ struct braid_arp_pending_conf {
 	X(drop_flushed)
 
 /** Counter snapshot. */
-struct braid_arp_pending_counters {
+struct braid_arp_pending_stats {
 	BRAID_COUNTERS_FIELDS(BRAID_ARP_PENDING_COUNTERS)
 } __rte_cache_aligned;
 
@@ -336,7 +336,7 @@ uint16_t braid_arp_pending_poll(struct braid_arp_pending *q, uint64_t now_ns,
 unsigned int braid_arp_pending_count(const struct braid_arp_pending *q);
 
 /** Copy the counters (never clears). */
-void braid_arp_pending_counters_get(const struct braid_arp_pending *q,
-				    struct braid_arp_pending_counters *c);
+void braid_arp_pending_stats(const struct braid_arp_pending *q,
+			     struct braid_arp_pending_stats *c);
 
 #endif /* BRAID_ARP_H */

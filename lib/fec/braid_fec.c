@@ -489,7 +489,7 @@ braid_fec_enc_held(const struct braid_fec_enc *e)
 
 int
 braid_fec_enc_class_stats(const struct braid_fec_enc *e, uint16_t class_id,
-			  struct braid_fec_enc_stats *st)
+			  struct braid_fec_enc_class_stats *st)
 {
 	if (class_id >= e->n_classes)
 		return -ENOENT;
@@ -498,18 +498,15 @@ braid_fec_enc_class_stats(const struct braid_fec_enc *e, uint16_t class_id,
 }
 
 void
-braid_fec_enc_stats(const struct braid_fec_enc *e, braid_stat_fn fn, void *arg)
+braid_fec_enc_stats(const struct braid_fec_enc *e, struct braid_fec_enc_stats *st)
 {
-	struct braid_fec_enc_stats sum;
-
-	memset(&sum, 0, sizeof(sum));
-#define FEC_SUM_(n) sum.n += e->cls[c].cnt.n;
+	memset(st, 0, sizeof(*st));
+#define FEC_SUM_(n) st->n += e->cls[c].cnt.n;
 	for (unsigned int c = 0; c < e->n_classes; c++) {
-		BRAID_FEC_ENC_COUNTERS(FEC_SUM_)
+		BRAID_FEC_ENC_CLASS_COUNTERS(FEC_SUM_)
 	}
 #undef FEC_SUM_
-	BRAID_COUNTERS_REPORT(BRAID_FEC_ENC_COUNTERS, &sum, fn, arg);
-	fn(arg, "drop_out_full", e->drop_out_full);
+	st->drop_out_full = e->drop_out_full;
 }
 
 /* Stage glue. */
@@ -535,7 +532,10 @@ fec_stage_drain(void *ctx, struct braid_burst *out, uint64_t now_ns)
 static void
 fec_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
 {
-	braid_fec_enc_stats(ctx, fn, arg);
+	struct braid_fec_enc_stats st;
+
+	braid_fec_enc_stats(ctx, &st);
+	BRAID_COUNTERS_REPORT(BRAID_FEC_ENC_COUNTERS, &st, fn, arg);
 }
 
 int

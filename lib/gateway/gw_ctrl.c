@@ -274,11 +274,11 @@ static void
 ctrl_stats(const void *ctx, braid_stat_fn fn, void *arg)
 {
 	const struct gw_ctrl *c = ctx;
-	struct braid_arp_counters ac;
+	struct braid_arp_stats ac;
 
 	BRAID_COUNTERS_REPORT(CTRL_COUNTERS, &c->cnt, fn, arg);
-	braid_arq_tx_stats(c->gw->arq_tx, fn, arg);
-	braid_arp_counters_get(c->gw->arp, &ac);
+	braid_arq_tx_stats_report(c->gw->arq_tx, fn, arg);
+	braid_arp_stats(c->gw->arp, &ac);
 	BRAID_COUNTERS_REPORT(BRAID_ARP_COUNTERS, &ac, fn, arg);
 }
 

@@ -318,7 +318,7 @@ walk_gateway(struct walk *w, const struct gw_mgmt *m)
 	}
 	for (uint16_t k = 0; k < c->n_classes; k++) {
 		const char *cn = c->classes[k].name;
-		struct braid_fec_dec_stats fs;
+		struct braid_fec_dec_class_stats fs;
 		unsigned int q = RTE_MIN(braid_sched_class_backlog(gw->sched, k),
 					 c->classes[k].queue_packets);
 

@@ -22,11 +22,11 @@ RTE_LOG_REGISTER(braid_lan_logtype, braid.lan, INFO);
 #define LAN_PENDING_DEFAULT 256
 
 struct braid_lan {
-	struct braid_lan_counters cnt;
+	struct braid_lan_stats cnt;
 	struct braid_arp *arp;
 	struct braid_tx *tx;
 	struct braid_arp_pending *pending;     /* NULL once drained */
-	struct braid_arp_pending_counters pending_final; /* after the drain */
+	struct braid_arp_pending_stats pending_final; /* after the drain */
 	struct rte_mempool *hdr_pool;
 	uint16_t port_id;
 	struct rte_ether_addr src_mac;
@@ -87,7 +87,7 @@ lan_pending_flush(struct braid_lan *lan)
 {
 	if (lan->pending == NULL)
 		return;
-	braid_arp_pending_counters_get(lan->pending, &lan->pending_final);
+	braid_arp_pending_stats(lan->pending, &lan->pending_final);
 	lan->pending_final.drop_flushed += braid_arp_pending_count(lan->pending);
 	braid_arp_pending_free(lan->pending);
 	lan->pending = NULL;
@@ -104,7 +104,7 @@ braid_lan_free(struct braid_lan *lan)
 }
 
 void
-braid_lan_counters_get(const struct braid_lan *lan, struct braid_lan_counters *c)
+braid_lan_stats(const struct braid_lan *lan, struct braid_lan_stats *c)
 {
 	*c = lan->cnt;
 }
@@ -227,11 +227,11 @@ static void
 lan_stats(const void *ctx, braid_stat_fn fn, void *arg)
 {
 	const struct braid_lan *lan = ctx;
-	struct braid_arp_pending_counters pc = lan->pending_final;
+	struct braid_arp_pending_stats pc = lan->pending_final;
 
 	BRAID_COUNTERS_REPORT(BRAID_LAN_COUNTERS, &lan->cnt, fn, arg);
 	if (lan->pending != NULL)
-		braid_arp_pending_counters_get(lan->pending, &pc);
+		braid_arp_pending_stats(lan->pending, &pc);
 	BRAID_COUNTERS_REPORT(BRAID_ARP_PENDING_COUNTERS, &pc, fn, arg);
 	braid_tx_stage_ops.stats(lan->tx, fn, arg);
 }

@@ -217,7 +217,7 @@ struct braid_link_info {
 	X(drop_segmented)
 
 /** Counter snapshot. */
-struct braid_link_counters {
+struct braid_link_stats {
 	BRAID_COUNTERS_FIELDS(BRAID_LINK_COUNTERS)
 } __rte_cache_aligned;
 
@@ -404,8 +404,8 @@ int braid_link_info_get(const struct braid_link *lh, uint16_t link,
 
 /** Copy the counters (never clears). Owner, or any thread for a
  * possibly slightly stale view. */
-void braid_link_counters_get(const struct braid_link *lh,
-			     struct braid_link_counters *c);
+void braid_link_stats(const struct braid_link *lh,
+		      struct braid_link_stats *c);
 
 /** Name of @p s: "down", "degraded", "up", "admin_down". */
 const char *braid_link_state_name(enum braid_link_state s);

@@ -236,7 +236,7 @@ struct braid_port_stats {
 };
 
 /** Read (never reset) the counters of @p port_id. @return 0 or -errno. */
-int braid_port_stats_get(uint16_t port_id, struct braid_port_stats *st);
+int braid_port_stats(uint16_t port_id, struct braid_port_stats *st);
 
 /* ---- RX stage ---------------------------------------------------------- */
 

@@ -1211,14 +1211,14 @@ braid_sched_class_backlog(const struct braid_sched *s, uint16_t cls)
 }
 
 void
-braid_sched_stats_get(const struct braid_sched *s, struct braid_sched_stats *st)
+braid_sched_stats(const struct braid_sched *s, struct braid_sched_stats *st)
 {
 	*st = s->cnt;
 }
 
 int
-braid_sched_class_stats_get(const struct braid_sched *s, uint16_t cls,
-			    struct braid_sched_class_stats *st)
+braid_sched_class_stats(const struct braid_sched *s, uint16_t cls,
+			struct braid_sched_class_stats *st)
 {
 	if (s == NULL || cls >= s->n_classes)
 		return -EINVAL;
@@ -1227,8 +1227,8 @@ braid_sched_class_stats_get(const struct braid_sched *s, uint16_t cls,
 }
 
 int
-braid_sched_link_stats_get(const struct braid_sched *s, uint16_t link,
-			   struct braid_sched_link_stats *st)
+braid_sched_link_stats(const struct braid_sched *s, uint16_t link,
+		       struct braid_sched_link_stats *st)
 {
 	if (s == NULL || link >= s->n_links)
 		return -EINVAL;

@@ -249,16 +249,16 @@ unsigned int braid_sched_class_backlog(const struct braid_sched *s,
 				       uint16_t cls);
 
 /** Copy the scheduler-wide counters. */
-void braid_sched_stats_get(const struct braid_sched *s,
-			   struct braid_sched_stats *st);
+void braid_sched_stats(const struct braid_sched *s,
+		       struct braid_sched_stats *st);
 
 /** Copy the counters of class @p cls. @return 0 or -EINVAL. */
-int braid_sched_class_stats_get(const struct braid_sched *s, uint16_t cls,
-				struct braid_sched_class_stats *st);
+int braid_sched_class_stats(const struct braid_sched *s, uint16_t cls,
+			    struct braid_sched_class_stats *st);
 
 /** Copy the counters of link @p link. @return 0 or -EINVAL. */
-int braid_sched_link_stats_get(const struct braid_sched *s, uint16_t link,
-			       struct braid_sched_link_stats *st);
+int braid_sched_link_stats(const struct braid_sched *s, uint16_t link,
+			   struct braid_sched_link_stats *st);
 
 /** What a struct braid_sched_cmd changes. */
 enum braid_sched_cmd_op {

@@ -303,7 +303,7 @@ static void
 split_and_run(const uint8_t *frame, size_t len, unsigned int nseg, uint64_t ol)
 {
 	struct rte_mbuf *head = NULL, *pkts[1];
-	struct braid_decap_counters c;
+	struct braid_decap_stats c;
 	uint64_t drops;
 	size_t off = 0;
 	uint16_t n;
@@ -348,7 +348,7 @@ split_and_run(const uint8_t *frame, size_t len, unsigned int nseg, uint64_t ol)
 			abort();
 		rte_pktmbuf_free(m);
 	}
-	braid_decap_counters_get(dec, &c);
+	braid_decap_stats(dec, &c);
 	drops = c.drop_short + c.drop_hdr_split + c.drop_not_ipv4 + c.drop_bad_cksum +
 		c.drop_fragment + c.drop_not_udp + c.drop_bad_udp + c.drop_foreign +
 		c.drop_bad_magic + c.drop_bad_version + c.drop_bad_type + c.drop_bad_class +

@@ -157,7 +157,7 @@ bench_stage(unsigned int k, unsigned int m, bool copy, unsigned int burst)
 		 k, m, copy ? "copy" : "inplace", burst);
 	report(name, (double)cyc / pkts, "cycles");
 	{
-		struct braid_fec_enc_stats st;
+		struct braid_fec_enc_class_stats st;
 
 		braid_fec_enc_class_stats(e, 0, &st);
 		/* the figure is only worth something if every block was a

@@ -248,7 +248,7 @@ perf_reorder(struct rte_mempool *mp, const struct perf_opts *o, uint64_t ovh,
 		.n_classes = 1, .classes = &cc,
 	};
 	struct braid_reorder *r = braid_reorder_create(&conf, SOCKET_ID_ANY);
-	struct braid_reorder_counters c;
+	struct braid_reorder_stats c;
 	uint32_t seq = 0xFFFF0000u;
 	uint64_t now = 0, rs = 0xfeed;
 	double best = 1e30;
@@ -293,7 +293,7 @@ perf_reorder(struct rte_mempool *mp, const struct perf_opts *o, uint64_t ovh,
 		if (it > 0)   /* the first round warms up */
 			best = RTE_MIN(best, (double)cyc / (double)n_in);
 	}
-	braid_reorder_counters_get(r, &c);
+	braid_reorder_stats(r, &c);
 	printf("%-22s | %8.1f %8.2f | in_order %" PRIu64 " reordered %" PRIu64
 	       " lost %" PRIu64 "\n", shuffle ? "shuffled, 1% loss" : "in order",
 	       best, hz / best / 1e6, c.in_order, c.reordered, c.lost);

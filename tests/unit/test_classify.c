@@ -65,7 +65,7 @@ stat_get(const struct braid_classify *cl, const char *name)
 {
 	struct stat_tab t = { .n = 0 };
 
-	braid_classify_stats(cl, stat_cb, &t);
+	braid_classify_stage_ops.stats(cl, stat_cb, &t);
 	for (unsigned int i = 0; i < t.n; i++)
 		if (strcmp(t.name[i], name) == 0)
 			return t.val[i];

@@ -480,7 +480,7 @@ test_roundtrip_random(void)
 					 {20, 10}, {3, 16} };
 	struct braid_fec_enc *enc[2];
 	struct braid_fec_dec *d;
-	struct braid_fec_dec_stats st;
+	struct braid_fec_dec_class_stats st;
 	uint64_t rng = g_seed ^ 0x3c3c;
 	uint64_t now = 1000;
 	unsigned int trials = 0, recovered = 0, lost_rebuilt = 0, blocks_seen = 0;
@@ -561,7 +561,7 @@ test_roundtrip_random(void)
 	CU_ASSERT(lost_rebuilt > 10000);
 	braid_fec_dec_class_stats(d, 0, &st);
 	{
-		struct braid_fec_dec_stats s1;
+		struct braid_fec_dec_class_stats s1;
 
 		braid_fec_dec_class_stats(d, 1, &s1);
 		CU_ASSERT_EQUAL(st.pieces_recovered + s1.pieces_recovered, recovered);
@@ -674,7 +674,7 @@ test_too_few_pieces_abandoned(void)
 	struct braid_fec_enc *e = mk_enc(1, 4, 2, false);
 	struct braid_fec_dec *d = mk_dec(1, 64);
 	struct rte_mbuf *rec[BRAID_FEC_MAX_M];
-	struct braid_fec_dec_stats st;
+	struct braid_fec_dec_class_stats st;
 	uint16_t lens[4] = { 100, 200, 300, 400 };
 	uint64_t rng = g_seed ^ 0x5e5e;
 	uint64_t t0 = 5000;
@@ -723,7 +723,7 @@ test_shortened_block(void)
 	struct braid_fec_enc *e = mk_enc(1, 10, 3, false);
 	struct braid_fec_dec *d = mk_dec(1, 64);
 	struct rte_mbuf *rec[BRAID_FEC_MAX_M];
-	struct braid_fec_enc_stats es;
+	struct braid_fec_enc_class_stats es;
 	uint16_t lens[3] = { 1500, 64, 900 };
 	uint64_t rng = g_seed ^ 0x6f6f;
 	uint64_t t0 = 777;
@@ -788,7 +788,7 @@ test_shortened_block(void)
 	CU_ASSERT_EQUAL(braid_fec_dec_one(d, tb.par[2], rec, t0), 0);
 	CU_ASSERT_EQUAL(braid_fec_dec_held(d), 0);
 	{
-		struct braid_fec_dec_stats st;
+		struct braid_fec_dec_class_stats st;
 
 		braid_fec_dec_class_stats(d, 0, &st);
 		CU_ASSERT_EQUAL(st.blocks_recovered, 1);
@@ -808,7 +808,7 @@ test_duplicates(void)
 	struct braid_fec_enc *e = mk_enc(1, 4, 2, false);
 	struct braid_fec_dec *d = mk_dec(1, 64);
 	struct rte_mbuf *rec[BRAID_FEC_MAX_M];
-	struct braid_fec_dec_stats st;
+	struct braid_fec_dec_class_stats st;
 	uint16_t lens[4] = { 10, 1000, 1500, 1 };
 	uint64_t rng = g_seed ^ 0x7a7a;
 	struct tblock tb;
@@ -907,7 +907,7 @@ test_stage_full_block(void)
 	struct rte_mbuf *p[5];
 	uint16_t lens[4] = { 100, 200, 300, 1000 };
 	uint16_t links[4] = { 0, 1, 2, 0 };
-	struct braid_fec_enc_stats st;
+	struct braid_fec_enc_class_stats st;
 
 	CU_ASSERT_FATAL(e != NULL);
 	CU_ASSERT_STRING_EQUAL(ops->kind, "fec");
@@ -991,7 +991,7 @@ test_stage_timeout(void)
 	struct braid_fec_enc *e = mk_enc(1, 8, 2, false);
 	const struct braid_stage_ops *ops = &braid_fec_enc_stage_ops;
 	struct rte_mbuf *p[4];
-	struct braid_fec_enc_stats st;
+	struct braid_fec_enc_class_stats st;
 	const uint64_t t0 = 123456;
 
 	CU_ASSERT_FATAL(e != NULL);
@@ -1061,7 +1061,7 @@ test_stage_skip_and_pass(void)
 {
 	struct braid_fec_enc_conf c;
 	struct braid_fec_enc *e;
-	struct braid_fec_enc_stats st;
+	struct braid_fec_enc_class_stats st;
 	struct rte_mbuf *p[12], *seg2;
 	struct braid_meta before;
 
@@ -1166,7 +1166,7 @@ test_stage_no_mbuf(void)
 							   SOCKET_ID_ANY);
 	struct braid_fec_enc_conf c;
 	struct braid_fec_enc *e;
-	struct braid_fec_enc_stats st;
+	struct braid_fec_enc_class_stats st;
 	struct rte_mbuf *p[2];
 
 	CU_ASSERT_FATAL(tiny != NULL);
@@ -1355,7 +1355,7 @@ test_inplace_vs_copy(void)
 	static uint8_t snap[4][RTE_MBUF_DEFAULT_BUF_SIZE];
 	uint16_t lens[4] = { 1400, 64, 700, 3 };
 	struct rte_mbuf *a[4], *b[4], *pa[2], *pb[2];
-	struct braid_fec_enc_stats st;
+	struct braid_fec_enc_class_stats st;
 	uint64_t rng = g_seed ^ 0xabab;
 
 	CU_ASSERT_FATAL(ein != NULL && ecp != NULL);
@@ -1648,7 +1648,7 @@ test_decoder_session(void)
 {
 	const struct braid_stage_ops *ops = &braid_fec_dec_stage_ops;
 	struct braid_fec_dec *d = mk_dec(2, 64);
-	struct braid_fec_dec_stats st;
+	struct braid_fec_dec_class_stats st;
 	struct rte_mbuf *p[2];
 
 	CU_ASSERT_FATAL(d != NULL);
@@ -1686,7 +1686,7 @@ test_decoder_bad_pieces(void)
 {
 	struct braid_fec_dec *d = mk_dec(2, 64);
 	struct rte_mbuf *rec[BRAID_FEC_MAX_M];
-	struct braid_fec_dec_stats st;
+	struct braid_fec_dec_class_stats st;
 	struct rte_mbuf *bad[24], *good[2], *plain;
 	unsigned int nb = 0;
 
@@ -1768,7 +1768,7 @@ test_decoder_window(void)
 	struct braid_fec_dec *d = mk_dec(1, 4);
 	struct braid_fec_enc *e = mk_enc(1, 2, 1, false);
 	struct rte_mbuf *rec[BRAID_FEC_MAX_M], *p[6];
-	struct braid_fec_dec_stats st;
+	struct braid_fec_dec_class_stats st;
 	uint64_t rng = g_seed ^ 0xcdcd;
 	struct tblock tb[4];
 	uint16_t lens[2] = { 500, 600 };
@@ -1842,7 +1842,7 @@ test_decoder_no_mbuf(void)
 	struct rte_mbuf *rec[BRAID_FEC_MAX_M], *hold[3];
 	struct braid_fec_dec_conf c;
 	struct braid_fec_dec *d;
-	struct braid_fec_dec_stats st;
+	struct braid_fec_dec_class_stats st;
 	uint16_t lens[4] = { 100, 200, 300, 400 };
 	uint64_t rng = g_seed ^ 0xefef;
 	struct tblock tb;

@@ -659,7 +659,7 @@ test_loss_capacity(void)
 	static const double p_ab[NL] = { 0.02, 0.0, 0.08 };
 	static const double p_ba[NL] = { 0.01, 0.025, 0.0 };
 	struct braid_link_conf c;
-	struct braid_link_counters cnt;
+	struct braid_link_stats cnt;
 	struct loss_obs obs;
 	struct sim s;
 	uint64_t gen;
@@ -687,7 +687,7 @@ test_loss_capacity(void)
 	gen = braid_link_generation(s.o[0]);
 	sim_run(&s, 26000 * TMS, loss_step, &obs);
 	CU_ASSERT(braid_link_generation(s.o[0]) > gen);
-	braid_link_counters_get(s.o[0], &cnt);
+	braid_link_stats(s.o[0], &cnt);
 	CU_ASSERT(s.cb_calls[0] == cnt.capacity_updates);
 	CU_ASSERT(!obs.above_cap);
 
@@ -1166,7 +1166,7 @@ test_mbuf_path(void)
 	struct braid_decap *d[2];
 	struct braid_link *lh[2];
 	struct braid_link_conf c;
-	struct braid_link_counters cnt;
+	struct braid_link_stats cnt;
 	struct braid_link_info in;
 	struct braid_burst *out = calloc(1, sizeof(*out));
 	struct rte_mbuf *m[64], *tx[64];
@@ -1247,11 +1247,11 @@ test_mbuf_path(void)
 	/* 7 ms out, 1 ms held by B (subtracted), 8 ms back: 15 ms. */
 	CU_ASSERT(in.srtt_us == 15000);
 	CU_ASSERT(in.state == BRAID_LINK_UP);
-	braid_link_counters_get(lh[1], &cnt);
+	braid_link_stats(lh[1], &cnt);
 	CU_ASSERT(cnt.rx_probes == 39 && cnt.replies_sent == 39 && cnt.passed == 1);
 	CU_ASSERT(cnt.rx_frames == cnt.passed + cnt.rx_probes + cnt.rx_replies +
 		  cnt.drop_malformed + cnt.drop_bad_link + cnt.drop_stale_session);
-	braid_link_counters_get(lh[0], &cnt);
+	braid_link_stats(lh[0], &cnt);
 	CU_ASSERT(cnt.rx_replies == 39 && cnt.replies_unmatched == 0);
 
 	/* A probe whose payload is cut short: malformed, freed. */
@@ -1267,7 +1267,7 @@ test_mbuf_path(void)
 			k = braid_link_burst(lh[1], &pm, 1, tx, &n_tx, now + off_b);
 			CU_ASSERT(k == 0 && n_tx == 0);
 		}
-		braid_link_counters_get(lh[1], &cnt);
+		braid_link_stats(lh[1], &cnt);
 		CU_ASSERT(cnt.drop_malformed == 1);
 	}
 	/* A reply nobody asked for: unmatched, no RTT change. */
@@ -1283,7 +1283,7 @@ test_mbuf_path(void)
 		CU_ASSERT(k == 1);
 		if (k == 1)
 			braid_link_burst(lh[0], &rm, 1, tx, &n_tx, now);
-		braid_link_counters_get(lh[0], &cnt);
+		braid_link_stats(lh[0], &cnt);
 		CU_ASSERT(cnt.replies_unmatched == 1);
 	}
 	{

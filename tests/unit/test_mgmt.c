@@ -406,7 +406,7 @@ srv_stat(const struct braid_mgmt *srv, const char *name)
 {
 	struct stat_find f = { .name = name };
 
-	braid_mgmt_stats(srv, stat_cb, &f);
+	braid_mgmt_stats_report(srv, stat_cb, &f);
 	CU_ASSERT(f.found);
 	return f.value;
 }

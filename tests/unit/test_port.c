@@ -795,7 +795,7 @@ test_rx_tx_rings(void)
 	CU_ASSERT_EQUAL(ps.tx_packets, (N + M) / 2);
 	CU_ASSERT_EQUAL(ps.tx_bytes, link_bytes[1]);
 	CU_ASSERT_EQUAL(braid_tx_port_stats(tx, 999, &ps), -ENOENT);
-	CU_ASSERT_EQUAL(braid_port_stats_get(pa, &hw), 0);
+	CU_ASSERT_EQUAL(braid_port_stats(pa, &hw), 0);
 	CU_ASSERT_EQUAL(hw.ipackets, N);
 	CU_ASSERT_EQUAL(hw.opackets, (N + M) / 2);
 

@@ -690,7 +690,7 @@ test_link_pacing(void)
 		CU_ASSERT(fabs(share - want) <= 0.02 * want);
 		/* Saturated: each link ran at its rate (>= 99%). */
 		CU_ASSERT(total[l] >= 0.99 * caps[l] * 125.0 * 20);
-		braid_sched_link_stats_get(s, (uint16_t)l, &ls);
+		braid_sched_link_stats(s, (uint16_t)l, &ls);
 		CU_ASSERT(ls.starved_polls > 0);
 		CU_ASSERT(fabs((double)ls.charged_bytes - total[l]) <= ls.sent_pkts);
 		free(lg[l].t);
@@ -893,7 +893,7 @@ test_priority(void)
 			CU_ASSERT_FATAL(braid_sched_class_backlog(s, 0) == 0);
 		free_all(pkts, got);
 	}
-	braid_sched_class_stats_get(s, 0, &cs);
+	braid_sched_class_stats(s, 0, &cs);
 	CU_ASSERT_EQUAL(cs.cap_wait_polls, 0);
 	CU_ASSERT(cs.dequeued > 0);
 
@@ -931,7 +931,7 @@ test_priority(void)
 	CU_ASSERT(prio_bytes <= 1000 * 125 * 20 + 2 * MTU);
 	/* The rest of the link (9 Mbit/s) went to the DRR classes. */
 	CU_ASSERT(other_bytes >= 9000ULL * 125 * 20 * 98 / 100);
-	braid_sched_class_stats_get(s, 0, &cs);
+	braid_sched_class_stats(s, 0, &cs);
 	CU_ASSERT(cs.cap_wait_polls > 0);
 	free(lg.t);
 	free(lg.bytes);
@@ -1125,7 +1125,7 @@ test_pin(void)
 	braid_sched_stage_ops.process(s, pkts, 28, &out, now);
 	CU_ASSERT_EQUAL(out.n, 0);
 	/* Class 0 holds 16: 4 tail-dropped. */
-	braid_sched_class_stats_get(s, 0, &cs);
+	braid_sched_class_stats(s, 0, &cs);
 	CU_ASSERT_EQUAL(cs.drop_queue_full, 4);
 	CU_ASSERT_EQUAL(braid_sched_class_backlog(s, 0), 16);
 	for (unsigned int round = 0; round < 10; round++) {
@@ -1140,7 +1140,7 @@ test_pin(void)
 	}
 	CU_ASSERT_EQUAL(braid_sched_class_backlog(s, 0), 16);
 	CU_ASSERT_EQUAL(braid_sched_class_backlog(s, 1), 0);
-	braid_sched_class_stats_get(s, 0, &cs);
+	braid_sched_class_stats(s, 0, &cs);
 	CU_ASSERT(cs.no_link_polls >= 10);
 	CU_ASSERT_EQUAL(cs.drop_queue_full, 4);
 
@@ -1206,14 +1206,14 @@ test_duplicate(void)
 		CU_ASSERT_EQUAL(rte_mbuf_refcnt_read(pkts[i]), 2);
 	}
 	free_all(pkts, got);
-	braid_sched_stats_get(s, &gs);
+	braid_sched_stats(s, &gs);
 	CU_ASSERT_EQUAL(gs.duplicates, 8);
 	{
 		struct braid_sched_link_stats l1, l2;
 
 		/* Original charged 1000 * 6 / 4, the copy 1000. */
-		braid_sched_link_stats_get(s, 1, &l1);
-		braid_sched_link_stats_get(s, 2, &l2);
+		braid_sched_link_stats(s, 1, &l1);
+		braid_sched_link_stats(s, 2, &l2);
 		CU_ASSERT_EQUAL(l1.charged_bytes, 8 * 1500);
 		CU_ASSERT_EQUAL(l2.charged_bytes, 8 * 1000);
 		CU_ASSERT_EQUAL(l2.sent_bytes, 8 * 1000);
@@ -1259,7 +1259,7 @@ test_duplicate(void)
 	got = braid_sched_dequeue(s, pkts, 1, now);
 	CU_ASSERT_EQUAL_FATAL(got, 1);
 	free_all(pkts, got);
-	braid_sched_stats_get(s, &gs);
+	braid_sched_stats(s, &gs);
 	CU_ASSERT_EQUAL(gs.dup_short, 1);
 	braid_sched_free(s);
 
@@ -1276,7 +1276,7 @@ test_duplicate(void)
 	}
 	got = braid_sched_dequeue(s, pkts, 32, 1000);
 	CU_ASSERT_EQUAL(got, 6 + 4);
-	braid_sched_stats_get(s, &gs);
+	braid_sched_stats(s, &gs);
 	CU_ASSERT_EQUAL(gs.duplicates, 4);
 	CU_ASSERT_EQUAL(gs.dup_clone_fail, 2);
 	free_all(pkts, got);
@@ -1373,7 +1373,7 @@ test_stage_ops(void)
 		CU_ASSERT_EQUAL(n_seq0, 8);
 		for (unsigned int i = 0; i < n_seq0; i++)
 			CU_ASSERT_EQUAL(seq0[i], (uint32_t)(UINT32_MAX - 1 + i));
-		braid_sched_stats_get(s, &gs);
+		braid_sched_stats(s, &gs);
 		CU_ASSERT_EQUAL(gs.drop_no_link, backlog2);
 		CU_ASSERT_EQUAL(braid_sched_class_backlog(s, 0) +
 				braid_sched_class_backlog(s, 1) +
@@ -1498,7 +1498,7 @@ test_blocked_heads(void)
 						pkts[i]->pkt_len;
 			free_all(pkts, got);
 		}
-		braid_sched_link_stats_get(s, 1, &l1);
+		braid_sched_link_stats(s, 1, &l1);
 		printf("\n    duplicate %" PRIu64 " B, stripe %" PRIu64 " B, fast link %" PRIu64 " B ",
 		       bytes[0], bytes[1], l1.sent_bytes);
 		/* The copies get (nearly all of) the slow link ... */
@@ -1577,7 +1577,7 @@ track_finish(struct braid_sched *s, struct id_track *tr, unsigned int nc)
 	for (unsigned int c = 0; c < nc; c++) {
 		struct braid_sched_class_stats cs;
 
-		braid_sched_class_stats_get(s, (uint16_t)c, &cs);
+		braid_sched_class_stats(s, (uint16_t)c, &cs);
 		CU_ASSERT_EQUAL(tr->next_out[c], tr->next_in[c]);
 		CU_ASSERT_EQUAL(cs.enqueued, tr->next_in[c]);
 		CU_ASSERT_EQUAL(cs.dequeued, cs.enqueued);
@@ -1841,7 +1841,7 @@ test_policy_switch(void)
 		CU_ASSERT_EQUAL(orig, 4);
 		CU_ASSERT_EQUAL(dups, 4);
 	}
-	braid_sched_stats_get(s, &gs);
+	braid_sched_stats(s, &gs);
 	CU_ASSERT_EQUAL(gs.duplicates, 16);
 	/* ... over links 1 and 2 only. */
 	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 0, BRAID_SCHED_DUPLICATE,
@@ -1853,7 +1853,7 @@ test_policy_switch(void)
 	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 0, BRAID_SCHED_STRIPE, 0,
 						     0), 0);
 	stripe_rounds(s, &tr, &now);
-	braid_sched_stats_get(s, &gs);
+	braid_sched_stats(s, &gs);
 	CU_ASSERT_EQUAL(gs.duplicates, 20);
 	CU_ASSERT_EQUAL(gs.dup_clone_fail, 0);
 	track_finish(s, &tr, 1);
@@ -1939,7 +1939,7 @@ test_fec_growth(void)
 		double worst = log_check(&lg[l], 625000, 17 * MTU);
 
 		CU_ASSERT(worst <= 1e-6);
-		braid_sched_link_stats_get(s, (uint16_t)l, &ls[l]);
+		braid_sched_link_stats(s, (uint16_t)l, &ls[l]);
 		free(lg[l].t);
 		free(lg[l].bytes);
 	}
@@ -1954,8 +1954,8 @@ test_fec_growth(void)
 	/* Back to no FEC: charged at 1x again (the buckets may shrink). */
 	CU_ASSERT_EQUAL(braid_sched_class_set_fec(s, 0, 0, 0), 0);
 	track_finish(s, &tr, 2);
-	braid_sched_link_stats_get(s, 0, &ls[0]);
-	braid_sched_link_stats_get(s, 1, &ls[1]);
+	braid_sched_link_stats(s, 0, &ls[0]);
+	braid_sched_link_stats(s, 1, &ls[1]);
 	sent = ls[0].charged_bytes + ls[1].charged_bytes;
 	m = mk_id_pkt(0, 1000, tr.next_in[0]++);
 	CU_ASSERT_FATAL(braid_sched_enqueue(s, &m, 1) == 1);
@@ -1963,8 +1963,8 @@ test_fec_growth(void)
 	CU_ASSERT_EQUAL_FATAL(braid_sched_dequeue(s, pkts, 32, now), 1);
 	track_out(&tr, pkts, 1);
 	free_all(pkts, 1);
-	braid_sched_link_stats_get(s, 0, &ls[0]);
-	braid_sched_link_stats_get(s, 1, &ls[1]);
+	braid_sched_link_stats(s, 0, &ls[0]);
+	braid_sched_link_stats(s, 1, &ls[1]);
 	CU_ASSERT_EQUAL(ls[0].charged_bytes + ls[1].charged_bytes, sent + 1000);
 	track_finish(s, &tr, 2);
 	braid_sched_free(s);
