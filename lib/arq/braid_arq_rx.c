@@ -591,7 +591,7 @@ static void
 arq_rx_stats_report(const struct braid_arq_rx *rx, braid_stat_fn fn, void *arg)
 {
 	BRAID_COUNTERS_REPORT(BRAID_ARQ_RX_COUNTERS, &rx->cnt, fn, arg);
-	fn(arg, "tracked", rx->tracked);
+	fn(arg, "tracked", NULL, rx->tracked);
 }
 
 /* ------------------------------------------------------------------ */

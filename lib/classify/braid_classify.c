@@ -91,7 +91,6 @@ struct braid_classify {
 	uint16_t default_class;
 	bool sw_ip_cksum;
 	char name[RTE_ACL_NAMESIZE];
-	char class_stat_name[BRAID_CLASSIFY_MAX_CLASSES][24];
 
 	/* Per-burst scratch, owned by the stage's lcore. */
 	struct braid_classify_key keys[CLASSIFY_CHUNK] __rte_cache_aligned;
@@ -400,9 +399,6 @@ braid_classify_create(const struct braid_classify_conf *conf, int socket)
 	cl->n_classes = conf->n_classes;
 	cl->default_class = conf->default_class;
 	cl->sw_ip_cksum = conf->sw_ip_cksum;
-	for (unsigned int c = 0; c < conf->n_classes; c++)
-		snprintf(cl->class_stat_name[c], sizeof(cl->class_stat_name[c]),
-			 "class_%u_packets", c);
 	for (unsigned int i = 0; i < CLASSIFY_CHUNK; i++)
 		cl->key_ptr[i] = (const uint8_t *)&cl->keys[i];
 
@@ -738,14 +734,6 @@ braid_classify_class_stats(const struct braid_classify *cl, uint16_t class_id,
 }
 
 static void
-classify_stats_report(const struct braid_classify *cl, braid_stat_fn fn, void *arg)
-{
-	BRAID_COUNTERS_REPORT(BRAID_CLASSIFY_COUNTERS, &cl->cnt, fn, arg);
-	for (unsigned int i = 0; i < cl->n_classes; i++)
-		fn(arg, cl->class_stat_name[i], cl->class_pkts[i]);
-}
-
-static void
 classify_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 		       struct braid_burst *out, uint64_t now_ns)
 {
@@ -756,7 +744,16 @@ classify_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 static void
 classify_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
 {
-	classify_stats_report(ctx, fn, arg);
+	const struct braid_classify *cl = ctx;
+	struct braid_stat_labels lb = { BRAID_STAT_NONE, BRAID_STAT_NONE };
+	struct braid_classify_class_stats cs;
+
+	BRAID_COUNTERS_REPORT(BRAID_CLASSIFY_COUNTERS, &cl->cnt, fn, arg);
+	for (lb.class_id = 0; lb.class_id < cl->n_classes; lb.class_id++) {
+		braid_classify_class_stats(cl, (uint16_t)lb.class_id, &cs);
+		BRAID_COUNTERS_REPORT_LABELLED(BRAID_CLASSIFY_CLASS_COUNTERS, &cs,
+					       &lb, fn, arg);
+	}
 }
 
 const struct braid_stage_ops braid_classify_stage_ops = {

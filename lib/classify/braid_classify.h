@@ -242,7 +242,7 @@ uint16_t braid_classify_n_classes(const struct braid_classify *cl);
 
 /** Stage ops, kind "classify": process = braid_classify_burst on a
  * struct braid_classify context; stats reports BRAID_CLASSIFY_COUNTERS, then
- * class_<i>_packets for i < n_classes. */
+ * BRAID_CLASSIFY_CLASS_COUNTERS of each class, labelled with the class. */
 extern const struct braid_stage_ops braid_classify_stage_ops;
 
 #endif /* BRAID_CLASSIFY_H */

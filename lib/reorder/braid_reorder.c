@@ -499,7 +499,7 @@ ro_stats_report(const struct braid_reorder *r, braid_stat_fn fn, void *arg)
 	BRAID_COUNTERS_REPORT(BRAID_REORDER_COUNTERS, &r->cnt, fn, arg);
 	for (uint16_t i = 0; i < r->n_classes; i++)
 		held += r->cls[i].held;
-	fn(arg, "held", held);
+	fn(arg, "held", NULL, held);
 }
 
 static void
@@ -667,7 +667,7 @@ ro_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
 	const struct braid_reorder *r = ctx;
 
 	ro_stats_report(r, fn, arg);
-	fn(arg, "session_resets", r->session_resets);
+	fn(arg, "session_resets", NULL, r->session_resets);
 }
 
 static int

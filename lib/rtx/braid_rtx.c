@@ -584,7 +584,7 @@ rtx_stats_report(const struct braid_rtx *c, braid_stat_fn fn, void *arg)
 	BRAID_COUNTERS_REPORT(BRAID_RTX_COUNTERS, &c->cnt, fn, arg);
 	for (uint16_t i = 0; i < c->n_classes; i++)
 		cached += c->cls[i].live;
-	fn(arg, "cached", cached);
+	fn(arg, "cached", NULL, cached);
 }
 
 static void

@@ -311,7 +311,9 @@ int braid_sched_apply(struct braid_sched *s, const struct braid_sched_cmd *cmd);
  * Stage ops, ctx = struct braid_sched *. apply: braid_sched_apply(). process: enqueue, the packets it
  * refuses are freed under their drop reason; poll: dequeue up to
  * BRAID_BURST into out; drain: braid_sched_drain(); stats: global
- * counters, then "class<i>_<name>" and "link<i>_<name>".
+ * counters, then BRAID_SCHED_CLASS_COUNTERS of each class and
+ * BRAID_SCHED_LINK_COUNTERS of each link, labelled with the class or link
+ * (struct braid_stat_labels; flat names "class<i>_<name>", "link<i>_<name>").
  */
 extern const struct braid_stage_ops braid_sched_stage_ops;
 

@@ -55,8 +55,10 @@ static struct braid_encap *enc;
 static struct braid_decap *dec;
 
 static void
-print_counter(void *arg, const char *name, uint64_t value)
+print_counter(void *arg, const char *name,
+	      const struct braid_stat_labels *labels, uint64_t value)
 {
+	RTE_SET_USED(labels);
 	fprintf(arg, "  %-20s %" PRIu64 "\n", name, value);
 }
 

@@ -819,8 +819,10 @@ test_rx_budget(void)
 static struct braid_burst out2;
 
 static void
-stat_count(void *arg, const char *name, uint64_t v)
+stat_count(void *arg, const char *name,
+	   const struct braid_stat_labels *labels, uint64_t v)
 {
+	RTE_SET_USED(labels);
 	RTE_SET_USED(name);
 	RTE_SET_USED(v);
 	(*(unsigned int *)arg)++;

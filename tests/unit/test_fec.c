@@ -864,10 +864,12 @@ struct stat_probe {
 };
 
 static void
-stat_cb(void *arg, const char *name, uint64_t value)
+stat_cb(void *arg, const char *name,
+	const struct braid_stat_labels *labels, uint64_t value)
 {
 	struct stat_probe *p = arg;
 
+	RTE_SET_USED(labels);
 	if (strcmp(name, p->name) == 0) {
 		p->value = value;
 		p->seen++;

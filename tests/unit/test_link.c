@@ -1132,10 +1132,12 @@ wire_links(struct braid_wire_link *l, int side)
 }
 
 static void
-count_stat(void *arg, const char *name, uint64_t v)
+count_stat(void *arg, const char *name,
+	   const struct braid_stat_labels *labels, uint64_t v)
 {
 	unsigned int *n = arg;
 
+	RTE_SET_USED(labels);
 	RTE_SET_USED(name);
 	RTE_SET_USED(v);
 	(*n)++;

@@ -591,10 +591,12 @@ struct stat_seen {
 };
 
 static void
-stat_cb(void *arg, const char *name, uint64_t v)
+stat_cb(void *arg, const char *name,
+	const struct braid_stat_labels *labels, uint64_t v)
 {
 	struct stat_seen *st = arg;
 
+	RTE_SET_USED(labels);
 	st->n++;
 	if (strcmp(name, "held") == 0)
 		st->held = v;

@@ -1052,25 +1052,30 @@ test_apply(void)
 struct stat_kv {
 	unsigned int n;
 	char name[256][48];
+	struct braid_stat_labels lb[256];
 	uint64_t v[256];
 };
 
 static void
-stat_cb(void *arg, const char *name, uint64_t value)
+stat_cb(void *arg, const char *name, const struct braid_stat_labels *labels,
+	uint64_t value)
 {
 	struct stat_kv *kv = arg;
 
 	if (kv->n < RTE_DIM(kv->v)) {
 		snprintf(kv->name[kv->n], sizeof(kv->name[0]), "%s", name);
+		kv->lb[kv->n] = labels != NULL ? *labels :
+			(struct braid_stat_labels){ BRAID_STAT_NONE, BRAID_STAT_NONE };
 		kv->v[kv->n++] = value;
 	}
 }
 
 static int64_t
-stat_find(const struct stat_kv *kv, const char *name)
+stat_find(const struct stat_kv *kv, const char *name, int32_t cls, int32_t link)
 {
 	for (unsigned int i = 0; i < kv->n; i++)
-		if (strcmp(kv->name[i], name) == 0)
+		if (strcmp(kv->name[i], name) == 0 && kv->lb[i].class_id == cls &&
+		    kv->lb[i].link_id == link)
 			return (int64_t)kv->v[i];
 	return -1;
 }
@@ -1335,17 +1340,17 @@ test_stage_ops(void)
 
 	memset(&kv, 0, sizeof(kv));
 	braid_sched_stage_ops.stats(s, stat_cb, &kv);
-	CU_ASSERT_EQUAL(stat_find(&kv, "drop_bad_class"), 3);
-	CU_ASSERT_EQUAL(stat_find(&kv, "drop_oversize"), 1);
-	CU_ASSERT_EQUAL(stat_find(&kv, "class0_drop_queue_full"), 12);
-	CU_ASSERT_EQUAL(stat_find(&kv, "class0_enqueued"), 8);
-	CU_ASSERT_EQUAL(stat_find(&kv, "class1_enqueued"), 10);
-	CU_ASSERT_EQUAL(stat_find(&kv, "class2_enqueued"), 6);
-	CU_ASSERT_EQUAL(stat_find(&kv, "link0_sent_pkts") +
-			stat_find(&kv, "link1_sent_pkts"), got);
-	CU_ASSERT(stat_find(&kv, "link0_starved_polls") >= 0);
-	CU_ASSERT(stat_find(&kv, "class2_no_link_polls") == 0);
-	CU_ASSERT_EQUAL(stat_find(&kv, "class9_enqueued"), -1);
+	CU_ASSERT_EQUAL(stat_find(&kv, "drop_bad_class", BRAID_STAT_NONE, BRAID_STAT_NONE), 3);
+	CU_ASSERT_EQUAL(stat_find(&kv, "drop_oversize", BRAID_STAT_NONE, BRAID_STAT_NONE), 1);
+	CU_ASSERT_EQUAL(stat_find(&kv, "drop_queue_full", 0, BRAID_STAT_NONE), 12);
+	CU_ASSERT_EQUAL(stat_find(&kv, "enqueued", 0, BRAID_STAT_NONE), 8);
+	CU_ASSERT_EQUAL(stat_find(&kv, "enqueued", 1, BRAID_STAT_NONE), 10);
+	CU_ASSERT_EQUAL(stat_find(&kv, "enqueued", 2, BRAID_STAT_NONE), 6);
+	CU_ASSERT_EQUAL(stat_find(&kv, "sent_pkts", BRAID_STAT_NONE, 0) +
+			stat_find(&kv, "sent_pkts", BRAID_STAT_NONE, 1), got);
+	CU_ASSERT(stat_find(&kv, "starved_polls", BRAID_STAT_NONE, 0) >= 0);
+	CU_ASSERT(stat_find(&kv, "no_link_polls", 2, BRAID_STAT_NONE) == 0);
+	CU_ASSERT_EQUAL(stat_find(&kv, "enqueued", 9, BRAID_STAT_NONE), -1);
 	CU_ASSERT_EQUAL(kv.n, 7 + 3 * 7 + 2 * 4);
 
 	/* Drain ignores pacing; a class whose links are down is dropped. */
