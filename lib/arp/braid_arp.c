@@ -751,7 +751,7 @@ icmp_rx(struct braid_arp *a, struct arp_port *p, struct rte_mbuf *m, uint32_t l2
 }
 
 uint16_t
-braid_arp_input(struct braid_arp *a, struct rte_mbuf **pkts, uint16_t n,
+braid_arp_burst(struct braid_arp *a, struct rte_mbuf **pkts, uint16_t n,
 		struct rte_mbuf **out, uint64_t now_ns)
 {
 	struct arp_tally t;
@@ -1167,7 +1167,7 @@ braid_arp_poll(struct braid_arp *a, uint64_t now_ns, struct rte_mbuf **out, uint
 }
 
 void
-braid_arp_counters_get(const struct braid_arp *a, struct braid_arp_counters *c)
+braid_arp_stats(const struct braid_arp *a, struct braid_arp_stats *c)
 {
 #define ARP_CNT_COPY_(n) c->n = a->cnt.n;
 	BRAID_ARP_COUNTERS(ARP_CNT_COPY_)
@@ -1195,7 +1195,7 @@ arp_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 		  struct braid_burst *out, uint64_t now_ns)
 {
 	struct braid_arp *a = ctx;
-	uint16_t k = braid_arp_input(a, pkts, n, a->scratch, now_ns);
+	uint16_t k = braid_arp_burst(a, pkts, n, a->scratch, now_ns);
 
 	arp_push(a, a->scratch, k, out);
 }
@@ -1213,13 +1213,13 @@ arp_stage_poll(void *ctx, struct braid_burst *out, uint64_t now_ns)
 static void
 arp_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
 {
-	struct braid_arp_counters c;
+	struct braid_arp_stats c;
 
-	braid_arp_counters_get(ctx, &c);
+	braid_arp_stats(ctx, &c);
 	BRAID_COUNTERS_REPORT(BRAID_ARP_COUNTERS, &c, fn, arg);
 }
 
-const struct braid_stage_ops braid_arp_ops = {
+const struct braid_stage_ops braid_arp_stage_ops = {
 	.kind = "arp",
 	.flags = 0,
 	.process = arp_stage_process,
@@ -1334,8 +1334,8 @@ braid_arp_pending_free(struct braid_arp_pending *q)
 }
 
 int
-braid_arp_pending_add(struct braid_arp_pending *q, uint16_t port_id, uint32_t ip,
-		      struct rte_mbuf *m, uint64_t now_ns)
+braid_arp_pending_enqueue_one(struct braid_arp_pending *q, uint16_t port_id,
+			      uint32_t ip, struct rte_mbuf *m, uint64_t now_ns)
 {
 	struct rte_ether_addr mac;
 	struct pend_slot *s = NULL, *free_s = NULL;
@@ -1442,8 +1442,8 @@ braid_arp_pending_count(const struct braid_arp_pending *q)
 }
 
 void
-braid_arp_pending_counters_get(const struct braid_arp_pending *q,
-			       struct braid_arp_pending_counters *c)
+braid_arp_pending_stats(const struct braid_arp_pending *q,
+			struct braid_arp_pending_stats *c)
 {
 #define PEND_CNT_COPY_(n) c->n = q->cnt.n;
 	BRAID_ARP_PENDING_COUNTERS(PEND_CNT_COPY_)

@@ -166,7 +166,7 @@ struct braid_arp_entry {
 	X(request_ring_full)
 
 /** Counter snapshot. */
-struct braid_arp_counters {
+struct braid_arp_stats {
 	BRAID_COUNTERS_FIELDS(BRAID_ARP_COUNTERS)
 } __rte_cache_aligned;
 
@@ -192,8 +192,8 @@ void braid_arp_free(struct braid_arp *a);
  * @p n mbufs.
  * @return number of mbufs written to @p out.
  */
-uint16_t braid_arp_input(struct braid_arp *a, struct rte_mbuf **pkts, uint16_t n,
-			 struct rte_mbuf **out, uint64_t now_ns);
+uint16_t braid_arp_burst(struct braid_arp *a, struct rte_mbuf **pkts,
+			 uint16_t n, struct rte_mbuf **out, uint64_t now_ns);
 
 /**
  * Owner. Timer work at @p now_ns: requests from other lcores, gratuitous
@@ -257,7 +257,7 @@ int braid_arp_forget(struct braid_arp *a, uint16_t port_id, uint32_t ip);
 void braid_arp_announce(struct braid_arp *a, uint64_t now_ns);
 
 /** Copy the counters (never clears). */
-void braid_arp_counters_get(const struct braid_arp *a, struct braid_arp_counters *c);
+void braid_arp_stats(const struct braid_arp *a, struct braid_arp_stats *c);
 
 /** Name of @p s ("free", "incomplete", "reachable", "refresh", "failed",
  * "static", "dead"). */
@@ -268,7 +268,7 @@ const char *braid_arp_state_name(enum braid_arp_state s);
  * = poll; the frames to send go to the stage output (counted
  * drop_out_full when it is full), each with m->port set.
  */
-extern const struct braid_stage_ops braid_arp_ops;
+extern const struct braid_stage_ops braid_arp_stage_ops;
 
 /* ---- packets waiting for a next hop ---- */
 
@@ -292,7 +292,7 @@ struct braid_arp_pending_conf {
 	X(drop_flushed)
 
 /** Counter snapshot. */
-struct braid_arp_pending_counters {
+struct braid_arp_pending_stats {
 	BRAID_COUNTERS_FIELDS(BRAID_ARP_PENDING_COUNTERS)
 } __rte_cache_aligned;
 
@@ -309,15 +309,17 @@ void braid_arp_pending_free(struct braid_arp_pending *q);
 
 /**
  * Queue Ethernet frame @p m (destination MAC not known yet) for next hop
- * @p ip on @p port_id. Always takes ownership of @p m. A new next hop is
- * asked for (braid_arp_request()).
+ * @p ip on @p port_id (one frame at a time: each has its own next hop).
+ * Always takes ownership of @p m. A new next hop is asked for
+ * (braid_arp_request()).
  * @return 0 (queued), -ENOBUFS (next hop queue or next hop slots full:
  *   dropped, drop_unresolved_overflow), -EINVAL (frame not writable in
  *   place (indirect or shared) or shorter than an Ethernet header:
  *   dropped, drop_bad_frame).
  */
-int braid_arp_pending_add(struct braid_arp_pending *q, uint16_t port_id,
-			  uint32_t ip, struct rte_mbuf *m, uint64_t now_ns);
+int braid_arp_pending_enqueue_one(struct braid_arp_pending *q,
+				  uint16_t port_id, uint32_t ip,
+				  struct rte_mbuf *m, uint64_t now_ns);
 
 /**
  * Release what can go at @p now_ns: frames whose next hop is resolved get
@@ -334,7 +336,7 @@ uint16_t braid_arp_pending_poll(struct braid_arp_pending *q, uint64_t now_ns,
 unsigned int braid_arp_pending_count(const struct braid_arp_pending *q);
 
 /** Copy the counters (never clears). */
-void braid_arp_pending_counters_get(const struct braid_arp_pending *q,
-				    struct braid_arp_pending_counters *c);
+void braid_arp_pending_stats(const struct braid_arp_pending *q,
+			     struct braid_arp_pending_stats *c);
 
 #endif /* BRAID_ARP_H */

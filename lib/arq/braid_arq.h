@@ -168,7 +168,7 @@ struct braid_arq_rx_conf {
 	X(resets)                /* braid_arq_rx_reset() calls */
 
 /** Receiver counter snapshot. */
-struct braid_arq_rx_counters {
+struct braid_arq_rx_stats {
 	BRAID_COUNTERS_FIELDS(BRAID_ARQ_RX_COUNTERS)
 };
 
@@ -242,11 +242,8 @@ bool braid_arq_rx_class_enabled(const struct braid_arq_rx *rx, uint16_t class_id
 uint32_t braid_arq_rx_tracked(const struct braid_arq_rx *rx);
 
 /** Copy the counters (never clears). */
-void braid_arq_rx_counters_get(const struct braid_arq_rx *rx,
-			       struct braid_arq_rx_counters *cnt);
-
-/** Report every counter (BRAID_ARQ_RX_COUNTERS order), then "tracked". */
-void braid_arq_rx_stats(const struct braid_arq_rx *rx, braid_stat_fn fn, void *arg);
+void braid_arq_rx_stats(const struct braid_arq_rx *rx,
+			struct braid_arq_rx_stats *cnt);
 
 /** Counters of the arq_rx stage, reported before BRAID_ARQ_RX_COUNTERS. */
 #define BRAID_ARQ_RX_STAGE_COUNTERS(X)                                      \
@@ -257,7 +254,7 @@ void braid_arq_rx_stats(const struct braid_arq_rx *rx, braid_stat_fn fn, void *a
 	X(drop_out_full)   /* packets: output burst full */
 
 /** arq_rx stage counter snapshot. */
-struct braid_arq_rx_stage_counters {
+struct braid_arq_rx_stage_stats {
 	BRAID_COUNTERS_FIELDS(BRAID_ARQ_RX_STAGE_COUNTERS)
 };
 
@@ -290,8 +287,8 @@ struct braid_arq_rx_cmd {
  * feeds the policy link health's view (conf link), ticks it
  * (braid_arq_rx_poll()) and puts each NACK frame, built on each of the
  * two best links, on the conf tx_ring. stats() reports
- * BRAID_ARQ_RX_STAGE_COUNTERS then braid_arq_rx_stats(). apply() takes a
- * struct braid_arq_rx_cmd.
+ * BRAID_ARQ_RX_STAGE_COUNTERS, BRAID_ARQ_RX_COUNTERS, then "tracked".
+ * apply() takes a struct braid_arq_rx_cmd.
  */
 extern const struct braid_stage_ops braid_arq_rx_stage_ops;
 
@@ -372,7 +369,7 @@ struct braid_arq_tx_conf {
 	X(serve_failed)          /* copies the glue could not send */
 
 /** Sender counter snapshot. */
-struct braid_arq_tx_counters {
+struct braid_arq_tx_stats {
 	BRAID_COUNTERS_FIELDS(BRAID_ARQ_TX_COUNTERS)
 };
 
@@ -452,10 +449,11 @@ struct braid_arq_tx_cmd {
 int braid_arq_tx_apply(struct braid_arq_tx *tx, const struct braid_arq_tx_cmd *cmd);
 
 /** Copy the counters (never clears). */
-void braid_arq_tx_counters_get(const struct braid_arq_tx *tx,
-			       struct braid_arq_tx_counters *cnt);
+void braid_arq_tx_stats(const struct braid_arq_tx *tx,
+			struct braid_arq_tx_stats *cnt);
 
 /** Report every counter (BRAID_ARQ_TX_COUNTERS order). */
-void braid_arq_tx_stats(const struct braid_arq_tx *tx, braid_stat_fn fn, void *arg);
+void braid_arq_tx_stats_report(const struct braid_arq_tx *tx, braid_stat_fn fn,
+			       void *arg);
 
 #endif /* BRAID_ARQ_H */

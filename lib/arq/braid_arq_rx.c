@@ -53,7 +53,7 @@ struct rx_class {
 };
 
 struct braid_arq_rx {
-	struct braid_arq_rx_counters cnt __rte_cache_aligned;
+	struct braid_arq_rx_stats cnt __rte_cache_aligned;
 	char name[BRAID_ARQ_NAMESIZE + 1];
 	const struct braid_reorder *reorder;
 	struct arq_bucket bucket;
@@ -74,7 +74,7 @@ struct braid_arq_rx {
 	uint8_t max_tries;
 	bool spread_set;
 	/* The stage (braid_arq_rx_stage_ops). */
-	struct braid_arq_rx_stage_counters scnt __rte_cache_aligned;
+	struct braid_arq_rx_stage_stats scnt __rte_cache_aligned;
 	uint64_t recovered[BRAID_ARQ_MAX_CLASSES];   /* scnt.recovered by class */
 	const struct braid_link *link;
 	struct rte_mempool *pool;
@@ -541,7 +541,7 @@ uint16_t
 braid_arq_rx_poll(struct braid_arq_rx *rx, uint64_t now_ns, struct braid_nack *out,
 		  uint16_t max)
 {
-	struct braid_reorder_counters rc;
+	struct braid_reorder_stats rc;
 	uint16_t order[BRAID_ARQ_MAX_CLASSES];
 	uint16_t n_order = 0, n_out = 0;
 	enum rx_stop stop = RX_GO;
@@ -551,7 +551,7 @@ braid_arq_rx_poll(struct braid_arq_rx *rx, uint64_t now_ns, struct braid_nack *o
 		return 0;
 	rx->next_tick_ns = now_ns + rx->tick_ns;
 	rx->cnt.polls++;
-	braid_reorder_counters_get(rx->reorder, &rc);
+	braid_reorder_stats(rx->reorder, &rc);
 	none_skipped = rc.lost == rx->reorder_lost;
 	rx->reorder_lost = rc.lost;
 	arq_bucket_refill(&rx->bucket, now_ns);
@@ -581,17 +581,17 @@ braid_arq_rx_poll(struct braid_arq_rx *rx, uint64_t now_ns, struct braid_nack *o
 }
 
 void
-braid_arq_rx_counters_get(const struct braid_arq_rx *rx,
-			  struct braid_arq_rx_counters *cnt)
+braid_arq_rx_stats(const struct braid_arq_rx *rx,
+		   struct braid_arq_rx_stats *cnt)
 {
 	*cnt = rx->cnt;
 }
 
-void
-braid_arq_rx_stats(const struct braid_arq_rx *rx, braid_stat_fn fn, void *arg)
+static void
+arq_rx_stats_report(const struct braid_arq_rx *rx, braid_stat_fn fn, void *arg)
 {
 	BRAID_COUNTERS_REPORT(BRAID_ARQ_RX_COUNTERS, &rx->cnt, fn, arg);
-	fn(arg, "tracked", rx->tracked);
+	fn(arg, "tracked", NULL, rx->tracked);
 }
 
 /* ------------------------------------------------------------------ */
@@ -750,7 +750,7 @@ arq_rx_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
 	const struct braid_arq_rx *rx = ctx;
 
 	BRAID_COUNTERS_REPORT(BRAID_ARQ_RX_STAGE_COUNTERS, &rx->scnt, fn, arg);
-	braid_arq_rx_stats(rx, fn, arg);
+	arq_rx_stats_report(rx, fn, arg);
 }
 
 static int

@@ -45,7 +45,7 @@ struct tx_class {
 };
 
 struct braid_arq_tx {
-	struct braid_arq_tx_counters cnt __rte_cache_aligned;
+	struct braid_arq_tx_stats cnt __rte_cache_aligned;
 	char name[BRAID_ARQ_NAMESIZE + 1];
 	struct braid_rtx *rtx;
 	struct arq_bucket bucket;
@@ -313,7 +313,7 @@ braid_arq_tx_nack(struct braid_arq_tx *tx, const struct braid_nack *nack,
 		  uint64_t now_ns, struct braid_arq_tx_order *orders, uint16_t max)
 {
 	struct tx_item items[BRAID_NACK_MAX_RANGES + 1];
-	struct braid_arq_tx_counters *cnt = &tx->cnt;
+	struct braid_arq_tx_stats *cnt = &tx->cnt;
 	uint64_t stop_cnt[2] = { 0, 0 };   /* remaining seqs: truncated, over budget */
 	unsigned int n_items = 0, budget_seqs;
 	int stop = -1;                      /* index into stop_cnt once stopped */
@@ -441,13 +441,13 @@ braid_arq_tx_report(struct braid_arq_tx *tx, const struct braid_arq_tx_order *or
 }
 
 void
-braid_arq_tx_counters_get(const struct braid_arq_tx *tx, struct braid_arq_tx_counters *cnt)
+braid_arq_tx_stats(const struct braid_arq_tx *tx, struct braid_arq_tx_stats *cnt)
 {
 	*cnt = tx->cnt;
 }
 
 void
-braid_arq_tx_stats(const struct braid_arq_tx *tx, braid_stat_fn fn, void *arg)
+braid_arq_tx_stats_report(const struct braid_arq_tx *tx, braid_stat_fn fn, void *arg)
 {
 	BRAID_COUNTERS_REPORT(BRAID_ARQ_TX_COUNTERS, &tx->cnt, fn, arg);
 }

@@ -30,23 +30,6 @@ RTE_LOG_REGISTER(braid_classify_logtype, braid.classify, INFO);
  * most BRAID_BURST_OUT_MAX, so process() makes exactly one call. */
 #define CLASSIFY_CHUNK BRAID_BURST_OUT_MAX
 
-#define CLASSIFY_COUNTERS(X) \
-	X(rx_packets)          /* frames handed to the stage */ \
-	X(tx_packets)          /* IPv4 packets pushed to the next stage */ \
-	X(default_class_hits)  /* of those, no rule matched */ \
-	X(punted)              /* non-IPv4 frames put on the punt ring */ \
-	X(punted_rule)         /* IPv4 frames put there by a PUNT rule */ \
-	X(fragments_no_ports)  /* non-first IPv4 fragments (ports unknown) */ \
-	X(drop_runt)           /* shorter than its Ethernet/802.1Q header */ \
-	X(drop_not_ipv4)       /* not IPv4 and no punt ring */ \
-	X(drop_bad_ipv4)       /* version, ihl, total length, truncation */ \
-	X(drop_bad_cksum)      /* IPv4 header checksum wrong */ \
-	X(drop_punt_full)      /* punt ring full */ \
-	X(drop_out_full)       /* output burst full */
-
-struct classify_counters {
-	BRAID_COUNTERS_FIELDS(CLASSIFY_COUNTERS)
-} __rte_cache_aligned;
 
 /* rte_acl field indexes, in the order of struct braid_classify_key. */
 enum {
@@ -97,7 +80,7 @@ static_assert(offsetof(struct braid_classify_key, in_port) ==
 	      offsetof(struct braid_classify_key, dscp) + 2, "key group 4");
 
 struct braid_classify {
-	struct classify_counters cnt;
+	struct braid_classify_stats cnt __rte_cache_aligned;
 	uint64_t class_pkts[BRAID_CLASSIFY_MAX_CLASSES] __rte_cache_aligned;
 
 	struct rte_acl_ctx *acl;        /* NULL when there are no rules */
@@ -108,7 +91,6 @@ struct braid_classify {
 	uint16_t default_class;
 	bool sw_ip_cksum;
 	char name[RTE_ACL_NAMESIZE];
-	char class_stat_name[BRAID_CLASSIFY_MAX_CLASSES][24];
 
 	/* Per-burst scratch, owned by the stage's lcore. */
 	struct braid_classify_key keys[CLASSIFY_CHUNK] __rte_cache_aligned;
@@ -417,9 +399,6 @@ braid_classify_create(const struct braid_classify_conf *conf, int socket)
 	cl->n_classes = conf->n_classes;
 	cl->default_class = conf->default_class;
 	cl->sw_ip_cksum = conf->sw_ip_cksum;
-	for (unsigned int c = 0; c < conf->n_classes; c++)
-		snprintf(cl->class_stat_name[c], sizeof(cl->class_stat_name[c]),
-			 "class_%u_packets", c);
 	for (unsigned int i = 0; i < CLASSIFY_CHUNK; i++)
 		cl->key_ptr[i] = (const uint8_t *)&cl->keys[i];
 
@@ -629,7 +608,7 @@ static void
 classify_chunk(struct braid_classify *cl, struct rte_mbuf **pkts, uint16_t n,
 	       struct braid_burst *out)
 {
-	struct classify_counters *c = &cl->cnt;
+	struct braid_classify_stats *c = &cl->cnt;
 	uint32_t n_v4 = 0, n_punt = 0, n_punt_l2, n_tx = 0, n_default = 0;
 	uint32_t n_runt = 0, n_not_ipv4 = 0, n_bad = 0, n_cksum = 0;
 	uint32_t n_frag = 0, n_out_full = 0;
@@ -739,11 +718,19 @@ braid_classify_burst(struct braid_classify *cl, struct rte_mbuf **pkts,
 }
 
 void
-braid_classify_stats(const struct braid_classify *cl, braid_stat_fn fn, void *arg)
+braid_classify_stats(const struct braid_classify *cl, struct braid_classify_stats *st)
 {
-	BRAID_COUNTERS_REPORT(CLASSIFY_COUNTERS, &cl->cnt, fn, arg);
-	for (unsigned int i = 0; i < cl->n_classes; i++)
-		fn(arg, cl->class_stat_name[i], cl->class_pkts[i]);
+	*st = cl->cnt;
+}
+
+int
+braid_classify_class_stats(const struct braid_classify *cl, uint16_t class_id,
+			   struct braid_classify_class_stats *st)
+{
+	if (class_id >= cl->n_classes)
+		return -ENOENT;
+	st->packets = cl->class_pkts[class_id];
+	return 0;
 }
 
 static void
@@ -757,7 +744,16 @@ classify_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 static void
 classify_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
 {
-	braid_classify_stats(ctx, fn, arg);
+	const struct braid_classify *cl = ctx;
+	struct braid_stat_labels lb = { BRAID_STAT_NONE, BRAID_STAT_NONE };
+	struct braid_classify_class_stats cs;
+
+	BRAID_COUNTERS_REPORT(BRAID_CLASSIFY_COUNTERS, &cl->cnt, fn, arg);
+	for (lb.class_id = 0; lb.class_id < cl->n_classes; lb.class_id++) {
+		braid_classify_class_stats(cl, (uint16_t)lb.class_id, &cs);
+		BRAID_COUNTERS_REPORT_LABELLED(BRAID_CLASSIFY_CLASS_COUNTERS, &cs,
+					       &lb, fn, arg);
+	}
 }
 
 const struct braid_stage_ops braid_classify_stage_ops = {

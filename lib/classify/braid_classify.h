@@ -30,6 +30,7 @@
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
 
+#include "braid_counters.h"
 #include "braid_stage.h"
 
 struct braid_classify;
@@ -195,18 +196,53 @@ braid_classify_key_set(struct braid_classify_key *key, uint8_t proto,
 void braid_classify_burst(struct braid_classify *cl, struct rte_mbuf **pkts,
 			  uint16_t n, struct braid_burst *out);
 
+/** Counters of the classifier (names are API: the X-macro). */
+#define BRAID_CLASSIFY_COUNTERS(X) \
+	X(rx_packets)          /* frames handed to the stage */ \
+	X(tx_packets)          /* IPv4 packets pushed to the next stage */ \
+	X(default_class_hits)  /* of those, no rule matched */ \
+	X(punted)              /* non-IPv4 frames put on the punt ring */ \
+	X(punted_rule)         /* IPv4 frames put there by a PUNT rule */ \
+	X(fragments_no_ports)  /* non-first IPv4 fragments (ports unknown) */ \
+	X(drop_runt)           /* shorter than its Ethernet/802.1Q header */ \
+	X(drop_not_ipv4)       /* not IPv4 and no punt ring */ \
+	X(drop_bad_ipv4)       /* version, ihl, total length, truncation */ \
+	X(drop_bad_cksum)      /* IPv4 header checksum wrong */ \
+	X(drop_punt_full)      /* punt ring full */ \
+	X(drop_out_full)       /* output burst full */
+
+/** The classifier's counters (braid_classify_stats()). */
+struct braid_classify_stats {
+	BRAID_COUNTERS_FIELDS(BRAID_CLASSIFY_COUNTERS)
+};
+
+/** Counters of one class. */
+#define BRAID_CLASSIFY_CLASS_COUNTERS(X) \
+	X(packets)             /* IPv4 packets given this class */
+
+/** One class's counters (braid_classify_class_stats()). */
+struct braid_classify_class_stats {
+	BRAID_COUNTERS_FIELDS(BRAID_CLASSIFY_CLASS_COUNTERS)
+};
+
+/** Copy the counters to @p st (never clears). */
+void braid_classify_stats(const struct braid_classify *cl,
+			  struct braid_classify_stats *st);
+
 /**
- * Report every counter: rx_packets, tx_packets, default_class_hits,
- * punted, punted_rule, fragments_no_ports, drop_* and class_<i>_packets
- * for i < n_classes. Never clears.
+ * Copy the counters of class @p class_id to @p st (never clears).
+ * @return 0 or -ENOENT.
  */
-void braid_classify_stats(const struct braid_classify *cl, braid_stat_fn fn, void *arg);
+int braid_classify_class_stats(const struct braid_classify *cl,
+			       uint16_t class_id,
+			       struct braid_classify_class_stats *st);
 
 /** Number of classes of @p cl (to size per-class tables). */
 uint16_t braid_classify_n_classes(const struct braid_classify *cl);
 
 /** Stage ops, kind "classify": process = braid_classify_burst on a
- * struct braid_classify context, stats = braid_classify_stats. */
+ * struct braid_classify context; stats reports BRAID_CLASSIFY_COUNTERS, then
+ * BRAID_CLASSIFY_CLASS_COUNTERS of each class, labelled with the class. */
 extern const struct braid_stage_ops braid_classify_stage_ops;
 
 #endif /* BRAID_CLASSIFY_H */

@@ -60,8 +60,30 @@ braid_burst_push(struct braid_burst *b, struct rte_mbuf *m)
 	return 0;
 }
 
-/** Report one counter: @p name is snake_case and stable (it is API). */
-typedef void (*braid_stat_fn)(void *arg, const char *name, uint64_t value);
+/** No class / no link in a struct braid_stat_labels. */
+#define BRAID_STAT_NONE (-1)
+
+/**
+ * What a counter is about, as data: a counter of one class or one link
+ * of a stage is reported under its own name ("enqueued", "sent_pkts")
+ * with the class or link index here, never with the index in the name.
+ * Consumers that want one flat name ("class0_enqueued") compose it with
+ * braid_stats_name() (lib/stats); the Prometheus exporter turns the
+ * indexes into labels.
+ */
+struct braid_stat_labels {
+	int32_t class_id;   /**< class index, or BRAID_STAT_NONE */
+	int32_t link_id;    /**< link index, or BRAID_STAT_NONE */
+};
+
+/**
+ * Report one counter: @p name is snake_case and stable (it is API);
+ * @p labels is NULL for a counter of the whole stage, else it says which
+ * class or link the counter is about.
+ */
+typedef void (*braid_stat_fn)(void *arg, const char *name,
+			      const struct braid_stat_labels *labels,
+			      uint64_t value);
 
 /** The poll() reads from outside the pipeline (a port): the runner stops
  * calling it first at shutdown. */

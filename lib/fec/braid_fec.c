@@ -409,8 +409,8 @@ fec_open(struct braid_fec_enc *e, struct fec_enc_class *c, uint32_t seq,
 }
 
 void
-braid_fec_enc_process(struct braid_fec_enc *e, struct rte_mbuf **pkts,
-		      uint16_t n, struct braid_burst *out, uint64_t now_ns)
+braid_fec_enc_burst(struct braid_fec_enc *e, struct rte_mbuf **pkts,
+		    uint16_t n, struct braid_burst *out, uint64_t now_ns)
 {
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -544,7 +544,7 @@ braid_fec_enc_held(const struct braid_fec_enc *e)
 
 int
 braid_fec_enc_class_stats(const struct braid_fec_enc *e, uint16_t class_id,
-			  struct braid_fec_enc_stats *st)
+			  struct braid_fec_enc_class_stats *st)
 {
 	if (class_id >= e->n_classes)
 		return -ENOENT;
@@ -553,18 +553,15 @@ braid_fec_enc_class_stats(const struct braid_fec_enc *e, uint16_t class_id,
 }
 
 void
-braid_fec_enc_stats(const struct braid_fec_enc *e, braid_stat_fn fn, void *arg)
+braid_fec_enc_stats(const struct braid_fec_enc *e, struct braid_fec_enc_stats *st)
 {
-	struct braid_fec_enc_stats sum;
-
-	memset(&sum, 0, sizeof(sum));
-#define FEC_SUM_(n) sum.n += e->cls[c].cnt.n;
+	memset(st, 0, sizeof(*st));
+#define FEC_SUM_(n) st->n += e->cls[c].cnt.n;
 	for (unsigned int c = 0; c < e->n_classes; c++) {
-		BRAID_FEC_ENC_COUNTERS(FEC_SUM_)
+		BRAID_FEC_ENC_CLASS_COUNTERS(FEC_SUM_)
 	}
 #undef FEC_SUM_
-	BRAID_COUNTERS_REPORT(BRAID_FEC_ENC_COUNTERS, &sum, fn, arg);
-	fn(arg, "drop_out_full", e->drop_out_full);
+	st->drop_out_full = e->drop_out_full;
 }
 
 /* Stage glue. */
@@ -572,7 +569,7 @@ static void
 fec_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 		  struct braid_burst *out, uint64_t now_ns)
 {
-	braid_fec_enc_process(ctx, pkts, n, out, now_ns);
+	braid_fec_enc_burst(ctx, pkts, n, out, now_ns);
 }
 
 static uint16_t
@@ -590,7 +587,10 @@ fec_stage_drain(void *ctx, struct braid_burst *out, uint64_t now_ns)
 static void
 fec_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
 {
-	braid_fec_enc_stats(ctx, fn, arg);
+	struct braid_fec_enc_stats st;
+
+	braid_fec_enc_stats(ctx, &st);
+	BRAID_COUNTERS_REPORT(BRAID_FEC_ENC_COUNTERS, &st, fn, arg);
 }
 
 int
@@ -607,7 +607,7 @@ fec_stage_apply(void *ctx, const void *cmd)
 	return braid_fec_enc_apply(ctx, cmd);
 }
 
-const struct braid_stage_ops braid_fec_stage_ops = {
+const struct braid_stage_ops braid_fec_enc_stage_ops = {
 	.kind = "fec",
 	.flags = 0,
 	.cmd_size = sizeof(struct braid_fec_enc_cmd),

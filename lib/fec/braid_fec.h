@@ -95,7 +95,7 @@ struct braid_fec_enc_conf {
 };
 
 /** Counters of one class of the encoder (names are API: the X-macro). */
-#define BRAID_FEC_ENC_COUNTERS(X) \
+#define BRAID_FEC_ENC_CLASS_COUNTERS(X) \
 	X(blocks_full)        /* closed with k data */                    \
 	X(blocks_timeout)     /* closed short by the block timeout */     \
 	X(blocks_cut)         /* closed short: skipped packet / seq gap */ \
@@ -109,6 +109,18 @@ struct braid_fec_enc_conf {
 	X(drop_no_mbuf)       /* blocks sent without parity: no mbuf */
 
 /** One class's encoder counters. */
+struct braid_fec_enc_class_stats {
+	BRAID_COUNTERS_FIELDS(BRAID_FEC_ENC_CLASS_COUNTERS)
+};
+
+/** The encoder's counters: every class's, summed, then the stage-wide
+ * drop_out_full (packets freed because the output burst was full; cannot
+ * happen with input bursts of up to BRAID_BURST). */
+#define BRAID_FEC_ENC_COUNTERS(X) \
+	BRAID_FEC_ENC_CLASS_COUNTERS(X) \
+	X(drop_out_full)
+
+/** The encoder's counters (braid_fec_enc_stats()). */
 struct braid_fec_enc_stats {
 	BRAID_COUNTERS_FIELDS(BRAID_FEC_ENC_COUNTERS)
 };
@@ -134,8 +146,8 @@ void braid_fec_enc_free(struct braid_fec_enc *e);
  * Blocks that fill (or whose timeout passed) are encoded and their parity
  * pushed after the data. Never allocates memory (only parity mbufs).
  */
-void braid_fec_enc_process(struct braid_fec_enc *e, struct rte_mbuf **pkts,
-			   uint16_t n, struct braid_burst *out, uint64_t now_ns);
+void braid_fec_enc_burst(struct braid_fec_enc *e, struct rte_mbuf **pkts,
+			 uint16_t n, struct braid_burst *out, uint64_t now_ns);
 
 /**
  * Close the blocks whose timeout passed at @p now_ns and push their parity.
@@ -185,19 +197,16 @@ unsigned int braid_fec_enc_held(const struct braid_fec_enc *e);
  * @return 0 or -ENOENT.
  */
 int braid_fec_enc_class_stats(const struct braid_fec_enc *e, uint16_t class_id,
-			      struct braid_fec_enc_stats *st);
+			      struct braid_fec_enc_class_stats *st);
 
-/**
- * Report every counter, summed over classes, plus the stage-wide
- * drop_out_full (packets freed because the output burst was full; cannot
- * happen with input bursts of up to BRAID_BURST). The stage's stats().
- */
-void braid_fec_enc_stats(const struct braid_fec_enc *e, braid_stat_fn fn,
-			 void *arg);
+/** Copy the counters of every class, summed, and the stage-wide ones to
+ * @p st (never clears). The stage's stats() reports them in this order. */
+void braid_fec_enc_stats(const struct braid_fec_enc *e,
+			 struct braid_fec_enc_stats *st);
 
 /** Stage ops "fec" (ctx = struct braid_fec_enc *; apply:
  * braid_fec_enc_apply()). */
-extern const struct braid_stage_ops braid_fec_stage_ops;
+extern const struct braid_stage_ops braid_fec_enc_stage_ops;
 
 /* ------------------------------------------------------------------ */
 /* Decoder                                                            */
@@ -226,7 +235,7 @@ struct braid_fec_dec_conf {
 };
 
 /** Counters of one class of the decoder. */
-#define BRAID_FEC_DEC_COUNTERS(X) \
+#define BRAID_FEC_DEC_CLASS_COUNTERS(X) \
 	X(data_in)                 /* data pieces stored */                     \
 	X(parity_in)               /* parity pieces stored */                   \
 	X(blocks_complete_no_loss) /* every data piece arrived */               \
@@ -240,6 +249,19 @@ struct braid_fec_dec_conf {
 	X(drop_bad_recovered)      /* rebuilt piece failed its length check */
 
 /** One class's decoder counters. */
+struct braid_fec_dec_class_stats {
+	BRAID_COUNTERS_FIELDS(BRAID_FEC_DEC_CLASS_COUNTERS)
+};
+
+/** The decoder's counters: every class's, summed, then the stage's own. */
+#define BRAID_FEC_DEC_COUNTERS(X) \
+	BRAID_FEC_DEC_CLASS_COUNTERS(X) \
+	X(drop_bad_class)   /* class_id out of range: freed */          \
+	X(parity_consumed)  /* parity freed after braid_fec_dec_one() */ \
+	X(drop_out_full)    /* packets: output burst full */             \
+	X(session_resets)   /* peer restarts seen */
+
+/** The decoder's counters (braid_fec_dec_stats()). */
 struct braid_fec_dec_stats {
 	BRAID_COUNTERS_FIELDS(BRAID_FEC_DEC_COUNTERS)
 };
@@ -257,7 +279,8 @@ void braid_fec_dec_free(struct braid_fec_dec *d);
 /**
  * Offer one received piece (meta filled by the tunnel decap: class_id,
  * seq, block_id, block_idx, fec_k, fec_m, fec_len, and F_PARITY or
- * pkt_type for parity). The decoder takes its own reference when it keeps
+ * pkt_type for parity). One at a time: the data a piece recovers must
+ * follow that piece. The decoder takes its own reference when it keeps
  * the piece (refcnt + 1); the caller keeps its reference either way:
  * it forwards data and frees parity. Data with fec_k == 0 is ignored.
  *
@@ -268,7 +291,7 @@ void braid_fec_dec_free(struct braid_fec_dec *d);
  * BRAID_FEC_MAX_M mbufs; the caller owns them.
  * @return number of recovered mbufs written to @p out (0..BRAID_FEC_MAX_M).
  */
-uint16_t braid_fec_dec_add(struct braid_fec_dec *d, struct rte_mbuf *piece,
+uint16_t braid_fec_dec_one(struct braid_fec_dec *d, struct rte_mbuf *piece,
 			   struct rte_mbuf **out, uint64_t now_ns);
 
 /**
@@ -294,15 +317,12 @@ unsigned int braid_fec_dec_held(const struct braid_fec_dec *d);
  * @return 0 or -ENOENT.
  */
 int braid_fec_dec_class_stats(const struct braid_fec_dec *d, uint16_t class_id,
-			      struct braid_fec_dec_stats *st);
+			      struct braid_fec_dec_class_stats *st);
 
-/**
- * Report every counter, summed over classes, plus the stage's own
- * parity_consumed (parity freed after braid_fec_dec_add), drop_out_full
- * and session_resets (peer restarts seen). The stage's stats().
- */
-void braid_fec_dec_stats(const struct braid_fec_dec *d, braid_stat_fn fn,
-			 void *arg);
+/** Copy the counters of every class, summed, and the stage-wide ones to
+ * @p st (never clears). The stage's stats() reports them in this order. */
+void braid_fec_dec_stats(const struct braid_fec_dec *d,
+			 struct braid_fec_dec_stats *st);
 
 /**
  * Stage ops "fec_decode" (ctx = struct braid_fec_dec *): data pieces are

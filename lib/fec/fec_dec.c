@@ -335,7 +335,7 @@ fec_piece_valid(const struct braid_fec_dec *d, const struct rte_mbuf *m,
 }
 
 uint16_t
-braid_fec_dec_add(struct braid_fec_dec *d, struct rte_mbuf *piece,
+braid_fec_dec_one(struct braid_fec_dec *d, struct rte_mbuf *piece,
 		  struct rte_mbuf **out, uint64_t now_ns)
 {
 	struct braid_meta *md = braid_meta(piece);
@@ -509,7 +509,7 @@ braid_fec_dec_held(const struct braid_fec_dec *d)
 
 int
 braid_fec_dec_class_stats(const struct braid_fec_dec *d, uint16_t class_id,
-			  struct braid_fec_dec_stats *st)
+			  struct braid_fec_dec_class_stats *st)
 {
 	if (class_id >= d->n_classes)
 		return -ENOENT;
@@ -518,21 +518,18 @@ braid_fec_dec_class_stats(const struct braid_fec_dec *d, uint16_t class_id,
 }
 
 void
-braid_fec_dec_stats(const struct braid_fec_dec *d, braid_stat_fn fn, void *arg)
+braid_fec_dec_stats(const struct braid_fec_dec *d, struct braid_fec_dec_stats *st)
 {
-	struct braid_fec_dec_stats sum;
-
-	memset(&sum, 0, sizeof(sum));
-#define FEC_SUM_(n) sum.n += d->cls[c].cnt.n;
+	memset(st, 0, sizeof(*st));
+#define FEC_SUM_(n) st->n += d->cls[c].cnt.n;
 	for (unsigned int c = 0; c < d->n_classes; c++) {
-		BRAID_FEC_DEC_COUNTERS(FEC_SUM_)
+		BRAID_FEC_DEC_CLASS_COUNTERS(FEC_SUM_)
 	}
 #undef FEC_SUM_
-	BRAID_COUNTERS_REPORT(BRAID_FEC_DEC_COUNTERS, &sum, fn, arg);
-	fn(arg, "drop_bad_class", d->drop_bad_class);
-	fn(arg, "parity_consumed", d->parity_consumed);
-	fn(arg, "drop_out_full", d->drop_out_full);
-	fn(arg, "session_resets", d->session_resets);
+	st->drop_bad_class = d->drop_bad_class;
+	st->parity_consumed = d->parity_consumed;
+	st->drop_out_full = d->drop_out_full;
+	st->session_resets = d->session_resets;
 }
 
 /* Stage glue. */
@@ -585,7 +582,7 @@ fec_dec_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 			d->session_resets++;
 			from = out->n;
 		}
-		r = braid_fec_dec_add(d, m, rec, now_ns);
+		r = braid_fec_dec_one(d, m, rec, now_ns);
 		if (parity) {
 			rte_pktmbuf_free(m);
 			consumed++;
@@ -627,7 +624,10 @@ fec_dec_stage_drain(void *ctx, struct braid_burst *out, uint64_t now_ns)
 static void
 fec_dec_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
 {
-	braid_fec_dec_stats(ctx, fn, arg);
+	struct braid_fec_dec_stats st;
+
+	braid_fec_dec_stats(ctx, &st);
+	BRAID_COUNTERS_REPORT(BRAID_FEC_DEC_COUNTERS, &st, fn, arg);
 }
 
 const struct braid_stage_ops braid_fec_dec_stage_ops = {

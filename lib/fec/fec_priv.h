@@ -69,7 +69,7 @@ struct fec_enc_block {
 };
 
 struct fec_enc_class {
-	struct braid_fec_enc_stats cnt;
+	struct braid_fec_enc_class_stats cnt;
 	struct braid_fec_class_conf conf;
 	/* timeout_auto: mean gap between the class's protected packets and
 	 * between their bursts (EWMAs), when the last burst came and how
@@ -141,7 +141,7 @@ struct fec_dec_block {
 TAILQ_HEAD(fec_dblk_list, fec_dec_block);
 
 struct fec_dec_class {
-	struct braid_fec_dec_stats cnt;
+	struct braid_fec_dec_class_stats cnt;
 	struct fec_dblk_list open;
 	struct fec_dec_block *blocks;   /* max_blocks slots, by block_id & mask */
 	uint32_t hi;                    /* newest block id seen */

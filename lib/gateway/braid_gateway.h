@@ -96,9 +96,9 @@ void braid_gateway_stats_walk(const struct braid_gateway *gw,
 			      braid_stats_fn fn, void *arg);
 
 /**
- * One counter by where it lives, e.g. ("fec_decode", "pieces_recovered")
- * or ("wan0", "rx_packets"): the sum of the samples of that name in a
- * walk (0 if none).
+ * One counter by where it lives, e.g. ("fec_decode", "pieces_recovered"),
+ * ("wan0", "rx_packets") or ("sched", "class0_enqueued"): the sum of the
+ * samples of that flat name (braid_stats_name()) in a walk (0 if none).
  */
 uint64_t braid_gateway_counter(const struct braid_gateway *gw, const char *owner,
 			       const char *name);

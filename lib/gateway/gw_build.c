@@ -756,23 +756,23 @@ build_runner(struct braid_gateway *gw, struct build_err *e)
 	rc->main_hook = gw_main_hook;
 	rc->main_hook_arg = gw;
 	rc->hook_period_us = 1000;
-	add_stage(rc, c, "lan_rx", &braid_port_rx_ops, gw->lan_rx, 0, BRAID_STAGE_LAN_RX);
+	add_stage(rc, c, "lan_rx", &braid_port_rx_stage_ops, gw->lan_rx, 0, BRAID_STAGE_LAN_RX);
 	add_stage(rc, c, "classify", &braid_classify_stage_ops, gw->classify, 0, BRAID_STAGE_CLASSIFY);
 	add_stage(rc, c, "sched", &braid_sched_stage_ops, gw->sched, 0, BRAID_STAGE_SCHED);
-	add_stage(rc, c, "fec", &braid_fec_stage_ops, gw->fec, 0, BRAID_STAGE_FEC);
+	add_stage(rc, c, "fec", &braid_fec_enc_stage_ops, gw->fec, 0, BRAID_STAGE_FEC);
 	add_stage(rc, c, "rtx", &braid_rtx_stage_ops, gw->rtx, 0, BRAID_STAGE_RTX);
-	add_stage(rc, c, "encap", &gw_encap_ops, gw, 0, GW_ENCAP_WITH);
-	add_stage(rc, c, "link_tx", &braid_tx_ops, gw->link_tx, 0, BRAID_STAGE_LINK_TX);
-	add_stage(rc, c, "link_rx", &braid_port_rx_ops, gw->link_rx, 1, BRAID_STAGE_LINK_RX);
-	add_stage(rc, c, "rx_decap", &braid_rx_decap_ops, gw->decap, 1, BRAID_STAGE_RX_DECAP);
-	add_stage(rc, c, "link_health", &braid_link_ops, gw->link, 1, GW_LINK_HEALTH_WITH);
+	add_stage(rc, c, "encap", &gw_encap_stage_ops, gw, 0, GW_ENCAP_WITH);
+	add_stage(rc, c, "link_tx", &braid_tx_stage_ops, gw->link_tx, 0, BRAID_STAGE_LINK_TX);
+	add_stage(rc, c, "link_rx", &braid_port_rx_stage_ops, gw->link_rx, 1, BRAID_STAGE_LINK_RX);
+	add_stage(rc, c, "rx_decap", &braid_decap_stage_ops, gw->decap, 1, BRAID_STAGE_RX_DECAP);
+	add_stage(rc, c, "link_health", &braid_link_stage_ops, gw->link, 1, GW_LINK_HEALTH_WITH);
 	add_stage(rc, c, "fec_decode", &braid_fec_dec_stage_ops, gw->fec_dec, 1,
 		  BRAID_STAGE_FEC_DECODE);
 	add_stage(rc, c, "reorder", &braid_reorder_stage_ops, gw->reorder, 1,
 		  BRAID_STAGE_REORDER);
 	add_stage(rc, c, "arq_rx", &braid_arq_rx_stage_ops, gw->arq_rx, 1, GW_ARQ_RX_WITH);
 	add_stage(rc, c, "lan_tx", &braid_lan_stage_ops, gw->lan, 1, BRAID_STAGE_LAN_TX);
-	add_stage(rc, c, "ctrl", &gw_ctrl_ops, gw->ctrl, 2, GW_CTRL_WITH);
+	add_stage(rc, c, "ctrl", &gw_ctrl_stage_ops, gw->ctrl, 2, GW_CTRL_WITH);
 	gw->runner = braid_runner_create(rc, SOCKET_ID_ANY);
 	rte_free(rc);
 	if (gw->runner == NULL)

@@ -217,7 +217,7 @@ punt_rx(struct gw_ctrl *c, uint64_t now_ns)
 	if (n == 0)
 		return 0;
 	c->cnt.punt_rx += n;
-	k = braid_arp_input(c->gw->arp, m, (uint16_t)n, out, now_ns);
+	k = braid_arp_burst(c->gw->arp, m, (uint16_t)n, out, now_ns);
 	arp_send(c, out, k);
 	return n;
 }
@@ -274,11 +274,11 @@ static void
 ctrl_stats(const void *ctx, braid_stat_fn fn, void *arg)
 {
 	const struct gw_ctrl *c = ctx;
-	struct braid_arp_counters ac;
+	struct braid_arp_stats ac;
 
 	BRAID_COUNTERS_REPORT(CTRL_COUNTERS, &c->cnt, fn, arg);
-	braid_arq_tx_stats(c->gw->arq_tx, fn, arg);
-	braid_arp_counters_get(c->gw->arp, &ac);
+	braid_arq_tx_stats_report(c->gw->arq_tx, fn, arg);
+	braid_arp_stats(c->gw->arp, &ac);
 	BRAID_COUNTERS_REPORT(BRAID_ARP_COUNTERS, &ac, fn, arg);
 }
 
@@ -291,7 +291,7 @@ ctrl_apply(void *ctx, const void *cmd)
 	return braid_arq_tx_apply(c->gw->arq_tx, cmd);
 }
 
-const struct braid_stage_ops gw_ctrl_ops = {
+const struct braid_stage_ops gw_ctrl_stage_ops = {
 	.kind = "ctrl",
 	.flags = BRAID_STAGE_F_SOURCE,
 	.cmd_size = sizeof(struct braid_arq_tx_cmd),

@@ -13,7 +13,7 @@ gw_encap_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 {
 	struct braid_gateway *gw = ctx;
 
-	braid_encap_ops.process(gw->encap, pkts, n, out, now_ns);
+	braid_encap_stage_ops.process(gw->encap, pkts, n, out, now_ns);
 }
 
 static uint16_t
@@ -27,7 +27,7 @@ gw_encap_poll(void *ctx, struct braid_burst *out, uint64_t now_ns)
 				      RTE_MIN((unsigned int)BRAID_BURST,
 					      braid_burst_room(out)), NULL);
 	if (n > 0)
-		braid_encap_ops.process(gw->encap, pkts, (uint16_t)n, out, now_ns);
+		braid_encap_stage_ops.process(gw->encap, pkts, (uint16_t)n, out, now_ns);
 	return (uint16_t)n;
 }
 
@@ -42,10 +42,10 @@ gw_encap_stats(const void *ctx, braid_stat_fn fn, void *arg)
 {
 	const struct braid_gateway *gw = ctx;
 
-	braid_encap_ops.stats(gw->encap, fn, arg);
+	braid_encap_stage_ops.stats(gw->encap, fn, arg);
 }
 
-const struct braid_stage_ops gw_encap_ops = {
+const struct braid_stage_ops gw_encap_stage_ops = {
 	.kind = "encap",
 	.process = gw_encap_process,
 	.poll = gw_encap_poll,

@@ -6,9 +6,9 @@
  * thread (serialised by lib/mgmt) and only reads: counters, link health's
  * published snapshots, scheduler backlogs.
  *
- * Two sources: braid_gateway_stats_walk()'s counters, whose owner and
- * counter names become a metric name and labels (walk_counter() and the
- * name-parsing helpers it uses), and the gateway's own series of link
+ * Two sources: braid_gateway_stats_walk()'s counters, whose owner, name
+ * and labels (class, link: struct braid_stat_labels) become a metric name
+ * and labels (walk_counter()), and the gateway's own series of link
  * health, class queues and recoveries (walk_gateway()). The samples are
  * sorted, those of the same name and labels summed, then emitted.
  */
@@ -74,35 +74,12 @@ label(struct wsample *s, const char *name, const char *value)
 
 /* ---- counter names -> Prometheus names -------------------------------------
  *
- * Stages report counters as bare names ("class3_bytes", "drop_no_mbuf",
- * "ring_count", "wait_us"); the helpers below parse them into a metric
- * name, a unit and labels. They are all the name parsing there is: a
- * stage that supplies its labels itself would replace exactly this block
- * (indexed(), stage_gauge(), base_units() and walk_counter()).
+ * Stages report counters under bare names ("enqueued", "drop_no_mbuf",
+ * "ring_count", "wait_us"), with the class or link as labels (struct
+ * braid_stat_labels). What is left to read from a name: whether it is a
+ * drop ("drop_<reason>"), one of the few gauges (stage_gauge()) and its
+ * unit ("pkts", "_us", "_ns": base_units()).
  */
-
-/* "class3_bytes" / "class_3_packets" -> index 3, rest "bytes". */
-static bool
-indexed(const char *name, const char *kind, unsigned int *idx, const char **rest)
-{
-	size_t kl = strlen(kind);
-	const char *p = name + kl;
-	char *end;
-	unsigned long v;
-
-	if (strncmp(name, kind, kl) != 0)
-		return false;
-	if (*p == '_')
-		p++;
-	if (*p < '0' || *p > '9')
-		return false;
-	v = strtoul(p, &end, 10);
-	if (*end != '_' || end[1] == '\0' || v > UINT16_MAX)
-		return false;
-	*idx = (unsigned int)v;
-	*rest = end + 1;
-	return true;
-}
 
 /* Counters reported by stages that are levels, not event counts. */
 static const char *
@@ -155,14 +132,13 @@ base_units(const char *name, char *out, size_t len, double *scale)
 /* braid_gateway_stats_walk() sample -> Prometheus name and labels. */
 static void
 walk_counter(void *arg, enum braid_stats_scope scope, const char *owner,
-	     const char *name, uint64_t value)
+	     const char *name, const struct braid_stat_labels *labels, uint64_t value)
 {
 	struct walk *w = arg;
 	const struct braid_config *c = &w->gw->cfg;
-	const char *family, *lkey, *rest = name, *gauge = NULL;
+	const char *family, *lkey, *gauge = NULL;
 	const char *xlabel = NULL, *xvalue = NULL;
 	char what[80], xbuf[16];
-	unsigned int idx;
 	double scale = 1.0;
 	struct wsample *s;
 
@@ -181,27 +157,27 @@ walk_counter(void *arg, enum braid_stats_scope scope, const char *owner,
 		family = "stage";
 		lkey = "stage";
 		/* Per-class and per-link counters of a stage. */
-		if (indexed(name, "class", &idx, &rest)) {
+		if (labels != NULL && labels->class_id >= 0) {
 			xlabel = "class";
-			if (idx < c->n_classes) {
-				xvalue = c->classes[idx].name;
+			if (labels->class_id < c->n_classes) {
+				xvalue = c->classes[labels->class_id].name;
 			} else {
-				snprintf(xbuf, sizeof(xbuf), "%u", idx);
+				snprintf(xbuf, sizeof(xbuf), "%d", (int)labels->class_id);
 				xvalue = xbuf;
 			}
-		} else if (indexed(name, "link", &idx, &rest)) {
+		} else if (labels != NULL && labels->link_id >= 0) {
 			xlabel = "link";
-			if (idx < c->n_links) {
-				xvalue = c->links[idx].name;
+			if (labels->link_id < c->n_links) {
+				xvalue = c->links[labels->link_id].name;
 			} else {
-				snprintf(xbuf, sizeof(xbuf), "%u", idx);
+				snprintf(xbuf, sizeof(xbuf), "%d", (int)labels->link_id);
 				xvalue = xbuf;
 			}
 		}
-		gauge = stage_gauge(rest);
+		gauge = stage_gauge(name);
 		break;
 	}
-	if (strncmp(rest, "drop_", 5) == 0) {
+	if (strncmp(name, "drop_", 5) == 0) {
 		snprintf(what, sizeof(what), "braid_%s_dropped_packets_total", family);
 		s = walk_add(w, BRAID_MGMT_COUNTER, (double)value,
 			     scope == BRAID_STATS_PORT ? "Packets a port dropped, by reason" :
@@ -212,7 +188,7 @@ walk_counter(void *arg, enum braid_stats_scope scope, const char *owner,
 	} else {
 		char unit[64];
 
-		base_units(rest, unit, sizeof(unit), &scale);
+		base_units(name, unit, sizeof(unit), &scale);
 		snprintf(what, sizeof(what), "braid_%s_%s_total", family, unit);
 		s = walk_add(w, BRAID_MGMT_COUNTER, (double)value * scale,
 			     scope == BRAID_STATS_PORT ? "Port counter (ethdev stats)" :
@@ -225,8 +201,8 @@ walk_counter(void *arg, enum braid_stats_scope scope, const char *owner,
 	label(s, lkey, owner);
 	if (xlabel != NULL)
 		label(s, xlabel, xvalue);
-	if (strncmp(rest, "drop_", 5) == 0)
-		label(s, "reason", rest + 5);
+	if (strncmp(name, "drop_", 5) == 0)
+		label(s, "reason", name + 5);
 }
 
 /* ---- the gateway's own series ------------------------------------------- */
@@ -318,7 +294,7 @@ walk_gateway(struct walk *w, const struct gw_mgmt *m)
 	}
 	for (uint16_t k = 0; k < c->n_classes; k++) {
 		const char *cn = c->classes[k].name;
-		struct braid_fec_dec_stats fs;
+		struct braid_fec_dec_class_stats fs;
 		unsigned int q = RTE_MIN(braid_sched_class_backlog(gw->sched, k),
 					 c->classes[k].queue_packets);
 

@@ -138,12 +138,12 @@ struct braid_gateway {
 };
 
 /* Stage ops defined by the gateway. */
-extern const struct braid_stage_ops gw_encap_ops;
+extern const struct braid_stage_ops gw_encap_stage_ops;
 
 /* Link health -> scheduler (braid_link_change_fn). */
 void gw_link_changed(void *arg, uint16_t link, enum braid_link_state state,
 		     uint64_t usable_kbps);
-extern const struct braid_stage_ops gw_ctrl_ops;
+extern const struct braid_stage_ops gw_ctrl_stage_ops;
 
 /* Live changes (gw_diff.c): whether a changed document path is a live
  * setting (@p norm: the path to report, objects folded), or a member of

@@ -474,7 +474,7 @@ gw_rpc_classes_list(void *arg, const json_t *params, json_t **result,
 		unsigned int queued = braid_sched_class_backlog(gw->sched, k);
 		json_t *o = class_conf_json(doc, k);
 
-		braid_sched_class_stats_get(gw->sched, k, &cs);
+		braid_sched_class_stats(gw->sched, k, &cs);
 		/* Read from another lcore: a torn head/tail pair is clamped. */
 		queued = RTE_MIN(queued, m->running->classes[k].queue_packets);
 		if (o == NULL ||

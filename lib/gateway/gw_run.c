@@ -164,12 +164,16 @@ struct counter_pick {
 
 static void
 pick_counter(void *arg, enum braid_stats_scope scope, const char *owner,
-	     const char *name, uint64_t v)
+	     const char *name, const struct braid_stat_labels *labels, uint64_t v)
 {
 	struct counter_pick *p = arg;
+	char flat[96];
 
 	RTE_SET_USED(scope);
-	if (strcmp(owner, p->owner) == 0 && strcmp(name, p->name) == 0)
+	if (strcmp(owner, p->owner) != 0)
+		return;
+	braid_stats_name(flat, sizeof(flat), name, labels);
+	if (strcmp(flat, p->name) == 0)
 		p->sum += v;
 }
 

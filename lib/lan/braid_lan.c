@@ -22,11 +22,11 @@ RTE_LOG_REGISTER(braid_lan_logtype, braid.lan, INFO);
 #define LAN_PENDING_DEFAULT 256
 
 struct braid_lan {
-	struct braid_lan_counters cnt;
+	struct braid_lan_stats cnt;
 	struct braid_arp *arp;
 	struct braid_tx *tx;
 	struct braid_arp_pending *pending;     /* NULL once drained */
-	struct braid_arp_pending_counters pending_final; /* after the drain */
+	struct braid_arp_pending_stats pending_final; /* after the drain */
 	struct rte_mempool *hdr_pool;
 	uint16_t port_id;
 	struct rte_ether_addr src_mac;
@@ -87,7 +87,7 @@ lan_pending_flush(struct braid_lan *lan)
 {
 	if (lan->pending == NULL)
 		return;
-	braid_arp_pending_counters_get(lan->pending, &lan->pending_final);
+	braid_arp_pending_stats(lan->pending, &lan->pending_final);
 	lan->pending_final.drop_flushed += braid_arp_pending_count(lan->pending);
 	braid_arp_pending_free(lan->pending);
 	lan->pending = NULL;
@@ -104,7 +104,7 @@ braid_lan_free(struct braid_lan *lan)
 }
 
 void
-braid_lan_counters_get(const struct braid_lan *lan, struct braid_lan_counters *c)
+braid_lan_stats(const struct braid_lan *lan, struct braid_lan_stats *c)
 {
 	*c = lan->cnt;
 }
@@ -176,7 +176,8 @@ lan_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 		}
 		memset(&eh->dst_addr, 0, sizeof(eh->dst_addr));
 		if (lan->pending != NULL &&
-		    braid_arp_pending_add(lan->pending, lan->port_id, dip, m, now_ns) == 0) {
+		    braid_arp_pending_enqueue_one(lan->pending, lan->port_id, dip,
+						  m, now_ns) == 0) {
 			held++;
 		} else {
 			if (lan->pending == NULL)
@@ -190,7 +191,7 @@ lan_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 	lan->cnt.held_for_arp += held;
 	lan->cnt.drop_unresolved += unresolved;
 	if (n_ok > 0)
-		braid_tx_ops.process(lan->tx, lan->ok, n_ok, out, now_ns);
+		braid_tx_stage_ops.process(lan->tx, lan->ok, n_ok, out, now_ns);
 }
 
 static uint16_t
@@ -204,16 +205,16 @@ lan_poll(void *ctx, struct braid_burst *out, uint64_t now_ns)
 		n = braid_arp_pending_poll(lan->pending, now_ns, ready, BRAID_BURST);
 	if (n > 0) {
 		lan->cnt.delivered += n;
-		braid_tx_ops.process(lan->tx, ready, n, out, now_ns);
+		braid_tx_stage_ops.process(lan->tx, ready, n, out, now_ns);
 	}
-	return (uint16_t)(n + braid_tx_ops.poll(lan->tx, out, now_ns));
+	return (uint16_t)(n + braid_tx_stage_ops.poll(lan->tx, out, now_ns));
 }
 
 static uint16_t
 lan_drain(void *ctx, struct braid_burst *out, uint64_t now_ns)
 {
 	struct braid_lan *lan = ctx;
-	uint16_t n = braid_tx_ops.drain(lan->tx, out, now_ns);
+	uint16_t n = braid_tx_stage_ops.drain(lan->tx, out, now_ns);
 
 	/* Input has stopped: no ARP reply will release the held frames
 	 * before the ports stop. */
@@ -226,13 +227,13 @@ static void
 lan_stats(const void *ctx, braid_stat_fn fn, void *arg)
 {
 	const struct braid_lan *lan = ctx;
-	struct braid_arp_pending_counters pc = lan->pending_final;
+	struct braid_arp_pending_stats pc = lan->pending_final;
 
 	BRAID_COUNTERS_REPORT(BRAID_LAN_COUNTERS, &lan->cnt, fn, arg);
 	if (lan->pending != NULL)
-		braid_arp_pending_counters_get(lan->pending, &pc);
+		braid_arp_pending_stats(lan->pending, &pc);
 	BRAID_COUNTERS_REPORT(BRAID_ARP_PENDING_COUNTERS, &pc, fn, arg);
-	braid_tx_ops.stats(lan->tx, fn, arg);
+	braid_tx_stage_ops.stats(lan->tx, fn, arg);
 }
 
 const struct braid_stage_ops braid_lan_stage_ops = {

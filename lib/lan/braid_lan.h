@@ -64,7 +64,7 @@ struct braid_lan_conf {
 	X(drop_no_mbuf)     /* no header mbuf */
 
 /** Counter snapshot. */
-struct braid_lan_counters {
+struct braid_lan_stats {
 	BRAID_COUNTERS_FIELDS(BRAID_LAN_COUNTERS)
 } __rte_cache_aligned;
 
@@ -80,7 +80,7 @@ struct braid_lan *braid_lan_create(const struct braid_lan_conf *conf, int socket
 void braid_lan_free(struct braid_lan *lan);
 
 /** Copy the counters (never clears). */
-void braid_lan_counters_get(const struct braid_lan *lan, struct braid_lan_counters *c);
+void braid_lan_stats(const struct braid_lan *lan, struct braid_lan_stats *c);
 
 /** Frames waiting for ARP now. */
 unsigned int braid_lan_pending(const struct braid_lan *lan);

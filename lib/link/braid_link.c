@@ -1228,7 +1228,7 @@ braid_link_best2(const struct braid_link *lh, uint16_t dflt, struct braid_link_b
 }
 
 void
-braid_link_counters_get(const struct braid_link *lh, struct braid_link_counters *c)
+braid_link_stats(const struct braid_link *lh, struct braid_link_stats *c)
 {
 #define LINK_CNT_COPY_(n) c->n = lh->cnt.n;
 	BRAID_LINK_COUNTERS(LINK_CNT_COPY_)
@@ -1341,7 +1341,7 @@ link_stage_apply(void *ctx, const void *cmd)
 	}
 }
 
-const struct braid_stage_ops braid_link_ops = {
+const struct braid_stage_ops braid_link_stage_ops = {
 	.kind = "link_health",
 	.flags = 0,
 	.cmd_size = sizeof(struct braid_link_cmd),

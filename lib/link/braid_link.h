@@ -217,7 +217,7 @@ struct braid_link_info {
 	X(drop_segmented)
 
 /** Counter snapshot. */
-struct braid_link_counters {
+struct braid_link_stats {
 	BRAID_COUNTERS_FIELDS(BRAID_LINK_COUNTERS)
 } __rte_cache_aligned;
 
@@ -379,7 +379,7 @@ enum braid_link_cmd_op {
 };
 
 /** One command of the link health stage's control channel (cmd_size):
- * applied on the stage's lcore by braid_link_ops.apply(). */
+ * applied on the stage's lcore by braid_link_stage_ops.apply(). */
 struct braid_link_cmd {
 	uint16_t op;     /**< enum braid_link_cmd_op */
 	uint16_t link;   /**< link id */
@@ -404,8 +404,8 @@ int braid_link_info_get(const struct braid_link *lh, uint16_t link,
 
 /** Copy the counters (never clears). Owner, or any thread for a
  * possibly slightly stale view. */
-void braid_link_counters_get(const struct braid_link *lh,
-			     struct braid_link_counters *c);
+void braid_link_stats(const struct braid_link *lh,
+		      struct braid_link_stats *c);
 
 /** Name of @p s: "down", "degraded", "up", "admin_down". */
 const char *braid_link_state_name(enum braid_link_state s);
@@ -421,6 +421,6 @@ const char *braid_link_state_name(enum braid_link_state s);
  * runs braid_link_poll() and sends the probes the same way. apply()
  * takes a struct braid_link_cmd (cmd_size).
  */
-extern const struct braid_stage_ops braid_link_ops;
+extern const struct braid_stage_ops braid_link_stage_ops;
 
 #endif /* BRAID_LINK_H */

@@ -1006,7 +1006,7 @@ braid_mgmt_prometheus(struct braid_mgmt *srv, size_t *len)
 }
 
 void
-braid_mgmt_stats(const struct braid_mgmt *srv, braid_stat_fn fn, void *arg)
+braid_mgmt_stats_report(const struct braid_mgmt *srv, braid_stat_fn fn, void *arg)
 {
 	struct mgmt_counters c;
 

@@ -237,7 +237,8 @@ char *braid_mgmt_prometheus(struct braid_mgmt *srv, size_t *len);
  * bytes_in/out, http_*, metrics_invalid_samples, telemetry_requests.
  * Safe from any thread; reads never clear.
  */
-void braid_mgmt_stats(const struct braid_mgmt *srv, braid_stat_fn fn, void *arg);
+void braid_mgmt_stats_report(const struct braid_mgmt *srv, braid_stat_fn fn,
+			     void *arg);
 
 /**
  * Fill @p err for a handler's failure.

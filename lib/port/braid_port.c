@@ -481,7 +481,7 @@ braid_port_close(uint16_t port_id)
 }
 
 int
-braid_port_stats_get(uint16_t port_id, struct braid_port_stats *st)
+braid_port_stats(uint16_t port_id, struct braid_port_stats *st)
 {
 	struct rte_eth_stats s;
 	int ret;

@@ -236,7 +236,7 @@ struct braid_port_stats {
 };
 
 /** Read (never reset) the counters of @p port_id. @return 0 or -errno. */
-int braid_port_stats_get(uint16_t port_id, struct braid_port_stats *st);
+int braid_port_stats(uint16_t port_id, struct braid_port_stats *st);
 
 /* ---- RX stage ---------------------------------------------------------- */
 
@@ -290,6 +290,6 @@ void braid_port_rx_stats(const struct braid_port_rx *rx,
  * packet's braid_meta, sets rx_ns = now_ns, port_in, class_id =
  * BRAID_CLASS_NONE, link_id = BRAID_LINK_NONE and pushes it to out.
  */
-extern const struct braid_stage_ops braid_port_rx_ops;
+extern const struct braid_stage_ops braid_port_rx_stage_ops;
 
 #endif /* BRAID_PORT_H */

@@ -142,7 +142,7 @@ port_rx_report(const void *ctx, braid_stat_fn fn, void *arg)
 	BRAID_COUNTERS_REPORT(BRAID_PORT_RX_COUNTERS, &rx->cnt, fn, arg);
 }
 
-const struct braid_stage_ops braid_port_rx_ops = {
+const struct braid_stage_ops braid_port_rx_stage_ops = {
 	.kind = "port_rx",
 	.flags = BRAID_STAGE_F_SOURCE,
 	.process = NULL,

@@ -49,7 +49,7 @@ struct ro_class {
 };
 
 struct braid_reorder {
-	struct braid_reorder_counters cnt __rte_cache_aligned;
+	struct braid_reorder_stats cnt __rte_cache_aligned;
 	char name[BRAID_REORDER_NAMESIZE + 1];
 	uint16_t n_classes;
 	uint64_t resets;        /* class resets, all classes */
@@ -123,7 +123,7 @@ ro_out(struct braid_burst *out, struct rte_mbuf *m)
 /* Deliver held packets from next on while they are contiguous. */
 static void
 ro_release_run(struct ro_class *cl, struct braid_burst *out,
-	       struct braid_reorder_counters *cnt)
+	       struct braid_reorder_stats *cnt)
 {
 	while (cl->held > 0 && out->n < BRAID_BURST_OUT_MAX) {
 		struct ro_slot *sl = &cl->slot[cl->next & cl->rmask];
@@ -145,7 +145,7 @@ ro_release_run(struct ro_class *cl, struct braid_burst *out,
  */
 static bool
 ro_skip_to(struct ro_class *cl, uint32_t end, struct braid_burst *out,
-	   struct braid_reorder_counters *cnt)
+	   struct braid_reorder_stats *cnt)
 {
 	while (braid_seq_lt(cl->next, end)) {
 		struct ro_slot *sl;
@@ -174,7 +174,7 @@ ro_skip_to(struct ro_class *cl, uint32_t end, struct braid_burst *out,
 /* Deadline work of one class at now_ns. */
 static void
 ro_service(struct ro_class *cl, struct braid_burst *out, uint64_t now_ns,
-	   struct braid_reorder_counters *cnt)
+	   struct braid_reorder_stats *cnt)
 {
 	ro_release_run(cl, out, cnt);
 	while (cl->held > 0) {
@@ -222,7 +222,7 @@ ro_drop(struct rte_mbuf *m, uint64_t *counter)
 }
 
 static void
-ro_cnt_add(struct braid_reorder *r, const struct braid_reorder_counters *d)
+ro_cnt_add(struct braid_reorder *r, const struct braid_reorder_stats *d)
 {
 #define RO_ADD_(n) r->cnt.n += d->n;
 	BRAID_REORDER_COUNTERS(RO_ADD_)
@@ -230,10 +230,10 @@ ro_cnt_add(struct braid_reorder *r, const struct braid_reorder_counters *d)
 }
 
 uint16_t
-braid_reorder_push(struct braid_reorder *r, struct rte_mbuf **pkts, uint16_t n,
-		   struct braid_burst *out, uint64_t now_ns)
+braid_reorder_burst(struct braid_reorder *r, struct rte_mbuf **pkts, uint16_t n,
+		    struct braid_burst *out, uint64_t now_ns)
 {
-	struct braid_reorder_counters cnt = { 0 };
+	struct braid_reorder_stats cnt = { 0 };
 	uint16_t n0 = out->n;
 
 	for (uint16_t i = 0; i < n; i++) {
@@ -324,7 +324,7 @@ braid_reorder_push(struct braid_reorder *r, struct rte_mbuf **pkts, uint16_t n,
 uint16_t
 braid_reorder_poll(struct braid_reorder *r, struct braid_burst *out, uint64_t now_ns)
 {
-	struct braid_reorder_counters cnt = { 0 };
+	struct braid_reorder_stats cnt = { 0 };
 	uint16_t n0 = out->n;
 
 	for (uint16_t i = 0; i < r->n_classes; i++) {
@@ -340,7 +340,7 @@ braid_reorder_poll(struct braid_reorder *r, struct braid_burst *out, uint64_t no
 uint16_t
 braid_reorder_drain(struct braid_reorder *r, struct braid_burst *out, uint64_t now_ns)
 {
-	struct braid_reorder_counters cnt = { 0 };
+	struct braid_reorder_stats cnt = { 0 };
 	uint16_t n0 = out->n;
 
 	RTE_SET_USED(now_ns);
@@ -409,7 +409,7 @@ braid_reorder_gaps(const struct braid_reorder *r, uint16_t class_id,
 }
 
 static void
-ro_reset_class(struct ro_class *cl, struct braid_reorder_counters *cnt)
+ro_reset_class(struct ro_class *cl, struct braid_reorder_stats *cnt)
 {
 	for (uint32_t s = cl->next; cl->held > 0 && braid_seq_lt(s, cl->hi); s++) {
 		struct ro_slot *sl = &cl->slot[s & cl->rmask];
@@ -433,7 +433,7 @@ ro_reset_class(struct ro_class *cl, struct braid_reorder_counters *cnt)
 int
 braid_reorder_reset(struct braid_reorder *r, uint16_t class_id)
 {
-	struct braid_reorder_counters cnt = { 0 };
+	struct braid_reorder_stats cnt = { 0 };
 
 	if (class_id == BRAID_REORDER_ALL_CLASSES) {
 		for (uint16_t i = 0; i < r->n_classes; i++)
@@ -485,21 +485,21 @@ braid_reorder_resets(const struct braid_reorder *r)
 }
 
 void
-braid_reorder_counters_get(const struct braid_reorder *r,
-			   struct braid_reorder_counters *cnt)
+braid_reorder_stats(const struct braid_reorder *r,
+		    struct braid_reorder_stats *cnt)
 {
 	*cnt = r->cnt;
 }
 
-void
-braid_reorder_stats(const struct braid_reorder *r, braid_stat_fn fn, void *arg)
+static void
+ro_stats_report(const struct braid_reorder *r, braid_stat_fn fn, void *arg)
 {
 	uint64_t held = 0;
 
 	BRAID_COUNTERS_REPORT(BRAID_REORDER_COUNTERS, &r->cnt, fn, arg);
 	for (uint16_t i = 0; i < r->n_classes; i++)
 		held += r->cls[i].held;
-	fn(arg, "held", held);
+	fn(arg, "held", NULL, held);
 }
 
 static void
@@ -640,13 +640,13 @@ ro_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 		if (likely(!(bm->flags & BRAID_META_F_SESSION)))
 			continue;
 		if (i > from)
-			braid_reorder_push(r, pkts + from, (uint16_t)(i - from), out, now_ns);
+			braid_reorder_burst(r, pkts + from, (uint16_t)(i - from), out, now_ns);
 		braid_reorder_reset(r, BRAID_REORDER_ALL_CLASSES);
 		r->session_resets++;
 		bm->flags &= (uint8_t)~BRAID_META_F_SESSION;
 		from = i;
 	}
-	braid_reorder_push(r, pkts + from, (uint16_t)(n - from), out, now_ns);
+	braid_reorder_burst(r, pkts + from, (uint16_t)(n - from), out, now_ns);
 }
 
 static uint16_t
@@ -666,8 +666,8 @@ ro_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
 {
 	const struct braid_reorder *r = ctx;
 
-	braid_reorder_stats(r, fn, arg);
-	fn(arg, "session_resets", r->session_resets);
+	ro_stats_report(r, fn, arg);
+	fn(arg, "session_resets", NULL, r->session_resets);
 }
 
 static int

@@ -118,7 +118,7 @@ struct braid_reorder_class_info {
 	X(drop_reset)      /* held packets freed by braid_reorder_reset() */
 
 /** Counter snapshot. */
-struct braid_reorder_counters {
+struct braid_reorder_stats {
 	BRAID_COUNTERS_FIELDS(BRAID_REORDER_COUNTERS)
 };
 
@@ -140,8 +140,8 @@ void braid_reorder_free(struct braid_reorder *r);
  * count duplicates, late and too-old packets.
  * @return packets pushed to @p out.
  */
-uint16_t braid_reorder_push(struct braid_reorder *r, struct rte_mbuf **pkts,
-			    uint16_t n, struct braid_burst *out, uint64_t now_ns);
+uint16_t braid_reorder_burst(struct braid_reorder *r, struct rte_mbuf **pkts,
+			     uint16_t n, struct braid_burst *out, uint64_t now_ns);
 
 /**
  * Deadline work: skip gaps whose first held packet waited deadline_ns and
@@ -200,12 +200,8 @@ int braid_reorder_class_info(const struct braid_reorder *r, uint16_t class_id,
 			     struct braid_reorder_class_info *info);
 
 /** Copy the counters to @p cnt (never clears). */
-void braid_reorder_counters_get(const struct braid_reorder *r,
-				struct braid_reorder_counters *cnt);
-
-/** Report every counter (BRAID_REORDER_COUNTERS order), then "held"
- * (packets held now, all classes). Never clears. */
-void braid_reorder_stats(const struct braid_reorder *r, braid_stat_fn fn, void *arg);
+void braid_reorder_stats(const struct braid_reorder *r,
+			 struct braid_reorder_stats *cnt);
 
 /** Live changes of the reorder stage (struct braid_reorder_cmd). */
 enum braid_reorder_cmd_op {

@@ -54,7 +54,7 @@ struct rtx_class {
 };
 
 struct braid_rtx {
-	struct braid_rtx_counters cnt __rte_cache_aligned;
+	struct braid_rtx_stats cnt __rte_cache_aligned;
 	char name[BRAID_RTX_NAMESIZE + 1];
 	struct rte_mempool *clone_pool;
 	uint32_t budget;
@@ -216,7 +216,7 @@ braid_rtx_free(struct braid_rtx *c)
  */
 static inline bool
 rtx_store(struct rtx_class *cl, struct rte_mbuf *m, uint32_t seq, uint64_t now_ns,
-	  struct braid_rtx_counters *cnt)
+	  struct braid_rtx_stats *cnt)
 {
 	uint32_t size = cl->mask + 1;
 	struct rtx_slot *s;
@@ -256,10 +256,10 @@ rtx_store(struct rtx_class *cl, struct rte_mbuf *m, uint32_t seq, uint64_t now_n
 }
 
 void
-braid_rtx_process(struct braid_rtx *c, struct rte_mbuf **pkts, uint16_t n,
-		  struct braid_burst *out, uint64_t now_ns)
+braid_rtx_burst(struct braid_rtx *c, struct rte_mbuf **pkts, uint16_t n,
+		struct braid_burst *out, uint64_t now_ns)
 {
-	struct braid_rtx_counters cnt = { 0 };
+	struct braid_rtx_stats cnt = { 0 };
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -571,27 +571,27 @@ braid_rtx_class_enabled(const struct braid_rtx *c, uint16_t class_id)
 }
 
 void
-braid_rtx_counters_get(const struct braid_rtx *c, struct braid_rtx_counters *cnt)
+braid_rtx_stats(const struct braid_rtx *c, struct braid_rtx_stats *cnt)
 {
 	*cnt = c->cnt;
 }
 
-void
-braid_rtx_stats(const struct braid_rtx *c, braid_stat_fn fn, void *arg)
+static void
+rtx_stats_report(const struct braid_rtx *c, braid_stat_fn fn, void *arg)
 {
 	uint64_t cached = 0;
 
 	BRAID_COUNTERS_REPORT(BRAID_RTX_COUNTERS, &c->cnt, fn, arg);
 	for (uint16_t i = 0; i < c->n_classes; i++)
 		cached += c->cls[i].live;
-	fn(arg, "cached", cached);
+	fn(arg, "cached", NULL, cached);
 }
 
 static void
 rtx_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 		  struct braid_burst *out, uint64_t now_ns)
 {
-	braid_rtx_process(ctx, pkts, n, out, now_ns);
+	braid_rtx_burst(ctx, pkts, n, out, now_ns);
 }
 
 static uint16_t
@@ -609,7 +609,7 @@ rtx_stage_drain(void *ctx, struct braid_burst *out, uint64_t now_ns)
 static void
 rtx_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
 {
-	braid_rtx_stats(ctx, fn, arg);
+	rtx_stats_report(ctx, fn, arg);
 }
 
 int

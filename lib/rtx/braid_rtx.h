@@ -107,7 +107,7 @@ struct braid_rtx_conf {
 	X(tail_probes)        /* newest packets resent after an idle time */
 
 /** Counter snapshot. */
-struct braid_rtx_counters {
+struct braid_rtx_stats {
 	BRAID_COUNTERS_FIELDS(BRAID_RTX_COUNTERS)
 };
 
@@ -128,8 +128,8 @@ void braid_rtx_free(struct braid_rtx *c);
  * F_PARITY, F_DUP or F_RETX; one reference each) and push every packet to
  * @p out in order. Never allocates.
  */
-void braid_rtx_process(struct braid_rtx *c, struct rte_mbuf **pkts, uint16_t n,
-		       struct braid_burst *out, uint64_t now_ns);
+void braid_rtx_burst(struct braid_rtx *c, struct rte_mbuf **pkts, uint16_t n,
+		     struct braid_burst *out, uint64_t now_ns);
 
 /**
  * Age eviction (oldest seq first, at most expire_budget slots examined),
@@ -225,14 +225,12 @@ struct braid_rtx_cmd {
 int braid_rtx_apply(struct braid_rtx *c, const struct braid_rtx_cmd *cmd);
 
 /** Copy the counters to @p cnt (never clears). */
-void braid_rtx_counters_get(const struct braid_rtx *c, struct braid_rtx_counters *cnt);
-
-/** Report every counter (BRAID_RTX_COUNTERS order), then "cached" (entries
- * held now, all classes). Never clears. */
-void braid_rtx_stats(const struct braid_rtx *c, braid_stat_fn fn, void *arg);
+void braid_rtx_stats(const struct braid_rtx *c, struct braid_rtx_stats *cnt);
 
 /** Stage ops, kind "rtx", on a struct braid_rtx context: process, poll
- * (expiry + tail-loss probes), drain, apply (braid_rtx_apply()), stats. */
+ * (expiry + tail-loss probes), drain, apply (braid_rtx_apply()), stats
+ * (every counter in BRAID_RTX_COUNTERS order, then "cached": entries held
+ * now, all classes). */
 extern const struct braid_stage_ops braid_rtx_stage_ops;
 
 #endif /* BRAID_RTX_H */

@@ -1220,14 +1220,14 @@ braid_sched_class_backlog(const struct braid_sched *s, uint16_t cls)
 }
 
 void
-braid_sched_stats_get(const struct braid_sched *s, struct braid_sched_stats *st)
+braid_sched_stats(const struct braid_sched *s, struct braid_sched_stats *st)
 {
 	*st = s->cnt;
 }
 
 int
-braid_sched_class_stats_get(const struct braid_sched *s, uint16_t cls,
-			    struct braid_sched_class_stats *st)
+braid_sched_class_stats(const struct braid_sched *s, uint16_t cls,
+			struct braid_sched_class_stats *st)
 {
 	if (s == NULL || cls >= s->n_classes)
 		return -EINVAL;
@@ -1236,8 +1236,8 @@ braid_sched_class_stats_get(const struct braid_sched *s, uint16_t cls,
 }
 
 int
-braid_sched_link_stats_get(const struct braid_sched *s, uint16_t link,
-			   struct braid_sched_link_stats *st)
+braid_sched_link_stats(const struct braid_sched *s, uint16_t link,
+		       struct braid_sched_link_stats *st)
 {
 	if (s == NULL || link >= s->n_links)
 		return -EINVAL;
@@ -1326,39 +1326,21 @@ sched_stage_drain(void *ctx, struct braid_burst *out, uint64_t now_ns)
 	return got;
 }
 
-/* Prefixes counter names with "class<i>_" or "link<i>_". */
-struct sched_stat_prefix {
-	braid_stat_fn fn;
-	void *arg;
-	const char *kind;
-	unsigned int idx;
-};
-
-static void
-sched_stat_prefixed(void *arg, const char *name, uint64_t value)
-{
-	const struct sched_stat_prefix *px = arg;
-	char full[64];
-
-	snprintf(full, sizeof(full), "%s%u_%s", px->kind, px->idx, name);
-	px->fn(px->arg, full, value);
-}
-
+/* The stage's counters, then each class's and each link's, labelled. */
 static void
 sched_stage_stats(const void *ctx, braid_stat_fn fn, void *arg)
 {
 	const struct braid_sched *s = ctx;
-	struct sched_stat_prefix px = { .fn = fn, .arg = arg };
+	struct braid_stat_labels lb = { BRAID_STAT_NONE, BRAID_STAT_NONE };
 
 	BRAID_COUNTERS_REPORT(BRAID_SCHED_COUNTERS, &s->cnt, fn, arg);
-	px.kind = "class";
-	for (px.idx = 0; px.idx < s->n_classes; px.idx++)
-		BRAID_COUNTERS_REPORT(BRAID_SCHED_CLASS_COUNTERS, &s->ccnt[px.idx],
-				      sched_stat_prefixed, &px);
-	px.kind = "link";
-	for (px.idx = 0; px.idx < s->n_links; px.idx++)
-		BRAID_COUNTERS_REPORT(BRAID_SCHED_LINK_COUNTERS, &s->lcnt[px.idx],
-				      sched_stat_prefixed, &px);
+	for (lb.class_id = 0; lb.class_id < s->n_classes; lb.class_id++)
+		BRAID_COUNTERS_REPORT_LABELLED(BRAID_SCHED_CLASS_COUNTERS,
+					       &s->ccnt[lb.class_id], &lb, fn, arg);
+	lb.class_id = BRAID_STAT_NONE;
+	for (lb.link_id = 0; lb.link_id < s->n_links; lb.link_id++)
+		BRAID_COUNTERS_REPORT_LABELLED(BRAID_SCHED_LINK_COUNTERS,
+					       &s->lcnt[lb.link_id], &lb, fn, arg);
 }
 
 int

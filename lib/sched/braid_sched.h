@@ -257,16 +257,16 @@ unsigned int braid_sched_class_backlog(const struct braid_sched *s,
 				       uint16_t cls);
 
 /** Copy the scheduler-wide counters. */
-void braid_sched_stats_get(const struct braid_sched *s,
-			   struct braid_sched_stats *st);
+void braid_sched_stats(const struct braid_sched *s,
+		       struct braid_sched_stats *st);
 
 /** Copy the counters of class @p cls. @return 0 or -EINVAL. */
-int braid_sched_class_stats_get(const struct braid_sched *s, uint16_t cls,
-				struct braid_sched_class_stats *st);
+int braid_sched_class_stats(const struct braid_sched *s, uint16_t cls,
+			    struct braid_sched_class_stats *st);
 
 /** Copy the counters of link @p link. @return 0 or -EINVAL. */
-int braid_sched_link_stats_get(const struct braid_sched *s, uint16_t link,
-			       struct braid_sched_link_stats *st);
+int braid_sched_link_stats(const struct braid_sched *s, uint16_t link,
+			   struct braid_sched_link_stats *st);
 
 /** What a struct braid_sched_cmd changes. */
 enum braid_sched_cmd_op {
@@ -319,7 +319,9 @@ int braid_sched_apply(struct braid_sched *s, const struct braid_sched_cmd *cmd);
  * Stage ops, ctx = struct braid_sched *. apply: braid_sched_apply(). process: enqueue, the packets it
  * refuses are freed under their drop reason; poll: dequeue up to
  * BRAID_BURST into out; drain: braid_sched_drain(); stats: global
- * counters, then "class<i>_<name>" and "link<i>_<name>".
+ * counters, then BRAID_SCHED_CLASS_COUNTERS of each class and
+ * BRAID_SCHED_LINK_COUNTERS of each link, labelled with the class or link
+ * (struct braid_stat_labels; flat names "class<i>_<name>", "link<i>_<name>").
  */
 extern const struct braid_stage_ops braid_sched_stage_ops;
 

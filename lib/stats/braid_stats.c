@@ -39,11 +39,25 @@ struct stage_walk {
 };
 
 static void
-stage_sample(void *arg, const char *name, uint64_t value)
+stage_sample(void *arg, const char *name, const struct braid_stat_labels *labels,
+	     uint64_t value)
 {
 	struct stage_walk *w = arg;
 
-	w->fn(w->arg, BRAID_STATS_STAGE, w->owner, name, value);
+	w->fn(w->arg, BRAID_STATS_STAGE, w->owner, name, labels, value);
+}
+
+int
+braid_stats_name(char *buf, size_t size, const char *name,
+		 const struct braid_stat_labels *labels)
+{
+	char cls[24] = "", link[24] = "";
+
+	if (labels != NULL && labels->class_id >= 0)
+		snprintf(cls, sizeof(cls), "class%" PRId32 "_", labels->class_id);
+	if (labels != NULL && labels->link_id >= 0)
+		snprintf(link, sizeof(link), "link%" PRId32 "_", labels->link_id);
+	return snprintf(buf, size, "%s%s%s", cls, link, name);
 }
 
 void
@@ -57,14 +71,14 @@ braid_stats_walk(const struct braid_runner *r,
 
 		if (rte_eth_stats_get(ports[i].port_id, &s) != 0)
 			continue;
-		fn(arg, BRAID_STATS_PORT, p, "rx_packets", s.ipackets);
-		fn(arg, BRAID_STATS_PORT, p, "rx_bytes", s.ibytes);
-		fn(arg, BRAID_STATS_PORT, p, "tx_packets", s.opackets);
-		fn(arg, BRAID_STATS_PORT, p, "tx_bytes", s.obytes);
-		fn(arg, BRAID_STATS_PORT, p, "drop_rx_missed", s.imissed);
-		fn(arg, BRAID_STATS_PORT, p, "drop_rx_errors", s.ierrors);
-		fn(arg, BRAID_STATS_PORT, p, "drop_tx_errors", s.oerrors);
-		fn(arg, BRAID_STATS_PORT, p, "drop_rx_nombuf", s.rx_nombuf);
+		fn(arg, BRAID_STATS_PORT, p, "rx_packets", NULL, s.ipackets);
+		fn(arg, BRAID_STATS_PORT, p, "rx_bytes", NULL, s.ibytes);
+		fn(arg, BRAID_STATS_PORT, p, "tx_packets", NULL, s.opackets);
+		fn(arg, BRAID_STATS_PORT, p, "tx_bytes", NULL, s.obytes);
+		fn(arg, BRAID_STATS_PORT, p, "drop_rx_missed", NULL, s.imissed);
+		fn(arg, BRAID_STATS_PORT, p, "drop_rx_errors", NULL, s.ierrors);
+		fn(arg, BRAID_STATS_PORT, p, "drop_tx_errors", NULL, s.oerrors);
+		fn(arg, BRAID_STATS_PORT, p, "drop_rx_nombuf", NULL, s.rx_nombuf);
 	}
 	if (r == NULL)
 		return;
@@ -75,16 +89,16 @@ braid_stats_walk(const struct braid_runner *r,
 
 		if (braid_runner_stage_stats(r, i, &st) != 0)
 			continue;
-		fn(arg, BRAID_STATS_STAGE, w.owner, "pkts_in", st.pkts_in);
-		fn(arg, BRAID_STATS_STAGE, w.owner, "pkts_out", st.pkts_out);
-		fn(arg, BRAID_STATS_STAGE, w.owner, "drop_ring_full", st.drop_ring_full);
-		fn(arg, BRAID_STATS_STAGE, w.owner, "drop_unrouted", st.drop_unrouted);
-		fn(arg, BRAID_STATS_STAGE, w.owner, "ring_count", st.ring_count);
-		fn(arg, BRAID_STATS_STAGE, w.owner, "ring_size", st.ring_size);
+		fn(arg, BRAID_STATS_STAGE, w.owner, "pkts_in", NULL, st.pkts_in);
+		fn(arg, BRAID_STATS_STAGE, w.owner, "pkts_out", NULL, st.pkts_out);
+		fn(arg, BRAID_STATS_STAGE, w.owner, "drop_ring_full", NULL, st.drop_ring_full);
+		fn(arg, BRAID_STATS_STAGE, w.owner, "drop_unrouted", NULL, st.drop_unrouted);
+		fn(arg, BRAID_STATS_STAGE, w.owner, "ring_count", NULL, st.ring_count);
+		fn(arg, BRAID_STATS_STAGE, w.owner, "ring_size", NULL, st.ring_size);
 		if (rs->stage.ops->apply != NULL) {
-			fn(arg, BRAID_STATS_STAGE, w.owner, "cmds_applied", st.cmds_applied);
-			fn(arg, BRAID_STATS_STAGE, w.owner, "cmds_failed", st.cmds_failed);
-			fn(arg, BRAID_STATS_STAGE, w.owner, "cmds_dropped", st.cmds_dropped);
+			fn(arg, BRAID_STATS_STAGE, w.owner, "cmds_applied", NULL, st.cmds_applied);
+			fn(arg, BRAID_STATS_STAGE, w.owner, "cmds_failed", NULL, st.cmds_failed);
+			fn(arg, BRAID_STATS_STAGE, w.owner, "cmds_dropped", NULL, st.cmds_dropped);
 		}
 		if (rs->stage.ops->stats != NULL)
 			rs->stage.ops->stats(rs->stage.ctx, stage_sample, &w);
@@ -96,10 +110,10 @@ braid_stats_walk(const struct braid_runner *r,
 		if (braid_runner_lcore_stats(r, l, &ls) != 0)
 			continue;
 		snprintf(owner, sizeof(owner), "lcore%u", l);
-		fn(arg, BRAID_STATS_LCORE, owner, "loops", ls.loops);
-		fn(arg, BRAID_STATS_LCORE, owner, "busy_loops", ls.busy_loops);
-		fn(arg, BRAID_STATS_LCORE, owner, "idle_sleeps", ls.idle_sleeps);
-		fn(arg, BRAID_STATS_LCORE, owner, "idle_sleep_us", ls.idle_sleep_us);
+		fn(arg, BRAID_STATS_LCORE, owner, "loops", NULL, ls.loops);
+		fn(arg, BRAID_STATS_LCORE, owner, "busy_loops", NULL, ls.busy_loops);
+		fn(arg, BRAID_STATS_LCORE, owner, "idle_sleeps", NULL, ls.idle_sleeps);
+		fn(arg, BRAID_STATS_LCORE, owner, "idle_sleep_us", NULL, ls.idle_sleep_us);
 	}
 }
 
@@ -149,21 +163,23 @@ struct drop_line {
 
 static void
 drop_sample(void *arg, enum braid_stats_scope scope, const char *owner,
-	    const char *name, uint64_t value)
+	    const char *name, const struct braid_stat_labels *labels, uint64_t value)
 {
 	struct drop_line *dl = arg;
-	const char *d = strstr(name, "drop_");
+	char flat[96];
 	int n;
 
 	RTE_SET_USED(scope);
-	/* "drop_x", or a per-object one such as "class0_drop_queue_full". */
-	if (value == 0 || d == NULL || (d != name && d[-1] != '_'))
+	/* "drop_x", shown as "x", or a class's or link's, such as
+	 * "class0_drop_queue_full". */
+	if (value == 0 || strncmp(name, "drop_", 5) != 0)
 		return;
 	dl->total += value;
 	if (dl->len >= sizeof(dl->buf) - 1)
 		return;
+	braid_stats_name(flat, sizeof(flat), labels == NULL ? name + 5 : name, labels);
 	n = snprintf(dl->buf + dl->len, sizeof(dl->buf) - dl->len, " %s.%s=%" PRIu64,
-		     owner, d == name ? name + 5 : name, value);
+		     owner, flat, value);
 	if (n > 0)
 		dl->len = RTE_MIN(dl->len + (size_t)n, sizeof(dl->buf) - 1);
 }

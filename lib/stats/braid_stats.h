@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "braid_runner.h"
+#include "braid_stage.h"
 
 #define BRAID_STATS_MAX_PORTS 32
 
@@ -29,10 +30,27 @@ enum braid_stats_scope {
 	BRAID_STATS_LCORE,   /**< @p owner is "lcore<N>" */
 };
 
-/** One counter sample: e.g. (STAGE, "sched", "drop_queue_full", 12). */
+/**
+ * One counter sample: e.g. (STAGE, "sched", "drop_queue_full", NULL, 12),
+ * or (STAGE, "sched", "enqueued", {class_id 0}, 8) for a counter of one
+ * class. @p labels is NULL (ports, lcores, the runner's counters, a
+ * stage's own) or what the stage reported (struct braid_stat_labels);
+ * braid_stats_name() makes the flat name ("class0_enqueued").
+ */
 typedef void (*braid_stats_fn)(void *arg, enum braid_stats_scope scope,
 			       const char *owner, const char *name,
+			       const struct braid_stat_labels *labels,
 			       uint64_t value);
+
+/**
+ * The flat name of a counter, the one place indexes go into names:
+ * @p name alone without labels, "class<i>_<name>" for a class's counter,
+ * "link<i>_<name>" for a link's ("class<i>_link<j>_<name>" for both).
+ * These names are API (console, braid_gateway_counter(), tests).
+ * @return the length snprintf() would write (truncated to @p size).
+ */
+int braid_stats_name(char *buf, size_t size, const char *name,
+		     const struct braid_stat_labels *labels);
 
 /**
  * Report every counter: per port rx/tx packets, bytes, missed, errors,

@@ -301,7 +301,7 @@ tx_report(const void *ctx, braid_stat_fn fn, void *arg)
 	BRAID_COUNTERS_REPORT(BRAID_TX_COUNTERS, &st, fn, arg);
 }
 
-const struct braid_stage_ops braid_tx_ops = {
+const struct braid_stage_ops braid_tx_stage_ops = {
 	.kind = "tx",
 	.flags = 0,
 	.process = tx_process,

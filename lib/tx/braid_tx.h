@@ -129,6 +129,6 @@ unsigned int braid_tx_pending(const struct braid_tx *tx);
  * drain_ns; drain() empties the inject ring and sends everything. It
  * never pushes to @p out (last stage of a chain).
  */
-extern const struct braid_stage_ops braid_tx_ops;
+extern const struct braid_stage_ops braid_tx_stage_ops;
 
 #endif /* BRAID_TX_H */

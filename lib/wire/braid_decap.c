@@ -40,7 +40,7 @@ struct decap_view {
 } __rte_cache_aligned;
 
 struct braid_decap {
-	struct braid_decap_counters cnt;
+	struct braid_decap_stats cnt;
 	/* Immutable after create: what braid_decap_one() reads. */
 	uint16_t n_links;
 	uint16_t n_classes;
@@ -82,7 +82,7 @@ static const char *const verdict_names[BRAID_DECAP_VERDICT_MAX] = {
 	[BRAID_DECAP_DROP_BAD_FEC] = "drop_bad_fec",
 };
 
-#define CNT_OFF(f) offsetof(struct braid_decap_counters, f)
+#define CNT_OFF(f) offsetof(struct braid_decap_stats, f)
 /* Counter each drop verdict lands in. */
 static const size_t verdict_counter[BRAID_DECAP_VERDICT_MAX] = {
 	[BRAID_DECAP_DROP_SHORT] = CNT_OFF(drop_short),
@@ -675,7 +675,7 @@ braid_decap_link_view(const struct braid_decap *d, uint16_t link_id,
 }
 
 void
-braid_decap_counters_get(const struct braid_decap *d, struct braid_decap_counters *c)
+braid_decap_stats(const struct braid_decap *d, struct braid_decap_stats *c)
 {
 	*c = d->cnt;
 }
@@ -707,7 +707,7 @@ rx_decap_stats(const void *ctx, braid_stat_fn fn, void *arg)
 	BRAID_COUNTERS_REPORT(BRAID_DECAP_COUNTERS, &d->cnt, fn, arg);
 }
 
-const struct braid_stage_ops braid_rx_decap_ops = {
+const struct braid_stage_ops braid_decap_stage_ops = {
 	.kind = "rx_decap",
 	.flags = 0,
 	.process = rx_decap_process,

@@ -131,7 +131,7 @@ struct braid_decap_conf {
 	X(drop_burst_full)
 
 /** Counter snapshot of one rx_decap instance. */
-struct braid_decap_counters {
+struct braid_decap_stats {
 	BRAID_COUNTERS_FIELDS(BRAID_DECAP_COUNTERS)
 } __rte_cache_aligned;
 
@@ -216,14 +216,14 @@ int braid_decap_link_view(const struct braid_decap *d, uint16_t link_id,
 			  struct braid_decap_link_view *v);
 
 /** Copy the counters of @p d into @p c (never clears). */
-void braid_decap_counters_get(const struct braid_decap *d,
-			      struct braid_decap_counters *c);
+void braid_decap_stats(const struct braid_decap *d,
+		       struct braid_decap_stats *c);
 
 /** Name of @p v ("ok", "punt", or the drop counter name, e.g.
  * "drop_bad_cksum"). */
 const char *braid_decap_verdict_name(enum braid_decap_verdict v);
 
 /** Stage ops for the runner ("rx_decap"); ctx is a struct braid_decap *. */
-extern const struct braid_stage_ops braid_rx_decap_ops;
+extern const struct braid_stage_ops braid_decap_stage_ops;
 
 #endif /* BRAID_DECAP_H */

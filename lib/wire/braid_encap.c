@@ -43,7 +43,7 @@ struct encap_link {
 } __rte_cache_aligned;
 
 struct braid_encap {
-	struct braid_encap_counters cnt;
+	struct braid_encap_stats cnt;
 	struct rte_mempool *hdr_pool;
 	struct rte_mempool *clone_pool;
 	uint32_t session_id;
@@ -200,7 +200,7 @@ braid_encap_link_stats(const struct braid_encap *e, uint16_t link_id,
 }
 
 void
-braid_encap_counters_get(const struct braid_encap *e, struct braid_encap_counters *c)
+braid_encap_stats(const struct braid_encap *e, struct braid_encap_stats *c)
 {
 	*c = e->cnt;
 }
@@ -437,7 +437,7 @@ encap_stats(const void *ctx, braid_stat_fn fn, void *arg)
 	BRAID_COUNTERS_REPORT(BRAID_ENCAP_COUNTERS, &e->cnt, fn, arg);
 }
 
-const struct braid_stage_ops braid_encap_ops = {
+const struct braid_stage_ops braid_encap_stage_ops = {
 	.kind = "encap",
 	.flags = 0,
 	.process = encap_process,

@@ -84,7 +84,7 @@ struct braid_encap_conf {
 	X(drop_burst_full)
 
 /** Counter snapshot of one encap instance. */
-struct braid_encap_counters {
+struct braid_encap_stats {
 	BRAID_COUNTERS_FIELDS(BRAID_ENCAP_COUNTERS)
 } __rte_cache_aligned;
 
@@ -140,10 +140,10 @@ int braid_encap_link_stats(const struct braid_encap *e, uint16_t link_id,
 			   struct braid_encap_link_stats *st);
 
 /** Copy the counters of @p e into @p c (never clears). */
-void braid_encap_counters_get(const struct braid_encap *e,
-			      struct braid_encap_counters *c);
+void braid_encap_stats(const struct braid_encap *e,
+		       struct braid_encap_stats *c);
 
 /** Stage ops for the runner; ctx is a struct braid_encap *. */
-extern const struct braid_stage_ops braid_encap_ops;
+extern const struct braid_stage_ops braid_encap_stage_ops;
 
 #endif /* BRAID_ENCAP_H */

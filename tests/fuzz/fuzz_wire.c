@@ -55,8 +55,10 @@ static struct braid_encap *enc;
 static struct braid_decap *dec;
 
 static void
-print_counter(void *arg, const char *name, uint64_t value)
+print_counter(void *arg, const char *name,
+	      const struct braid_stat_labels *labels, uint64_t value)
 {
+	RTE_SET_USED(labels);
 	fprintf(arg, "  %-20s %" PRIu64 "\n", name, value);
 }
 
@@ -66,7 +68,7 @@ static void
 stats_at_exit(void)
 {
 	if (dec != NULL && getenv("FUZZ_WIRE_STATS") != NULL)
-		braid_rx_decap_ops.stats(dec, print_counter, stderr);
+		braid_decap_stage_ops.stats(dec, print_counter, stderr);
 }
 
 int
@@ -303,7 +305,7 @@ static void
 split_and_run(const uint8_t *frame, size_t len, unsigned int nseg, uint64_t ol)
 {
 	struct rte_mbuf *head = NULL, *pkts[1];
-	struct braid_decap_counters c;
+	struct braid_decap_stats c;
 	uint64_t drops;
 	size_t off = 0;
 	uint16_t n;
@@ -348,7 +350,7 @@ split_and_run(const uint8_t *frame, size_t len, unsigned int nseg, uint64_t ol)
 			abort();
 		rte_pktmbuf_free(m);
 	}
-	braid_decap_counters_get(dec, &c);
+	braid_decap_stats(dec, &c);
 	drops = c.drop_short + c.drop_hdr_split + c.drop_not_ipv4 + c.drop_bad_cksum +
 		c.drop_fragment + c.drop_not_udp + c.drop_bad_udp + c.drop_foreign +
 		c.drop_bad_magic + c.drop_bad_version + c.drop_bad_type + c.drop_bad_class +

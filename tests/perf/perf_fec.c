@@ -141,7 +141,7 @@ bench_stage(unsigned int k, unsigned int m, bool copy, unsigned int burst)
 				next = (next + 1) % RING_PKTS;
 			}
 			out.n = 0;
-			braid_fec_enc_process(e, in, (uint16_t)burst, &out, now++);
+			braid_fec_enc_burst(e, in, (uint16_t)burst, &out, now++);
 			/* the data stays ours (ring); parity goes, as after TX
 			 * (a block closing mid-burst puts its parity between
 			 * data packets) */
@@ -157,7 +157,7 @@ bench_stage(unsigned int k, unsigned int m, bool copy, unsigned int burst)
 		 k, m, copy ? "copy" : "inplace", burst);
 	report(name, (double)cyc / pkts, "cycles");
 	{
-		struct braid_fec_enc_stats st;
+		struct braid_fec_enc_class_stats st;
 
 		braid_fec_enc_class_stats(e, 0, &st);
 		/* the figure is only worth something if every block was a
@@ -224,7 +224,7 @@ bench_decoder(unsigned int k, unsigned int m, unsigned int lost)
 		braid_meta(pieces[i])->seq = i;
 	}
 	out.n = 0;
-	braid_fec_enc_process(e, pieces, (uint16_t)k, &out, 1);
+	braid_fec_enc_burst(e, pieces, (uint16_t)k, &out, 1);
 	if (out.n != k + m)
 		exit(1);
 	for (unsigned int j = 0; j < m; j++)
@@ -238,7 +238,7 @@ bench_decoder(unsigned int k, unsigned int m, unsigned int lost)
 			for (unsigned int p = 0; p < k + m; p++)
 				braid_meta(pieces[p])->block_id = id;
 			for (unsigned int p = lost; p < k + m; p++) {
-				uint16_t r = braid_fec_dec_add(d, pieces[p], rec, id);
+				uint16_t r = braid_fec_dec_one(d, pieces[p], rec, id);
 
 				offered++;
 				if (r != 0) {

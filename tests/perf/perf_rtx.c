@@ -113,7 +113,7 @@ rtx_bursts(struct rtx_run *rr, struct rte_mempool *mp, uint32_t n, uint64_t ovh,
 		if (alloc_burst(mp, pkts, 0, rr->seq, rr->now) != 0)
 			return -ENOMEM;
 		t0 = rte_rdtsc_precise();
-		braid_rtx_process(rr->c, pkts, BURST, &out, rr->now);
+		braid_rtx_burst(rr->c, pkts, BURST, &out, rr->now);
 		t1 = rte_rdtsc_precise();
 		out_free();
 		t2 = rte_rdtsc_precise();
@@ -248,7 +248,7 @@ perf_reorder(struct rte_mempool *mp, const struct perf_opts *o, uint64_t ovh,
 		.n_classes = 1, .classes = &cc,
 	};
 	struct braid_reorder *r = braid_reorder_create(&conf, SOCKET_ID_ANY);
-	struct braid_reorder_counters c;
+	struct braid_reorder_stats c;
 	uint32_t seq = 0xFFFF0000u;
 	uint64_t now = 0, rs = 0xfeed;
 	double best = 1e30;
@@ -282,7 +282,7 @@ perf_reorder(struct rte_mempool *mp, const struct perf_opts *o, uint64_t ovh,
 				}
 			}
 			t0 = rte_rdtsc_precise();
-			braid_reorder_push(r, pkts, n, &out, now);
+			braid_reorder_burst(r, pkts, n, &out, now);
 			braid_reorder_poll(r, &out, now);
 			cyc += rte_rdtsc_precise() - t0 - ovh;
 			n_in += n;
@@ -293,7 +293,7 @@ perf_reorder(struct rte_mempool *mp, const struct perf_opts *o, uint64_t ovh,
 		if (it > 0)   /* the first round warms up */
 			best = RTE_MIN(best, (double)cyc / (double)n_in);
 	}
-	braid_reorder_counters_get(r, &c);
+	braid_reorder_stats(r, &c);
 	printf("%-22s | %8.1f %8.2f | in_order %" PRIu64 " reordered %" PRIu64
 	       " lost %" PRIu64 "\n", shuffle ? "shuffled, 1% loss" : "in order",
 	       best, hz / best / 1e6, c.in_order, c.reordered, c.lost);

@@ -266,7 +266,7 @@ static uint16_t
 feed(struct braid_arp *a, struct rte_mbuf *m, struct rte_mbuf **out, uint64_t now)
 {
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-	return braid_arp_input(a, &m, 1, out, now);
+	return braid_arp_burst(a, &m, 1, out, now);
 }
 
 static bool
@@ -338,7 +338,7 @@ test_request_reply(void)
 		0x3c, 0xfd, 0xfe, 0x12, 0x34, 0x56, 0xc0, 0xa8, 0x01, 0x32,
 	};
 	struct braid_arp_conf c;
-	struct braid_arp_counters cnt;
+	struct braid_arp_stats cnt;
 	struct braid_arp_entry e;
 	struct rte_ether_addr mac;
 	struct rte_mbuf *out[4];
@@ -389,7 +389,7 @@ test_request_reply(void)
 	CU_ASSERT(k == 1 && frame_is(out[0], x, 60));
 	free_all(out, k);
 
-	braid_arp_counters_get(a, &cnt);
+	braid_arp_stats(a, &cnt);
 	CU_ASSERT(cnt.arp_requests_rx == 4 && cnt.arp_replies_tx == 4);
 	CU_ASSERT(cnt.learned == 2 && cnt.rx_frames == 4);
 	braid_arp_free(a);
@@ -400,7 +400,7 @@ static void
 test_not_for_us(void)
 {
 	struct braid_arp_conf c;
-	struct braid_arp_counters cnt;
+	struct braid_arp_stats cnt;
 	struct rte_ether_addr mac;
 	struct rte_mbuf *out[4];
 	uint8_t b[64];
@@ -427,7 +427,7 @@ test_not_for_us(void)
 	arp_bytes(b, bcast, gw_mac, -1, 2, gw_mac, ip4(192, 168, 1, 7), host_mac, HOST_IP);
 	CU_ASSERT(feed(a, mk(LAN, b, 60), out, 0) == 0);
 	n++;
-	braid_arp_counters_get(a, &cnt);
+	braid_arp_stats(a, &cnt);
 	CU_ASSERT(cnt.drop_not_for_us == n);
 	CU_ASSERT(cnt.arp_replies_tx == 0 && cnt.learned == 0);
 	CU_ASSERT(braid_arp_lookup(a, LAN, HOST_IP, &mac) == -ENOENT);
@@ -435,7 +435,7 @@ test_not_for_us(void)
 	/* a port we do not serve */
 	arp_bytes(b, bcast, host_mac, -1, 1, host_mac, HOST_IP, zero6, LAN_IP);
 	CU_ASSERT(feed(a, mk(OTHER, b, 60), out, 0) == 0);
-	braid_arp_counters_get(a, &cnt);
+	braid_arp_stats(a, &cnt);
 	CU_ASSERT(cnt.drop_unknown_port == 1);
 	braid_arp_free(a);
 	assert_no_leak();
@@ -445,7 +445,7 @@ static void
 test_gratuitous(void)
 {
 	struct braid_arp_conf c;
-	struct braid_arp_counters cnt;
+	struct braid_arp_stats cnt;
 	struct rte_ether_addr mac;
 	struct rte_mbuf *out[16];
 	uint8_t b[64], x[64];
@@ -482,7 +482,7 @@ test_gratuitous(void)
 	k = braid_arp_poll(a, 6 * TS, out, 16);
 	CU_ASSERT(k == 3);
 	free_all(out, k);
-	braid_arp_counters_get(a, &cnt);
+	braid_arp_stats(a, &cnt);
 	CU_ASSERT(cnt.arp_gratuitous_tx == 9);
 
 	/* Received gratuitous ARP: updates an entry we have ... */
@@ -500,7 +500,7 @@ test_gratuitous(void)
 	/* ... and another MAC announcing our address is a conflict. */
 	arp_bytes(b, bcast, gw_mac, -1, 1, gw_mac, LAN_IP, zero6, LAN_IP);
 	CU_ASSERT(feed(a, mk(LAN, b, 60), out, 7 * TS) == 0);
-	braid_arp_counters_get(a, &cnt);
+	braid_arp_stats(a, &cnt);
 	CU_ASSERT(cnt.arp_gratuitous_rx == 3);
 	CU_ASSERT(cnt.addr_conflict == 1);
 	CU_ASSERT(cnt.updated == 1 && cnt.learned == 1);
@@ -556,7 +556,7 @@ static void
 test_resolver(void)
 {
 	struct braid_arp_conf c;
-	struct braid_arp_counters cnt;
+	struct braid_arp_stats cnt;
 	struct rte_ether_addr mac;
 	struct braid_arp_entry e;
 	char name[32];
@@ -576,7 +576,7 @@ test_resolver(void)
 	CU_ASSERT(requests_at(a, 3000 * TMS, GW_IP, NULL) == 0);
 	CU_ASSERT(braid_arp_lookup(a, WAN, GW_IP, &mac) == -EHOSTUNREACH);
 	CU_ASSERT(braid_arp_resolve(a, WAN, GW_IP, 3000 * TMS) == -EHOSTUNREACH);
-	braid_arp_counters_get(a, &cnt);
+	braid_arp_stats(a, &cnt);
 	CU_ASSERT(cnt.resolve_failed == 1 && cnt.arp_requests_tx == 3);
 	/* back-off 5 s: nothing until 8 s, then a new attempt */
 	CU_ASSERT(requests_between(a, 3010 * TMS, 8000 * TMS, GW_IP, NULL) == 0);
@@ -590,7 +590,7 @@ test_resolver(void)
 	CU_ASSERT(memcmp(mac.addr_bytes, gw_mac, 6) == 0);
 	CU_ASSERT(braid_arp_resolve(a, WAN, GW_IP, 21500 * TMS) == 0);
 	CU_ASSERT(requests_between(a, 21510 * TMS, 30000 * TMS, GW_IP, NULL) == 0);
-	braid_arp_counters_get(a, &cnt);
+	braid_arp_stats(a, &cnt);
 	CU_ASSERT(cnt.resolve_failed == 2 && cnt.arp_replies_rx == 1);
 
 	/* Expiry of a kept next hop (300 s after 21.5 s): refreshed with
@@ -622,7 +622,7 @@ test_resolver(void)
 		CU_ASSERT(braid_arp_lookup(a, LAN, HOST_IP, &mac) == 0);
 		free_all(out, braid_arp_poll(a, 1000 * TS, out, 4));
 		CU_ASSERT(braid_arp_lookup(a, LAN, HOST_IP, &mac) == -ENOENT);
-		braid_arp_counters_get(a, &cnt);
+		braid_arp_stats(a, &cnt);
 		CU_ASSERT(cnt.expired == 1);
 	}
 	braid_arp_free(a);
@@ -680,7 +680,7 @@ static void
 test_table_bounds(void)
 {
 	struct braid_arp_conf c;
-	struct braid_arp_counters cnt;
+	struct braid_arp_stats cnt;
 	struct rte_ether_addr mac;
 	struct rte_mbuf *out[4];
 	uint8_t b[64];
@@ -699,7 +699,7 @@ test_table_bounds(void)
 	}
 	for (unsigned int i = 10; i < 250; i++)
 		present += braid_arp_lookup(a, WAN, ip4(100, 64, 0, i), &mac) == 0;
-	braid_arp_counters_get(a, &cnt);
+	braid_arp_stats(a, &cnt);
 	printf("\n  16-entry table: %u of 240 learned present, %" PRIu64 " evicted, "
 	       "%" PRIu64 " full\n", present, cnt.evicted, cnt.table_full);
 	CU_ASSERT(present <= 16 && present >= 8);
@@ -721,7 +721,7 @@ test_pending(void)
 {
 	struct braid_arp_conf c;
 	struct braid_arp_pending_conf pc;
-	struct braid_arp_pending_counters pcnt;
+	struct braid_arp_pending_stats pcnt;
 	struct braid_arp_pending *q;
 	struct rte_ether_addr mac;
 	struct rte_mbuf *out[16], *m;
@@ -747,7 +747,7 @@ test_pending(void)
 		eth_bytes(b, zero6, wan_mac, -1, 0x0800);
 		b[20] = (uint8_t)i;
 		m = mk(WAN, b, 100);
-		CU_ASSERT(braid_arp_pending_add(q, WAN, GW_IP, m, 0) == (i < 4 ? 0 : -ENOBUFS));
+		CU_ASSERT(braid_arp_pending_enqueue_one(q, WAN, GW_IP, m, 0) == (i < 4 ? 0 : -ENOBUFS));
 	}
 	CU_ASSERT(braid_arp_pending_count(q) == 4);
 	/* never sent to a zero MAC: nothing leaves before resolution */
@@ -773,27 +773,27 @@ test_pending(void)
 	 * they were queued (the resolver gives up later, at 4 s). */
 	memset(b, 0, sizeof(b));
 	eth_bytes(b, zero6, wan_mac, -1, 0x0800);
-	CU_ASSERT(braid_arp_pending_add(q, WAN, ip4(100, 64, 0, 66), mk(WAN, b, 64), 1 * TS) == 0);
-	CU_ASSERT(braid_arp_pending_add(q, WAN, ip4(100, 64, 0, 66), mk(WAN, b, 64),
-					1200 * TMS) == 0);
+	CU_ASSERT(braid_arp_pending_enqueue_one(q, WAN, ip4(100, 64, 0, 66), mk(WAN, b, 64), 1 * TS) == 0);
+	CU_ASSERT(braid_arp_pending_enqueue_one(q, WAN, ip4(100, 64, 0, 66), mk(WAN, b, 64),
+						1200 * TMS) == 0);
 	/* a second next hop takes the last slot (max_nexthops 2) ... */
-	CU_ASSERT(braid_arp_pending_add(q, WAN, ip4(100, 64, 0, 67), mk(WAN, b, 64), 1 * TS) == 0);
+	CU_ASSERT(braid_arp_pending_enqueue_one(q, WAN, ip4(100, 64, 0, 67), mk(WAN, b, 64), 1 * TS) == 0);
 	/* ... so a third finds none */
-	CU_ASSERT(braid_arp_pending_add(q, WAN, ip4(100, 64, 0, 68), mk(WAN, b, 64), 1 * TS) ==
+	CU_ASSERT(braid_arp_pending_enqueue_one(q, WAN, ip4(100, 64, 0, 68), mk(WAN, b, 64), 1 * TS) ==
 		  -ENOBUFS);
 	for (uint64_t t = 1 * TS; t < 2500 * TMS; t += 10 * TMS) {
 		free_all(out, braid_arp_poll(a, t, out, 16));
 		CU_ASSERT(braid_arp_pending_poll(q, t, out, 16) == 0);
 	}
-	braid_arp_pending_counters_get(q, &pcnt);
+	braid_arp_pending_stats(q, &pcnt);
 	CU_ASSERT(pcnt.drop_unresolved_timeout == 0);
 	CU_ASSERT(braid_arp_pending_count(q) == 3);
 	CU_ASSERT(braid_arp_pending_poll(q, 2600 * TMS, out, 16) == 0);
-	braid_arp_pending_counters_get(q, &pcnt);
+	braid_arp_pending_stats(q, &pcnt);
 	CU_ASSERT(pcnt.drop_unresolved_timeout == 2);  /* the two of 1.0 s */
 	CU_ASSERT(braid_arp_pending_count(q) == 1);    /* the one of 1.2 s */
 	CU_ASSERT(braid_arp_pending_poll(q, 2700 * TMS, out, 16) == 0);
-	braid_arp_pending_counters_get(q, &pcnt);
+	braid_arp_pending_stats(q, &pcnt);
 	CU_ASSERT(pcnt.drop_unresolved_timeout == 3);
 	CU_ASSERT(braid_arp_pending_count(q) == 0);
 	/* Requests at 1, 2, 3 s; failed at 4 s. Frames for a next hop in
@@ -801,18 +801,18 @@ test_pending(void)
 	for (uint64_t t = 2500 * TMS; t <= 4000 * TMS; t += 10 * TMS)
 		free_all(out, braid_arp_poll(a, t, out, 16));
 	CU_ASSERT(braid_arp_lookup(a, WAN, ip4(100, 64, 0, 66), &mac) == -EHOSTUNREACH);
-	CU_ASSERT(braid_arp_pending_add(q, WAN, ip4(100, 64, 0, 66), mk(WAN, b, 64), 4 * TS) == 0);
+	CU_ASSERT(braid_arp_pending_enqueue_one(q, WAN, ip4(100, 64, 0, 66), mk(WAN, b, 64), 4 * TS) == 0);
 	CU_ASSERT(braid_arp_pending_poll(q, 4 * TS, out, 16) == 0);
 	CU_ASSERT(braid_arp_pending_count(q) == 0);
 	/* Frames that cannot be written in place are refused. */
 	m = mk(WAN, b, 64);
 	rte_mbuf_refcnt_update(m, 1);
-	CU_ASSERT(braid_arp_pending_add(q, WAN, GW_IP, m, 4 * TS) == -EINVAL);
+	CU_ASSERT(braid_arp_pending_enqueue_one(q, WAN, GW_IP, m, 4 * TS) == -EINVAL);
 	rte_pktmbuf_free(m);
-	CU_ASSERT(braid_arp_pending_add(q, OTHER, GW_IP, mk(WAN, b, 64), 4 * TS) == -EINVAL);
+	CU_ASSERT(braid_arp_pending_enqueue_one(q, OTHER, GW_IP, mk(WAN, b, 64), 4 * TS) == -EINVAL);
 	/* one left queued: freed (flushed) with the queue */
-	CU_ASSERT(braid_arp_pending_add(q, WAN, ip4(100, 64, 0, 70), mk(WAN, b, 64), 4 * TS) == 0);
-	braid_arp_pending_counters_get(q, &pcnt);
+	CU_ASSERT(braid_arp_pending_enqueue_one(q, WAN, ip4(100, 64, 0, 70), mk(WAN, b, 64), 4 * TS) == 0);
+	braid_arp_pending_stats(q, &pcnt);
 	CU_ASSERT(pcnt.queued == 9);
 	CU_ASSERT(pcnt.released == 4 && pcnt.drop_unresolved_overflow == 3);
 	CU_ASSERT(pcnt.drop_unresolved_failed == 1 && pcnt.drop_bad_frame == 2);
@@ -827,7 +827,7 @@ static void
 test_icmp_echo(void)
 {
 	struct braid_arp_conf c;
-	struct braid_arp_counters cnt;
+	struct braid_arp_stats cnt;
 	struct rte_mbuf *out[4];
 	uint8_t b[1600], x[1600], pay[1200];
 	char name[32];
@@ -895,7 +895,7 @@ test_icmp_echo(void)
 	len = icmp_bytes(b, lan_mac, host_mac, -1, 8, ip4(192, 168, 1, 255), LAN_IP, 64, 1, 1,
 			 pay, 20);
 	CU_ASSERT(feed(a, mk(LAN, b, len), out, 0) == 0);        /* subnet broadcast source */
-	braid_arp_counters_get(a, &cnt);
+	braid_arp_stats(a, &cnt);
 	CU_ASSERT(cnt.icmp_echo_rx == 2 && cnt.icmp_echo_tx == 2);
 	CU_ASSERT(cnt.drop_bad_cksum == 2);
 	CU_ASSERT(cnt.drop_not_for_us == 2);
@@ -911,7 +911,7 @@ static void
 test_fuzz(void)
 {
 	struct braid_arp_conf c;
-	struct braid_arp_counters cnt;
+	struct braid_arp_stats cnt;
 	struct rte_mbuf *in[32], *out[32];
 	uint8_t b[256], pay[64];
 	char name[32];
@@ -961,7 +961,7 @@ test_fuzz(void)
 			CU_ASSERT_FATAL(in[i] != NULL);
 			in[i]->port = port;
 		}
-		k = braid_arp_input(a, in, n, out, (uint64_t)done * TMS);
+		k = braid_arp_burst(a, in, n, out, (uint64_t)done * TMS);
 		CU_ASSERT(k <= n);
 		for (uint16_t i = 0; i < k; i++) {
 			const uint8_t *d = rte_pktmbuf_mtod(out[i], const uint8_t *);
@@ -977,7 +977,7 @@ test_fuzz(void)
 		free_all(out, k);
 		done += n;
 	}
-	braid_arp_counters_get(a, &cnt);
+	braid_arp_stats(a, &cnt);
 	in_sum = cnt.arp_requests_rx + cnt.arp_replies_rx + cnt.arp_gratuitous_rx +
 		 cnt.icmp_echo_rx + cnt.drop_not_for_us + cnt.drop_malformed +
 		 cnt.drop_bad_cksum + cnt.drop_fragment + cnt.drop_unsupported +
@@ -1001,10 +1001,12 @@ test_fuzz(void)
 }
 
 static void
-count_stat(void *arg, const char *name, uint64_t v)
+count_stat(void *arg, const char *name,
+	   const struct braid_stat_labels *labels, uint64_t v)
 {
 	unsigned int *n = arg;
 
+	RTE_SET_USED(labels);
 	RTE_SET_USED(name);
 	RTE_SET_USED(v);
 	(*n)++;
@@ -1026,9 +1028,9 @@ test_stage_ops(void)
 	c.garp_count = 1;
 	a = mk_arp(&c);
 	CU_ASSERT_FATAL(a != NULL);
-	CU_ASSERT(strcmp(braid_arp_ops.kind, "arp") == 0);
+	CU_ASSERT(strcmp(braid_arp_stage_ops.kind, "arp") == 0);
 	/* poll: the announcements */
-	CU_ASSERT(braid_arp_ops.poll(a, out, 0) == 3);
+	CU_ASSERT(braid_arp_stage_ops.poll(a, out, 0) == 3);
 	CU_ASSERT(out->n == 3);
 	free_all(out->pkts, out->n);
 	out->n = 0;
@@ -1036,20 +1038,20 @@ test_stage_ops(void)
 	arp_bytes(b, bcast, host_mac, -1, 1, host_mac, HOST_IP, zero6, LAN_IP);
 	m = mk(LAN, b, 60);
 	CU_ASSERT_FATAL(m != NULL);
-	braid_arp_ops.process(a, &m, 1, out, 0);
+	braid_arp_stage_ops.process(a, &m, 1, out, 0);
 	CU_ASSERT(out->n == 1 && out->pkts[0]->port == LAN);
 	free_all(out->pkts, out->n);
 	/* a full output: the answer is counted, not leaked */
 	out->n = BRAID_BURST_OUT_MAX;
 	m = mk(LAN, b, 60);
-	braid_arp_ops.process(a, &m, 1, out, 0);
+	braid_arp_stage_ops.process(a, &m, 1, out, 0);
 	{
-		struct braid_arp_counters cnt;
+		struct braid_arp_stats cnt;
 
-		braid_arp_counters_get(a, &cnt);
+		braid_arp_stats(a, &cnt);
 		CU_ASSERT(cnt.drop_out_full == 1);
 	}
-	braid_arp_ops.stats(a, count_stat, &nstat);
+	braid_arp_stage_ops.stats(a, count_stat, &nstat);
 	CU_ASSERT(nstat == 26);  /* every counter reported once */
 	braid_arp_free(a);
 	free(out);

@@ -403,7 +403,7 @@ push_seq(struct braid_reorder *ro, uint16_t class_id, uint32_t seq, uint64_t now
 	struct rte_mbuf *m = mk_pkt(class_id, seq, now, PAYLOAD);
 
 	CU_ASSERT_FATAL(m != NULL);
-	braid_reorder_push(ro, &m, 1, &out, now);
+	braid_reorder_burst(ro, &m, 1, &out, now);
 	out_free();
 }
 
@@ -482,7 +482,7 @@ test_rx_timing(void)
 {
 	struct braid_reorder *ro = mk_reorder(200 * MS, 1024);
 	struct braid_arq_rx *rx;
-	struct braid_arq_rx_counters c;
+	struct braid_arq_rx_stats c;
 	uint32_t s[64];
 
 	CU_ASSERT_FATAL(ro != NULL);
@@ -496,7 +496,7 @@ test_rx_timing(void)
 	CU_ASSERT(poll_seqs(rx, T0 + 10 * MS - 1, s, 64) == 0);
 	CU_ASSERT(poll_seqs(rx, T0 + 10 * MS, s, 64) == 1);
 	CU_ASSERT(s[0] == 102);
-	braid_arq_rx_counters_get(rx, &c);
+	braid_arq_rx_stats(rx, &c);
 	CU_ASSERT(c.nacks_sent == 1 && c.seqs_requested == 1);
 	CU_ASSERT(c.nack_bytes == 12 + BRAID_WIRE_OVERHEAD);   /* bitmap of 1 word */
 	CU_ASSERT(braid_arq_rx_tracked(rx) == 1);
@@ -514,7 +514,7 @@ test_rx_timing(void)
 	push_seq(ro, 0, 104, T0 + 60 * MS);
 	CU_ASSERT(poll_seqs(rx, T0 + 70 * MS, s, 64) == 1);   /* 105 repeat */
 	CU_ASSERT(s[0] == 105);
-	braid_arq_rx_counters_get(rx, &c);
+	braid_arq_rx_stats(rx, &c);
 	CU_ASSERT(c.gaps_filled_after_nack == 1);
 	CU_ASSERT(c.seqs_requested == 3 && c.seqs_rerequested == 2);
 	/* Third and last try of 102, then it is exhausted. */
@@ -523,14 +523,14 @@ test_rx_timing(void)
 	CU_ASSERT(poll_seqs(rx, T0 + 118 * MS, s, 64) == 1);   /* 105, third */
 	CU_ASSERT(s[0] == 105);
 	CU_ASSERT(poll_seqs(rx, T0 + 154 * MS, s, 64) == 0);
-	braid_arq_rx_counters_get(rx, &c);
+	braid_arq_rx_stats(rx, &c);
 	CU_ASSERT(c.tries_exhausted == 1);
 	CU_ASSERT(c.seqs_rerequested == 4);
 	/* 102 and 105 arrive: everything resolves as filled. */
 	push_seq(ro, 0, 102, T0 + 160 * MS);
 	push_seq(ro, 0, 105, T0 + 160 * MS);
 	CU_ASSERT(poll_seqs(rx, T0 + 161 * MS, s, 64) == 0);
-	braid_arq_rx_counters_get(rx, &c);
+	braid_arq_rx_stats(rx, &c);
 	CU_ASSERT(c.gaps_filled_after_nack == 3);
 	CU_ASSERT(c.lost_after_nack == 0);
 	CU_ASSERT(braid_arq_rx_tracked(rx) == 0);
@@ -546,7 +546,7 @@ test_rx_deadline(void)
 {
 	struct braid_reorder *ro = mk_reorder(30 * MS, 1024);
 	struct braid_arq_rx *rx;
-	struct braid_arq_rx_counters c;
+	struct braid_arq_rx_stats c;
 	uint32_t s[64];
 	int total = 0;
 
@@ -562,7 +562,7 @@ test_rx_deadline(void)
 		out_free();
 		total += poll_seqs(rx, t, s, 64);
 	}
-	braid_arq_rx_counters_get(rx, &c);
+	braid_arq_rx_stats(rx, &c);
 	CU_ASSERT(total == 0 && c.nacks_sent == 0);
 	CU_ASSERT(c.useless_by_deadline == 1);
 	CU_ASSERT(c.lost_after_nack == 0);
@@ -591,7 +591,7 @@ test_rx_deadline(void)
 		}
 		total += n;
 	}
-	braid_arq_rx_counters_get(rx, &c);
+	braid_arq_rx_stats(rx, &c);
 	CU_ASSERT(total == 1);
 	CU_ASSERT(c.useless_by_deadline == 1);
 	CU_ASSERT(c.lost_after_nack == 1 && c.gaps_filled_after_nack == 0);
@@ -607,7 +607,7 @@ test_rx_reset(void)
 {
 	struct braid_reorder *ro = mk_reorder(200 * MS, 1024);
 	struct braid_arq_rx *rx;
-	struct braid_arq_rx_counters c;
+	struct braid_arq_rx_stats c;
 	uint32_t s[64];
 
 	CU_ASSERT_FATAL(ro != NULL);
@@ -624,7 +624,7 @@ test_rx_reset(void)
 	CU_ASSERT(braid_arq_rx_tracked(rx) == 2);
 	CU_ASSERT(braid_reorder_reset(ro, 0) == 0);
 	CU_ASSERT(braid_arq_rx_reset(rx, 0) == 0);
-	braid_arq_rx_counters_get(rx, &c);
+	braid_arq_rx_stats(rx, &c);
 	CU_ASSERT(c.reset_discarded == 1 && c.resets == 1);
 	CU_ASSERT(braid_arq_rx_tracked(rx) == 1);
 	/* The peer restarted: class 0 starts over at seq 70000. */
@@ -635,12 +635,12 @@ test_rx_reset(void)
 	/* A reorder reset alone (class 1) is noticed by the next tick. */
 	CU_ASSERT(braid_reorder_reset(ro, 1) == 0);
 	CU_ASSERT(poll_seqs(rx, T0 + 16 * MS, s, 64) == 0);
-	braid_arq_rx_counters_get(rx, &c);
+	braid_arq_rx_stats(rx, &c);
 	CU_ASSERT(c.reset_discarded == 2);
 	CU_ASSERT(braid_arq_rx_tracked(rx) == 1);
 	CU_ASSERT(braid_arq_rx_reset(rx, BRAID_ARQ_ALL_CLASSES) == 0);
 	CU_ASSERT(braid_arq_rx_tracked(rx) == 0);
-	braid_arq_rx_counters_get(rx, &c);
+	braid_arq_rx_stats(rx, &c);
 	CU_ASSERT(c.seqs_requested == c.reset_discarded + c.gaps_filled_after_nack +
 		  c.lost_after_nack);
 	braid_arq_rx_free(rx);
@@ -659,7 +659,7 @@ test_rx_enable(void)
 		.name = "rx_half", .reorder = ro, .n_classes = 2, .classes = cc1,
 	};
 	struct braid_arq_rx *rx, *rx1;
-	struct braid_arq_rx_counters c;
+	struct braid_arq_rx_stats c;
 	struct braid_nack nk[4];
 	uint32_t s[64];
 	uint16_t n;
@@ -688,10 +688,10 @@ test_rx_enable(void)
 	CU_ASSERT(braid_arq_rx_class_enable(rx, 0, false) == 0);
 	CU_ASSERT(!braid_arq_rx_class_enabled(rx, 0));
 	CU_ASSERT(braid_arq_rx_tracked(rx) == 1);
-	braid_arq_rx_counters_get(rx, &c);
+	braid_arq_rx_stats(rx, &c);
 	CU_ASSERT(c.reset_discarded == 3 && c.resets == 0);
 	CU_ASSERT(braid_arq_rx_class_enable(rx, 0, false) == 0);   /* no-op */
-	braid_arq_rx_counters_get(rx, &c);
+	braid_arq_rx_stats(rx, &c);
 	CU_ASSERT(c.reset_discarded == 3);
 	CU_ASSERT(braid_arq_rx_tracked(rx) == 1);
 
@@ -706,7 +706,7 @@ test_rx_enable(void)
 	push_seq(ro, 0, 2, T0 + 31 * MS);   /* 2 filled while off */
 	for (uint64_t t = T0 + 32 * MS; t < T0 + 50 * MS; t += MS)
 		CU_ASSERT(braid_arq_rx_poll(rx, t, nk, 4) == 0);
-	braid_arq_rx_counters_get(rx, &c);
+	braid_arq_rx_stats(rx, &c);
 	CU_ASSERT(c.seqs_requested == 4 && c.seqs_rerequested == 1);
 	CU_ASSERT(c.gaps_filled_after_nack == 0);   /* 2 was forgotten */
 	CU_ASSERT(braid_arq_rx_tracked(rx) == 1);
@@ -725,7 +725,7 @@ test_rx_enable(void)
 	/* and resolves as usual: 7 arrives. */
 	push_seq(ro, 0, 7, T0 + 51 * MS);
 	CU_ASSERT(poll_seqs(rx, T0 + 52 * MS, s, 64) == 0);
-	braid_arq_rx_counters_get(rx, &c);
+	braid_arq_rx_stats(rx, &c);
 	CU_ASSERT(c.gaps_filled_after_nack == 1);
 	CU_ASSERT(braid_arq_rx_tracked(rx) == 3);
 	CU_ASSERT(c.seqs_requested == c.gaps_filled_after_nack + c.lost_after_nack +
@@ -736,7 +736,7 @@ test_rx_enable(void)
 	CU_ASSERT(braid_arq_rx_reset(rx, BRAID_ARQ_ALL_CLASSES) == 0);
 	CU_ASSERT(braid_arq_rx_tracked(rx) == 0);
 	CU_ASSERT(!braid_arq_rx_class_enabled(rx, 1));   /* reset keeps it off */
-	braid_arq_rx_counters_get(rx, &c);
+	braid_arq_rx_stats(rx, &c);
 	CU_ASSERT(c.seqs_requested == c.gaps_filled_after_nack + c.lost_after_nack +
 		  c.reset_discarded);
 
@@ -762,7 +762,7 @@ test_rx_budget(void)
 	const uint32_t burst = BRAID_WIRE_OVERHEAD + BRAID_NACK_MAX_LEN;
 	struct braid_reorder *ro = mk_reorder(5000 * MS, 4096);
 	struct braid_arq_rx *rx;
-	struct braid_arq_rx_counters c;
+	struct braid_arq_rx_stats c;
 	struct braid_nack nk[8];
 	uint64_t t_sent[64], b_sent[64], sum = 0;
 	unsigned int n_sent = 0;
@@ -798,7 +798,7 @@ test_rx_budget(void)
 				CU_ASSERT(s[0] == 289);   /* 1..287 exhausted */
 		}
 	}
-	braid_arq_rx_counters_get(rx, &c);
+	braid_arq_rx_stats(rx, &c);
 	CU_ASSERT(n_sent >= 8 && n_sent < 64);
 	CU_ASSERT(c.nacks_sent == n_sent && c.nack_bytes == sum);
 	CU_ASSERT(c.budget_exceeded > 0);
@@ -819,8 +819,10 @@ test_rx_budget(void)
 static struct braid_burst out2;
 
 static void
-stat_count(void *arg, const char *name, uint64_t v)
+stat_count(void *arg, const char *name,
+	   const struct braid_stat_labels *labels, uint64_t v)
 {
+	RTE_SET_USED(labels);
 	RTE_SET_USED(name);
 	RTE_SET_USED(v);
 	(*(unsigned int *)arg)++;
@@ -837,7 +839,7 @@ test_rx_stage(void)
 	struct braid_arq_rx_conf conf = {
 		.n_classes = 2, .classes = cc, .reorder_allow_ns = 1 * MS, .tick_ns = 1,
 	};
-	struct braid_arq_rx_counters c;
+	struct braid_arq_rx_stats c;
 	struct braid_arq_rx_cmd cmd = { .op = BRAID_ARQ_RX_CMD_ENABLE, .class_id = 0 };
 	struct braid_arq_rx *rx;
 	struct braid_nack nk;
@@ -898,7 +900,7 @@ test_rx_stage(void)
 	out.n = 0;
 	rte_pktmbuf_free_bulk(out2.pkts, out2.n);
 	out2.n = 0;
-	braid_arq_rx_counters_get(rx, &c);
+	braid_arq_rx_stats(rx, &c);
 	CU_ASSERT(c.resets == 2 && c.reset_discarded == 1);
 	CU_ASSERT(braid_arq_rx_tracked(rx) == 0);
 
@@ -947,7 +949,7 @@ rtx_fill(struct braid_rtx *c, uint32_t first, uint32_t n, uint64_t origin, uint1
 		struct rte_mbuf *m = mk_pkt(0, first + i, origin, len);
 
 		CU_ASSERT_FATAL(m != NULL);
-		braid_rtx_process(c, &m, 1, &out, origin);
+		braid_rtx_burst(c, &m, 1, &out, origin);
 		out_free();
 	}
 }
@@ -1008,9 +1010,9 @@ serve_orders(struct braid_arq_tx *tx, struct braid_rtx *rtx,
 static void
 tx_check_sum(const struct braid_arq_tx *tx)
 {
-	struct braid_arq_tx_counters c;
+	struct braid_arq_tx_stats c;
 
-	braid_arq_tx_counters_get(tx, &c);
+	braid_arq_tx_stats(tx, &c);
 	CU_ASSERT(c.seqs_requested == c.ordered + c.suppressed + c.over_budget +
 		  c.expired_or_missing + c.too_late + c.truncated);
 }
@@ -1069,8 +1071,8 @@ test_tx_policy(void)
 	struct braid_rtx *rtx = mk_rtx(10000, 1024);
 	struct braid_arq_tx *tx;
 	struct braid_arq_tx_order o[16];
-	struct braid_arq_tx_counters c;
-	struct braid_rtx_counters rc;
+	struct braid_arq_tx_stats c;
+	struct braid_rtx_stats rc;
 	struct braid_nack nk;
 	uint64_t t = org + 10 * MS;
 
@@ -1088,7 +1090,7 @@ test_tx_policy(void)
 	CU_ASSERT(serve_orders(tx, rtx, o, 1, t) == 1);
 	/* Suppressed within srtt/2 of the retransmission, not after. */
 	CU_ASSERT(braid_arq_tx_nack(tx, &nk, t + 20 * MS - 1, o, 16) == 0);
-	braid_arq_tx_counters_get(tx, &c);
+	braid_arq_tx_stats(tx, &c);
 	CU_ASSERT(c.suppressed == 1);
 	CU_ASSERT(braid_arq_tx_nack(tx, &nk, t + 20 * MS, o, 16) == 1);
 	CU_ASSERT(o[0].try_no == 2 && o[0].hint == BRAID_ARQ_HINT_PRIMARY);
@@ -1097,7 +1099,7 @@ test_tx_policy(void)
 	CU_ASSERT(braid_arq_tx_nack(tx, &nk, t + 70 * MS, o, 16) == 1);
 	CU_ASSERT(o[0].try_no == 3 && o[0].hint == BRAID_ARQ_HINT_BOTH);
 	CU_ASSERT(serve_orders(tx, rtx, o, 1, t + 70 * MS) == 2);
-	braid_arq_tx_counters_get(tx, &c);
+	braid_arq_tx_stats(tx, &c);
 	CU_ASSERT(c.duplicated_last_try == 1 && c.served == 4);
 
 	/* A failed serve gives the tokens back and does not suppress. */
@@ -1106,7 +1108,7 @@ test_tx_policy(void)
 	braid_arq_tx_report(tx, &o[0], 0);
 	CU_ASSERT(braid_arq_tx_nack(tx, &nk, t + 81 * MS, o, 16) == 1);
 	CU_ASSERT(serve_orders(tx, rtx, o, 1, t + 81 * MS) == 1);
-	braid_arq_tx_counters_get(tx, &c);
+	braid_arq_tx_stats(tx, &c);
 	CU_ASSERT(c.serve_failed == 1 && c.served == 5);
 	CU_ASSERT(c.retx_bytes == 5 * (uint64_t)(100 + BRAID_WIRE_OVERHEAD));
 
@@ -1136,7 +1138,7 @@ test_tx_policy(void)
 	CU_ASSERT(braid_arq_tx_nack(tx, &nk, t, o, 16) == 0);
 	memset(&nk, 0, sizeof(nk));   /* names nothing */
 	CU_ASSERT(braid_arq_tx_nack(tx, &nk, t, o, 16) == 0);
-	braid_arq_tx_counters_get(tx, &c);
+	braid_arq_tx_stats(tx, &c);
 	CU_ASSERT(c.too_late == 1 && c.expired_or_missing == 1);
 	CU_ASSERT(c.drop_bad_class == 2 && c.drop_bad_nack == 1);
 
@@ -1148,12 +1150,12 @@ test_tx_policy(void)
 	serve_orders(tx, rtx, o, 16, t + 200 * MS);
 	for (int i = 0; i < 16; i++)
 		CU_ASSERT(o[i].seq == 20u + (uint32_t)i);
-	braid_arq_tx_counters_get(tx, &c);
+	braid_arq_tx_stats(tx, &c);
 	CU_ASSERT(c.truncated == BRAID_NACK_RANGE_MAX - 16);
 	CU_ASSERT(c.nack_rx == 15);
 	tx_check_sum(tx);
 	/* Every order was served by the cache. */
-	braid_rtx_counters_get(rtx, &rc);
+	braid_rtx_stats(rtx, &rc);
 	CU_ASSERT(rc.served == c.served);
 
 	/* Seqs across the 2^32 wrap. */
@@ -1181,7 +1183,7 @@ test_tx_set_deadline(void)
 	struct braid_rtx *rtx = mk_rtx(10000, 1024);
 	struct braid_arq_tx *tx;
 	struct braid_arq_tx_order o[4];
-	struct braid_arq_tx_counters c;
+	struct braid_arq_tx_stats c;
 	struct braid_nack nk;
 
 	CU_ASSERT_FATAL(rtx != NULL);
@@ -1201,7 +1203,7 @@ test_tx_set_deadline(void)
 	CU_ASSERT(braid_arq_tx_class_set_deadline(tx, 0, 100 * MS) == 0);
 	nk = nack1(0, 2);
 	CU_ASSERT(braid_arq_tx_nack(tx, &nk, t, o, 4) == 0);
-	braid_arq_tx_counters_get(tx, &c);
+	braid_arq_tx_stats(tx, &c);
 	CU_ASSERT(c.too_late == 1 && c.ordered == 1);
 	/* Longer again: ordered; within an interval of it: the last try. */
 	CU_ASSERT(braid_arq_tx_class_set_deadline(tx, 0, 200 * MS) == 0);
@@ -1223,7 +1225,7 @@ test_tx_set_deadline(void)
 	CU_ASSERT(braid_rtx_class_enable(rtx, 0, false) == 0);
 	nk = nack1(0, 5);
 	CU_ASSERT(braid_arq_tx_nack(tx, &nk, t, o, 4) == 0);
-	braid_arq_tx_counters_get(tx, &c);
+	braid_arq_tx_stats(tx, &c);
 	CU_ASSERT(c.too_late == 1 && c.ordered == 4 && c.expired_or_missing == 1);
 	CU_ASSERT(c.duplicated_last_try == 1);
 	tx_check_sum(tx);
@@ -1241,7 +1243,7 @@ test_tx_refund(void)
 	struct braid_rtx *rtx = mk_rtx(10000, 64);
 	struct braid_arq_tx *tx;
 	struct braid_arq_tx_order o[16];
-	struct braid_arq_tx_counters c;
+	struct braid_arq_tx_stats c;
 	struct braid_seq_range r = { 1, 5 };
 	struct braid_nack nk;
 
@@ -1258,7 +1260,7 @@ test_tx_refund(void)
 	CU_ASSERT(serve_orders(tx, rtx, o, 5, T0) == 5);
 	nk = nack1(0, 6);
 	CU_ASSERT(braid_arq_tx_nack(tx, &nk, T0, o, 16) == 0);
-	braid_arq_tx_counters_get(tx, &c);
+	braid_arq_tx_stats(tx, &c);
 	CU_ASSERT(c.over_budget == 1 && c.serve_failed == 1 && c.served == 5);
 	CU_ASSERT(c.retx_bytes == 5 * (uint64_t)(500 + BRAID_WIRE_OVERHEAD));
 	tx_check_sum(tx);
@@ -1280,7 +1282,7 @@ test_tx_storm(void)
 	struct braid_rtx *rtx = mk_rtx(60000, NSEQ);
 	struct braid_arq_tx *tx;
 	struct braid_arq_tx_order o[64];
-	struct braid_arq_tx_counters c;
+	struct braid_arq_tx_stats c;
 	static uint64_t t_log[MAXLOG], b_log[MAXLOG];
 	static uint64_t last_tx[NSEQ];
 	unsigned int n_log = 0;
@@ -1324,7 +1326,7 @@ test_tx_storm(void)
 		}
 		serve_orders(tx, rtx, o, n, t);
 	}
-	braid_arq_tx_counters_get(tx, &c);
+	braid_arq_tx_stats(tx, &c);
 	CU_ASSERT(suppress_ok);
 	CU_ASSERT(n_log < MAXLOG);
 	CU_ASSERT(c.over_budget > 0 && c.suppressed > 0 && c.ordered > 0);
@@ -1564,10 +1566,10 @@ sim_nack(struct sim *s, struct braid_arq_rx *rx, const struct braid_nack *nk,
 }
 
 struct sim_result {
-	struct braid_arq_rx_counters rx;
-	struct braid_arq_tx_counters tx;
-	struct braid_reorder_counters ro;
-	struct braid_rtx_counters rtx;
+	struct braid_arq_rx_stats rx;
+	struct braid_arq_tx_stats tx;
+	struct braid_reorder_stats ro;
+	struct braid_rtx_stats rtx;
 	uint32_t tracked;
 	uint64_t duration_ns;
 };
@@ -1651,7 +1653,7 @@ run_sim(struct sim *s, const struct sim_params *p, struct sim_result *res)
 
 			CU_ASSERT_FATAL(m != NULL);
 			braid_meta(m)->link_id = gen & 1;
-			braid_rtx_process(rtx, &m, 1, &out, s->now);
+			braid_rtx_burst(rtx, &m, 1, &out, s->now);
 			CU_ASSERT_FATAL(out.n == 1);
 			out.n = 0;
 			sim_send(s, m, SIM_TO_RX, gen & 1);
@@ -1664,7 +1666,7 @@ run_sim(struct sim *s, const struct sim_params *p, struct sim_result *res)
 			if (ev.dir == SIM_TO_RX) {
 				arr[na++] = ev.m;
 				if (na == RTE_DIM(arr)) {
-					braid_reorder_push(ro, arr, (uint16_t)na, &out, s->now);
+					braid_reorder_burst(ro, arr, (uint16_t)na, &out, s->now);
 					sim_deliver(s);
 					na = 0;
 				}
@@ -1694,7 +1696,7 @@ run_sim(struct sim *s, const struct sim_params *p, struct sim_result *res)
 			}
 		}
 		if (na > 0) {
-			braid_reorder_push(ro, arr, (uint16_t)na, &out, s->now);
+			braid_reorder_burst(ro, arr, (uint16_t)na, &out, s->now);
 			sim_deliver(s);
 		}
 		braid_reorder_poll(ro, &out, s->now);
@@ -1720,10 +1722,10 @@ run_sim(struct sim *s, const struct sim_params *p, struct sim_result *res)
 			quiet_since = 0;
 		}
 	}
-	braid_arq_rx_counters_get(rx, &res->rx);
-	braid_arq_tx_counters_get(tx, &res->tx);
-	braid_reorder_counters_get(ro, &res->ro);
-	braid_rtx_counters_get(rtx, &res->rtx);
+	braid_arq_rx_stats(rx, &res->rx);
+	braid_arq_tx_stats(tx, &res->tx);
+	braid_reorder_stats(ro, &res->ro);
+	braid_rtx_stats(rtx, &res->rtx);
 	res->tracked = braid_arq_rx_tracked(rx);
 	res->duration_ns = s->now - T0;
 

@@ -50,12 +50,18 @@ struct stat_tab {
 };
 
 static void
-stat_cb(void *arg, const char *name, uint64_t value)
+stat_cb(void *arg, const char *name, const struct braid_stat_labels *labels,
+	uint64_t value)
 {
 	struct stat_tab *t = arg;
 
 	if (t->n < RTE_DIM(t->name)) {
-		snprintf(t->name[t->n], sizeof(t->name[0]), "%s", name);
+		/* A class's counters carry the class as a label. */
+		if (labels != NULL && labels->class_id >= 0)
+			snprintf(t->name[t->n], sizeof(t->name[0]), "class%d_%s",
+				 (int)labels->class_id, name);
+		else
+			snprintf(t->name[t->n], sizeof(t->name[0]), "%s", name);
 		t->val[t->n++] = value;
 	}
 }
@@ -65,7 +71,7 @@ stat_get(const struct braid_classify *cl, const char *name)
 {
 	struct stat_tab t = { .n = 0 };
 
-	braid_classify_stats(cl, stat_cb, &t);
+	braid_classify_stage_ops.stats(cl, stat_cb, &t);
 	for (unsigned int i = 0; i < t.n; i++)
 		if (strcmp(t.name[i], name) == 0)
 			return t.val[i];
@@ -79,7 +85,7 @@ class_stat(const struct braid_classify *cl, unsigned int c)
 {
 	char name[32];
 
-	snprintf(name, sizeof(name), "class_%u_packets", c);
+	snprintf(name, sizeof(name), "class%u_packets", c);
 	return stat_get(cl, name);
 }
 

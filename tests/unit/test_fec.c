@@ -181,7 +181,7 @@ enc_block(struct braid_fec_enc *e, struct tblock *tb, const uint16_t *lens,
 	while (done < tb->kp) {
 		unsigned int n = 1 + rnd(rng, tb->kp - done);
 
-		braid_fec_enc_process(e, &in[done], (uint16_t)n, &g_out, now);
+		braid_fec_enc_burst(e, &in[done], (uint16_t)n, &g_out, now);
 		done += n;
 	}
 	if (tb->kp < tb->k) {
@@ -304,7 +304,7 @@ dec_block_check(struct braid_fec_dec *d, const struct tblock *tb, uint64_t erase
 	if (missing != 0 && survivors >= tb->kp)
 		CU_ASSERT((expect & missing) == missing);
 	for (unsigned int i = 0; i < n; i++) {
-		unsigned int r = braid_fec_dec_add(d, piece_of(tb, order[i]), rec, now);
+		unsigned int r = braid_fec_dec_one(d, piece_of(tb, order[i]), rec, now);
 
 		CU_ASSERT(r <= BRAID_FEC_MAX_M);
 		for (unsigned int t = 0; t < r; t++) {
@@ -480,7 +480,7 @@ test_roundtrip_random(void)
 					 {20, 10}, {3, 16} };
 	struct braid_fec_enc *enc[2];
 	struct braid_fec_dec *d;
-	struct braid_fec_dec_stats st;
+	struct braid_fec_dec_class_stats st;
 	uint64_t rng = g_seed ^ 0x3c3c;
 	uint64_t now = 1000;
 	unsigned int trials = 0, recovered = 0, lost_rebuilt = 0, blocks_seen = 0;
@@ -561,7 +561,7 @@ test_roundtrip_random(void)
 	CU_ASSERT(lost_rebuilt > 10000);
 	braid_fec_dec_class_stats(d, 0, &st);
 	{
-		struct braid_fec_dec_stats s1;
+		struct braid_fec_dec_class_stats s1;
 
 		braid_fec_dec_class_stats(d, 1, &s1);
 		CU_ASSERT_EQUAL(st.pieces_recovered + s1.pieces_recovered, recovered);
@@ -636,7 +636,7 @@ test_exhaustive_small(void)
 				if (ne <= m)
 					CU_ASSERT((exp & missing) == missing);
 				for (unsigned int i = 0; i < n; i++) {
-					unsigned int r = braid_fec_dec_add(d, piece_of(&tb, order[i]),
+					unsigned int r = braid_fec_dec_one(d, piece_of(&tb, order[i]),
 									   rec, now);
 
 					for (unsigned int t = 0; t < r; t++) {
@@ -674,7 +674,7 @@ test_too_few_pieces_abandoned(void)
 	struct braid_fec_enc *e = mk_enc(1, 4, 2, false);
 	struct braid_fec_dec *d = mk_dec(1, 64);
 	struct rte_mbuf *rec[BRAID_FEC_MAX_M];
-	struct braid_fec_dec_stats st;
+	struct braid_fec_dec_class_stats st;
 	uint16_t lens[4] = { 100, 200, 300, 400 };
 	uint64_t rng = g_seed ^ 0x5e5e;
 	uint64_t t0 = 5000;
@@ -686,9 +686,9 @@ test_too_few_pieces_abandoned(void)
 	tb.m = 2;
 	enc_block(e, &tb, lens, t0, &rng);
 	/* data 0, 1 and parity 0: 3 of the 4 needed */
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, tb.data[0], rec, t0), 0);
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, tb.data[1], rec, t0 + 10), 0);
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, tb.par[0], rec, t0 + 20), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, tb.data[0], rec, t0), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, tb.data[1], rec, t0 + 10), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, tb.par[0], rec, t0 + 20), 0);
 	CU_ASSERT_EQUAL(braid_fec_dec_held(d), 3);
 	CU_ASSERT_EQUAL(rte_mbuf_refcnt_read(tb.data[0]), 2);
 	CU_ASSERT_EQUAL(rte_mbuf_refcnt_read(tb.par[0]), 2);
@@ -699,7 +699,7 @@ test_too_few_pieces_abandoned(void)
 	CU_ASSERT_EQUAL(rte_mbuf_refcnt_read(tb.data[0]), 1);
 	CU_ASSERT_EQUAL(rte_mbuf_refcnt_read(tb.par[0]), 1);
 	/* the missing parity arrives after the block was given up: late */
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, tb.par[1], rec, t0 + DEC_TIMEOUT_NS + 5), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, tb.par[1], rec, t0 + DEC_TIMEOUT_NS + 5), 0);
 	CU_ASSERT_EQUAL(rte_mbuf_refcnt_read(tb.par[1]), 1);
 	braid_fec_dec_class_stats(d, 0, &st);
 	CU_ASSERT_EQUAL(st.blocks_abandoned, 1);
@@ -723,7 +723,7 @@ test_shortened_block(void)
 	struct braid_fec_enc *e = mk_enc(1, 10, 3, false);
 	struct braid_fec_dec *d = mk_dec(1, 64);
 	struct rte_mbuf *rec[BRAID_FEC_MAX_M];
-	struct braid_fec_enc_stats es;
+	struct braid_fec_enc_class_stats es;
 	uint16_t lens[3] = { 1500, 64, 900 };
 	uint64_t rng = g_seed ^ 0x6f6f;
 	uint64_t t0 = 777;
@@ -761,7 +761,7 @@ test_shortened_block(void)
 
 	/* every data piece lost: the 3 parity rebuild all 3 */
 	for (unsigned int j = 0; j < 3; j++) {
-		unsigned int r = braid_fec_dec_add(d, tb.par[j], rec, t0);
+		unsigned int r = braid_fec_dec_one(d, tb.par[j], rec, t0);
 
 		CU_ASSERT_EQUAL(r, j == 2 ? 3 : 0);
 		for (unsigned int t = 0; t < r; t++) {
@@ -774,7 +774,7 @@ test_shortened_block(void)
 	CU_ASSERT_EQUAL(got, 3);
 	CU_ASSERT_EQUAL(braid_meta(tb.par[0])->seq + 2, 0u); /* wrapped */
 	/* data after the fact: late */
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, tb.data[1], rec, t0), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, tb.data[1], rec, t0), 0);
 	CU_ASSERT_EQUAL(braid_fec_dec_held(d), 0);
 
 	/* same block again under a new id: data first (they say k=10), then
@@ -783,12 +783,12 @@ test_shortened_block(void)
 	for (unsigned int p = 0; p < 6; p++)
 		braid_meta(piece_of(&tb, p))->block_id = tb.block_id;
 	for (unsigned int i = 0; i < 3; i++)
-		CU_ASSERT_EQUAL(braid_fec_dec_add(d, tb.data[i], rec, t0), 0);
+		CU_ASSERT_EQUAL(braid_fec_dec_one(d, tb.data[i], rec, t0), 0);
 	CU_ASSERT_EQUAL(braid_fec_dec_held(d), 3);
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, tb.par[2], rec, t0), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, tb.par[2], rec, t0), 0);
 	CU_ASSERT_EQUAL(braid_fec_dec_held(d), 0);
 	{
-		struct braid_fec_dec_stats st;
+		struct braid_fec_dec_class_stats st;
 
 		braid_fec_dec_class_stats(d, 0, &st);
 		CU_ASSERT_EQUAL(st.blocks_recovered, 1);
@@ -808,7 +808,7 @@ test_duplicates(void)
 	struct braid_fec_enc *e = mk_enc(1, 4, 2, false);
 	struct braid_fec_dec *d = mk_dec(1, 64);
 	struct rte_mbuf *rec[BRAID_FEC_MAX_M];
-	struct braid_fec_dec_stats st;
+	struct braid_fec_dec_class_stats st;
 	uint16_t lens[4] = { 10, 1000, 1500, 1 };
 	uint64_t rng = g_seed ^ 0x7a7a;
 	struct tblock tb;
@@ -821,15 +821,15 @@ test_duplicates(void)
 	tb.first_seq = 42;
 	enc_block(e, &tb, lens, 10, &rng);
 	/* lose data 1 and 3; data 0 twice, parity 0 twice */
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, tb.data[0], rec, 10), 0);
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, tb.data[0], rec, 11), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, tb.data[0], rec, 10), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, tb.data[0], rec, 11), 0);
 	CU_ASSERT_EQUAL(rte_mbuf_refcnt_read(tb.data[0]), 2);
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, tb.par[0], rec, 12), 0);
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, tb.par[0], rec, 13), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, tb.par[0], rec, 12), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, tb.par[0], rec, 13), 0);
 	CU_ASSERT_EQUAL(rte_mbuf_refcnt_read(tb.par[0]), 2);
 	CU_ASSERT_EQUAL(braid_fec_dec_held(d), 2);
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, tb.data[2], rec, 14), 0);
-	r = braid_fec_dec_add(d, tb.par[1], rec, 15);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, tb.data[2], rec, 14), 0);
+	r = braid_fec_dec_one(d, tb.par[1], rec, 15);
 	CU_ASSERT_EQUAL_FATAL(r, 2);
 	CU_ASSERT_EQUAL(braid_meta(rec[0])->block_idx, 1); /* index order */
 	CU_ASSERT_EQUAL(braid_meta(rec[1])->block_idx, 3);
@@ -838,7 +838,7 @@ test_duplicates(void)
 		rte_pktmbuf_free(rec[t]);
 	}
 	/* a duplicate of a finished block: late */
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, tb.par[1], rec, 16), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, tb.par[1], rec, 16), 0);
 	braid_fec_dec_class_stats(d, 0, &st);
 	CU_ASSERT_EQUAL(st.pieces_duplicate, 2);
 	CU_ASSERT_EQUAL(st.pieces_late, 1);
@@ -864,10 +864,12 @@ struct stat_probe {
 };
 
 static void
-stat_cb(void *arg, const char *name, uint64_t value)
+stat_cb(void *arg, const char *name,
+	const struct braid_stat_labels *labels, uint64_t value)
 {
 	struct stat_probe *p = arg;
 
+	RTE_SET_USED(labels);
 	if (strcmp(name, p->name) == 0) {
 		p->value = value;
 		p->seen++;
@@ -903,11 +905,11 @@ static void
 test_stage_full_block(void)
 {
 	struct braid_fec_enc *e = mk_enc(1, 4, 2, false);
-	const struct braid_stage_ops *ops = &braid_fec_stage_ops;
+	const struct braid_stage_ops *ops = &braid_fec_enc_stage_ops;
 	struct rte_mbuf *p[5];
 	uint16_t lens[4] = { 100, 200, 300, 1000 };
 	uint16_t links[4] = { 0, 1, 2, 0 };
-	struct braid_fec_enc_stats st;
+	struct braid_fec_enc_class_stats st;
 
 	CU_ASSERT_FATAL(e != NULL);
 	CU_ASSERT_STRING_EQUAL(ops->kind, "fec");
@@ -989,9 +991,9 @@ static void
 test_stage_timeout(void)
 {
 	struct braid_fec_enc *e = mk_enc(1, 8, 2, false);
-	const struct braid_stage_ops *ops = &braid_fec_stage_ops;
+	const struct braid_stage_ops *ops = &braid_fec_enc_stage_ops;
 	struct rte_mbuf *p[4];
-	struct braid_fec_enc_stats st;
+	struct braid_fec_enc_class_stats st;
 	const uint64_t t0 = 123456;
 
 	CU_ASSERT_FATAL(e != NULL);
@@ -1157,7 +1159,7 @@ test_stage_skip_and_pass(void)
 {
 	struct braid_fec_enc_conf c;
 	struct braid_fec_enc *e;
-	struct braid_fec_enc_stats st;
+	struct braid_fec_enc_class_stats st;
 	struct rte_mbuf *p[12], *seg2;
 	struct braid_meta before;
 
@@ -1178,11 +1180,11 @@ test_stage_skip_and_pass(void)
 	seg2 = mk_simple(50, 0, 0, 0);
 	CU_ASSERT_FATAL(rte_pktmbuf_chain(p[2], seg2) == 0);
 	g_out.n = 0;
-	braid_fec_enc_process(e, p, 2, &g_out, 10);
+	braid_fec_enc_burst(e, p, 2, &g_out, 10);
 	CU_ASSERT_EQUAL(g_out.n, 2);
 	before = *braid_meta(p[2]);
 	g_out.n = 0;
-	braid_fec_enc_process(e, &p[2], 1, &g_out, 20);
+	braid_fec_enc_burst(e, &p[2], 1, &g_out, 20);
 	CU_ASSERT_EQUAL_FATAL(g_out.n, 2);   /* parity of the cut block, then it */
 	CU_ASSERT_EQUAL(braid_meta(g_out.pkts[0])->fec_k, 2);
 	CU_ASSERT(g_out.pkts[1] == p[2]);
@@ -1194,7 +1196,7 @@ test_stage_skip_and_pass(void)
 	p[3] = mk_simple(1001, 0, 3, 0);
 	before = *braid_meta(p[3]);
 	g_out.n = 0;
-	braid_fec_enc_process(e, &p[3], 1, &g_out, 30);
+	braid_fec_enc_burst(e, &p[3], 1, &g_out, 30);
 	CU_ASSERT_EQUAL(g_out.n, 1);
 	CU_ASSERT(memcmp(braid_meta(p[3]), &before, sizeof(before)) == 0);
 
@@ -1202,7 +1204,7 @@ test_stage_skip_and_pass(void)
 	p[4] = mk_simple(100, 0, 4, 0);
 	p[5] = mk_simple(100, 0, 6, 0);
 	g_out.n = 0;
-	braid_fec_enc_process(e, &p[4], 2, &g_out, 40);
+	braid_fec_enc_burst(e, &p[4], 2, &g_out, 40);
 	CU_ASSERT_EQUAL_FATAL(g_out.n, 3);
 	CU_ASSERT(g_out.pkts[0] == p[4]);
 	CU_ASSERT(braid_meta(g_out.pkts[1])->flags & BRAID_META_F_PARITY);
@@ -1229,7 +1231,7 @@ test_stage_skip_and_pass(void)
 		for (unsigned int i = 0; i < 6; i++)
 			saved[i] = *braid_meta(p[6 + i]);
 		g_out.n = 0;
-		braid_fec_enc_process(e, &p[6], 6, &g_out, 50);
+		braid_fec_enc_burst(e, &p[6], 6, &g_out, 50);
 		CU_ASSERT_EQUAL(g_out.n, 6);
 		for (unsigned int i = 0; i < 6; i++) {
 			CU_ASSERT(g_out.pkts[i] == p[6 + i]);
@@ -1262,7 +1264,7 @@ test_stage_no_mbuf(void)
 							   SOCKET_ID_ANY);
 	struct braid_fec_enc_conf c;
 	struct braid_fec_enc *e;
-	struct braid_fec_enc_stats st;
+	struct braid_fec_enc_class_stats st;
 	struct rte_mbuf *p[2];
 
 	CU_ASSERT_FATAL(tiny != NULL);
@@ -1277,7 +1279,7 @@ test_stage_no_mbuf(void)
 	p[0] = mk_simple(100, 0, 0, 0);
 	p[1] = mk_simple(100, 0, 1, 0);
 	g_out.n = 0;
-	braid_fec_enc_process(e, p, 2, &g_out, 1);
+	braid_fec_enc_burst(e, p, 2, &g_out, 1);
 	CU_ASSERT_EQUAL(g_out.n, 2);
 	CU_ASSERT_EQUAL(rte_mbuf_refcnt_read(p[0]), 1);
 	CU_ASSERT_EQUAL(braid_fec_enc_held(e), 0);
@@ -1380,7 +1382,7 @@ test_parity_placement(void)
 		for (unsigned int i = 0; i < ex[x].n; i++)
 			p[i] = mk_simple(ex[x].len[i], 0, 1000 * x + i, ex[x].link[i]);
 		g_out.n = 0;
-		braid_fec_enc_process(e, p, ex[x].n, &g_out, 1);
+		braid_fec_enc_burst(e, p, ex[x].n, &g_out, 1);
 		CU_ASSERT_EQUAL_FATAL(g_out.n, ex[x].n + ex[x].m);
 		for (unsigned int j = 0; j < ex[x].m; j++) {
 			uint16_t got = braid_meta(g_out.pkts[ex[x].n + j])->link_id;
@@ -1423,7 +1425,7 @@ test_parity_placement(void)
 			p[i] = mk_simple(len[i], 0, t * 64 + i, link[i]);
 		}
 		g_out.n = 0;
-		braid_fec_enc_process(e, p, (uint16_t)n, &g_out, now);
+		braid_fec_enc_burst(e, p, (uint16_t)n, &g_out, now);
 		if (n < k)
 			braid_fec_enc_poll(e, &g_out, now + TIMEOUT_NS);
 		CU_ASSERT_EQUAL_FATAL(g_out.n, n + m);
@@ -1451,7 +1453,7 @@ test_inplace_vs_copy(void)
 	static uint8_t snap[4][RTE_MBUF_DEFAULT_BUF_SIZE];
 	uint16_t lens[4] = { 1400, 64, 700, 3 };
 	struct rte_mbuf *a[4], *b[4], *pa[2], *pb[2];
-	struct braid_fec_enc_stats st;
+	struct braid_fec_enc_class_stats st;
 	uint64_t rng = g_seed ^ 0xabab;
 
 	CU_ASSERT_FATAL(ein != NULL && ecp != NULL);
@@ -1462,12 +1464,12 @@ test_inplace_vs_copy(void)
 		CU_ASSERT_FATAL(a[i] != NULL && b[i] != NULL);
 	}
 	g_out.n = 0;
-	braid_fec_enc_process(ein, a, 4, &g_out, 1);
+	braid_fec_enc_burst(ein, a, 4, &g_out, 1);
 	CU_ASSERT_EQUAL_FATAL(g_out.n, 6);
 	pa[0] = g_out.pkts[4];
 	pa[1] = g_out.pkts[5];
 	g_out.n = 0;
-	braid_fec_enc_process(ecp, b, 4, &g_out, 1);
+	braid_fec_enc_burst(ecp, b, 4, &g_out, 1);
 	CU_ASSERT_EQUAL_FATAL(g_out.n, 6);
 	pb[0] = g_out.pkts[4];
 	pb[1] = g_out.pkts[5];
@@ -1535,7 +1537,7 @@ test_inplace_vs_copy(void)
 		for (unsigned int i = 0; i < 3; i++)
 			memcpy(snap[i], bufs[i]->buf_addr, bufs[i]->buf_len);
 		g_out.n = 0;
-		braid_fec_enc_process(ein, in, 4, &g_out, 1000);
+		braid_fec_enc_burst(ein, in, 4, &g_out, 1000);
 		CU_ASSERT_EQUAL_FATAL(g_out.n, 6);
 		for (unsigned int i = 0; i < 3; i++)
 			CU_ASSERT(memcmp(snap[i], bufs[i]->buf_addr, bufs[i]->buf_len) == 0);
@@ -1553,7 +1555,7 @@ test_inplace_vs_copy(void)
 			pa[0] = g_out.pkts[4];
 			pa[1] = g_out.pkts[5];
 			g_out.n = 0;
-			braid_fec_enc_process(ecp, in2, 4, &g_out, 1000);
+			braid_fec_enc_burst(ecp, in2, 4, &g_out, 1000);
 			CU_ASSERT_EQUAL_FATAL(g_out.n, 6);
 			for (unsigned int j = 0; j < 2; j++) {
 				CU_ASSERT(memcmp(rte_pktmbuf_mtod(pa[j], uint8_t *),
@@ -1590,9 +1592,9 @@ test_set_class(void)
 	for (unsigned int i = 0; i < 7; i++)
 		p[i] = mk_simple(100, 0, i, 0);
 	g_out.n = 0;
-	braid_fec_enc_process(e, p, 2, &g_out, 1);
+	braid_fec_enc_burst(e, p, 2, &g_out, 1);
 	set_km(e, 0, 2, 1);
-	braid_fec_enc_process(e, &p[2], 2, &g_out, 2);
+	braid_fec_enc_burst(e, &p[2], 2, &g_out, 2);
 	/* old block kept k=4, m=2 */
 	CU_ASSERT_EQUAL_FATAL(g_out.n, 6);
 	CU_ASSERT_EQUAL(braid_meta(p[3])->fec_k, 4);
@@ -1600,7 +1602,7 @@ test_set_class(void)
 	rte_pktmbuf_free(g_out.pkts[4]);
 	rte_pktmbuf_free(g_out.pkts[5]);
 	g_out.n = 0;
-	braid_fec_enc_process(e, &p[4], 2, &g_out, 3);
+	braid_fec_enc_burst(e, &p[4], 2, &g_out, 3);
 	CU_ASSERT_EQUAL_FATAL(g_out.n, 3);
 	CU_ASSERT_EQUAL(braid_meta(p[4])->fec_k, 2);
 	CU_ASSERT_EQUAL(braid_meta(p[4])->block_idx, 0);
@@ -1610,7 +1612,7 @@ test_set_class(void)
 	cc = (struct braid_fec_class_conf){ .k = 0 };
 	CU_ASSERT_EQUAL(braid_fec_enc_set_class(e, 0, &cc), 0);
 	g_out.n = 0;
-	braid_fec_enc_process(e, &p[6], 1, &g_out, 4);
+	braid_fec_enc_burst(e, &p[6], 1, &g_out, 4);
 	CU_ASSERT_EQUAL(g_out.n, 1);
 	CU_ASSERT_EQUAL(braid_meta(p[6])->fec_k, 0);
 	CU_ASSERT_EQUAL(rte_mbuf_refcnt_read(p[6]), 1);
@@ -1744,7 +1746,7 @@ test_decoder_session(void)
 {
 	const struct braid_stage_ops *ops = &braid_fec_dec_stage_ops;
 	struct braid_fec_dec *d = mk_dec(2, 64);
-	struct braid_fec_dec_stats st;
+	struct braid_fec_dec_class_stats st;
 	struct rte_mbuf *p[2];
 
 	CU_ASSERT_FATAL(d != NULL);
@@ -1782,7 +1784,7 @@ test_decoder_bad_pieces(void)
 {
 	struct braid_fec_dec *d = mk_dec(2, 64);
 	struct rte_mbuf *rec[BRAID_FEC_MAX_M];
-	struct braid_fec_dec_stats st;
+	struct braid_fec_dec_class_stats st;
 	struct rte_mbuf *bad[24], *good[2], *plain;
 	unsigned int nb = 0;
 
@@ -1801,7 +1803,7 @@ test_decoder_bad_pieces(void)
 	bad[nb] = mk_piece(0, 1, 4, 4, 2, 0, 1503, true);    /* fec_len > room */
 	nb++;
 	for (unsigned int i = 0; i < nb; i++) {
-		CU_ASSERT_EQUAL(braid_fec_dec_add(d, bad[i], rec, 1), 0);
+		CU_ASSERT_EQUAL(braid_fec_dec_one(d, bad[i], rec, 1), 0);
 		CU_ASSERT_EQUAL(rte_mbuf_refcnt_read(bad[i]), 1);
 	}
 	braid_fec_dec_class_stats(d, 0, &st);
@@ -1810,28 +1812,28 @@ test_decoder_bad_pieces(void)
 
 	/* unknown class; data without FEC is not a piece */
 	bad[nb] = mk_piece(5, 1, 0, 4, 2, 0, 100, false);
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, bad[nb++], rec, 1), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, bad[nb++], rec, 1), 0);
 	CU_ASSERT_EQUAL(stage_stat(&braid_fec_dec_stage_ops, d, "drop_bad_class"), 1);
 	plain = mk_simple(100, 0, 7, 0);
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, plain, rec, 1), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, plain, rec, 1), 0);
 
 	/* disagreeing with the block: data 0 of block 9 (k=4, m=2, seq 100) */
 	good[0] = mk_piece(0, 9, 0, 4, 2, 100, 300, false);
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, good[0], rec, 1), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, good[0], rec, 1), 0);
 	bad[nb] = mk_piece(0, 9, 1, 5, 2, 101, 100, false);  /* other k */
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, bad[nb++], rec, 1), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, bad[nb++], rec, 1), 0);
 	bad[nb] = mk_piece(0, 9, 1, 4, 3, 101, 100, false);  /* other m */
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, bad[nb++], rec, 1), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, bad[nb++], rec, 1), 0);
 	bad[nb] = mk_piece(0, 9, 1, 4, 2, 555, 100, false);  /* other seq */
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, bad[nb++], rec, 1), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, bad[nb++], rec, 1), 0);
 	bad[nb] = mk_piece(0, 9, 5, 4, 2, 99, 302, true);    /* parity seq */
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, bad[nb++], rec, 1), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, bad[nb++], rec, 1), 0);
 	bad[nb] = mk_piece(0, 9, 4, 4, 2, 100, 200, true);   /* L < data + 2 */
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, bad[nb++], rec, 1), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, bad[nb++], rec, 1), 0);
 	good[1] = mk_piece(0, 9, 2, 4, 2, 102, 300, false);
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, good[1], rec, 1), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, good[1], rec, 1), 0);
 	bad[nb] = mk_piece(0, 9, 2, 2, 2, 100, 400, true);   /* k'=2, data 2 held */
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, bad[nb++], rec, 1), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, bad[nb++], rec, 1), 0);
 	braid_fec_dec_class_stats(d, 0, &st);
 	CU_ASSERT_EQUAL(st.drop_bad_piece, nb - 1);
 	CU_ASSERT_EQUAL(st.data_in, 2);
@@ -1864,7 +1866,7 @@ test_decoder_window(void)
 	struct braid_fec_dec *d = mk_dec(1, 4);
 	struct braid_fec_enc *e = mk_enc(1, 2, 1, false);
 	struct rte_mbuf *rec[BRAID_FEC_MAX_M], *p[6];
-	struct braid_fec_dec_stats st;
+	struct braid_fec_dec_class_stats st;
 	uint64_t rng = g_seed ^ 0xcdcd;
 	struct tblock tb[4];
 	uint16_t lens[2] = { 500, 600 };
@@ -1873,17 +1875,17 @@ test_decoder_window(void)
 	/* blocks 0..3 open with one data piece each (k=2) */
 	for (unsigned int b = 0; b < 4; b++) {
 		p[b] = mk_piece(0, b, 0, 2, 1, 10 * b, 100, false);
-		CU_ASSERT_EQUAL(braid_fec_dec_add(d, p[b], rec, 100 + b), 0);
+		CU_ASSERT_EQUAL(braid_fec_dec_one(d, p[b], rec, 100 + b), 0);
 	}
 	CU_ASSERT_EQUAL(braid_fec_dec_held(d), 4);
 	/* block 4 takes block 0's slot: block 0 is abandoned */
 	p[4] = mk_piece(0, 4, 0, 2, 1, 40, 100, false);
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, p[4], rec, 200), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, p[4], rec, 200), 0);
 	CU_ASSERT_EQUAL(rte_mbuf_refcnt_read(p[0]), 1);
 	CU_ASSERT_EQUAL(braid_fec_dec_held(d), 4);
 	/* block 0 is now too old: late */
 	p[5] = mk_piece(0, 0, 1, 2, 1, 1, 100, false);
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, p[5], rec, 201), 0);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, p[5], rec, 201), 0);
 	CU_ASSERT_EQUAL(rte_mbuf_refcnt_read(p[5]), 1);
 	braid_fec_dec_class_stats(d, 0, &st);
 	CU_ASSERT_EQUAL(st.blocks_abandoned, 1);
@@ -1912,9 +1914,9 @@ test_decoder_window(void)
 	}
 	/* interleaved: data 1 of each (data 0 lost), then parity of each */
 	for (unsigned int b = 0; b < 4; b++)
-		CU_ASSERT_EQUAL(braid_fec_dec_add(d, tb[b].data[1], rec, 2000), 0);
+		CU_ASSERT_EQUAL(braid_fec_dec_one(d, tb[b].data[1], rec, 2000), 0);
 	for (unsigned int b = 0; b < 4; b++) {
-		CU_ASSERT_EQUAL_FATAL(braid_fec_dec_add(d, tb[b].par[0], rec, 2001), 1);
+		CU_ASSERT_EQUAL_FATAL(braid_fec_dec_one(d, tb[b].par[0], rec, 2001), 1);
 		check_recovered(&tb[b], rec[0]);
 		CU_ASSERT_EQUAL(braid_meta(rec[0])->block_idx, 0);
 		rte_pktmbuf_free(rec[0]);
@@ -1938,7 +1940,7 @@ test_decoder_no_mbuf(void)
 	struct rte_mbuf *rec[BRAID_FEC_MAX_M], *hold[3];
 	struct braid_fec_dec_conf c;
 	struct braid_fec_dec *d;
-	struct braid_fec_dec_stats st;
+	struct braid_fec_dec_class_stats st;
 	uint16_t lens[4] = { 100, 200, 300, 400 };
 	uint64_t rng = g_seed ^ 0xefef;
 	struct tblock tb;
@@ -1958,15 +1960,15 @@ test_decoder_no_mbuf(void)
 	enc_block(e, &tb, lens, 1, &rng);
 	CU_ASSERT_EQUAL(rte_pktmbuf_alloc_bulk(tiny, hold, 3), 0);
 	/* data 0, 1 lost: data 2, 3, parity 0, 1 complete the set */
-	braid_fec_dec_add(d, tb.data[2], rec, 1);
-	braid_fec_dec_add(d, tb.data[3], rec, 1);
-	braid_fec_dec_add(d, tb.par[0], rec, 1);
-	CU_ASSERT_EQUAL(braid_fec_dec_add(d, tb.par[1], rec, 1), 0);
+	braid_fec_dec_one(d, tb.data[2], rec, 1);
+	braid_fec_dec_one(d, tb.data[3], rec, 1);
+	braid_fec_dec_one(d, tb.par[0], rec, 1);
+	CU_ASSERT_EQUAL(braid_fec_dec_one(d, tb.par[1], rec, 1), 0);
 	braid_fec_dec_class_stats(d, 0, &st);
 	CU_ASSERT_EQUAL(st.drop_no_mbuf, 1);
 	CU_ASSERT_EQUAL(braid_fec_dec_held(d), 4);
 	rte_pktmbuf_free_bulk(hold, 3);
-	CU_ASSERT_EQUAL_FATAL(braid_fec_dec_add(d, tb.par[2], rec, 2), 2);
+	CU_ASSERT_EQUAL_FATAL(braid_fec_dec_one(d, tb.par[2], rec, 2), 2);
 	check_recovered(&tb, rec[0]);
 	check_recovered(&tb, rec[1]);
 	rte_pktmbuf_free_bulk(rec, 2);
@@ -2004,7 +2006,7 @@ test_stream_end_to_end(void)
 	struct braid_fec_enc_conf ec;
 	struct braid_fec_enc *e;
 	struct braid_fec_dec *d = mk_dec(STREAM_CLASSES, 256);
-	const struct braid_stage_ops *eops = &braid_fec_stage_ops;
+	const struct braid_stage_ops *eops = &braid_fec_enc_stage_ops;
 	const struct braid_stage_ops *dops = &braid_fec_dec_stage_ops;
 	uint64_t rng = g_seed ^ 0x5151;
 	uint64_t now = 1000000;

@@ -121,11 +121,14 @@ observe_frame(void *arg, struct rte_mbuf *m, int link)
 
 static void
 dump_counter(void *arg, enum braid_stats_scope scope, const char *owner,
-	     const char *name, uint64_t v)
+	     const char *name, const struct braid_stat_labels *labels, uint64_t v)
 {
+	char flat[96];
+
 	RTE_SET_USED(scope);
+	braid_stats_name(flat, sizeof(flat), name, labels);
 	if (v != 0)
-		printf("    %s %s.%s = %" PRIu64 "\n", (const char *)arg, owner, name, v);
+		printf("    %s %s.%s = %" PRIu64 "\n", (const char *)arg, owner, flat, v);
 }
 
 static void

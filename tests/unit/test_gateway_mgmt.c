@@ -170,17 +170,19 @@ pair_destroy(struct braid_test_pair *p)
  * FEC rebuilt before its data piece came out of a TX buffer). */
 static void
 sum_drops(void *arg, enum braid_stats_scope scope, const char *owner,
-	  const char *name, uint64_t v)
+	  const char *name, const struct braid_stat_labels *labels, uint64_t v)
 {
 	bool excluded = strcmp(owner, "ctrl") == 0 ||
 			(strcmp(owner, "reorder") == 0 && strcmp(name, "drop_duplicate") == 0);
+	char flat[96];
 
 	RTE_SET_USED(scope);
-	if (strncmp(name, "drop_", 5) != 0 && strstr(name, "_drop_") == NULL)
+	if (strncmp(name, "drop_", 5) != 0)
 		return;
+	braid_stats_name(flat, sizeof(flat), name, labels);
 	if (v != 0)
 		printf("    %s %s.%s = %" PRIu64 "\n", excluded ? "(not a loss)" : "drop",
-		       owner, name, v);
+		       owner, flat, v);
 	if (!excluded)
 		*(uint64_t *)arg += v;
 }

@@ -659,7 +659,7 @@ test_loss_capacity(void)
 	static const double p_ab[NL] = { 0.02, 0.0, 0.08 };
 	static const double p_ba[NL] = { 0.01, 0.025, 0.0 };
 	struct braid_link_conf c;
-	struct braid_link_counters cnt;
+	struct braid_link_stats cnt;
 	struct loss_obs obs;
 	struct sim s;
 	uint64_t gen;
@@ -687,7 +687,7 @@ test_loss_capacity(void)
 	gen = braid_link_generation(s.o[0]);
 	sim_run(&s, 26000 * TMS, loss_step, &obs);
 	CU_ASSERT(braid_link_generation(s.o[0]) > gen);
-	braid_link_counters_get(s.o[0], &cnt);
+	braid_link_stats(s.o[0], &cnt);
 	CU_ASSERT(s.cb_calls[0] == cnt.capacity_updates);
 	CU_ASSERT(!obs.above_cap);
 
@@ -1132,10 +1132,12 @@ wire_links(struct braid_wire_link *l, int side)
 }
 
 static void
-count_stat(void *arg, const char *name, uint64_t v)
+count_stat(void *arg, const char *name,
+	   const struct braid_stat_labels *labels, uint64_t v)
 {
 	unsigned int *n = arg;
 
+	RTE_SET_USED(labels);
 	RTE_SET_USED(name);
 	RTE_SET_USED(v);
 	(*n)++;
@@ -1166,7 +1168,7 @@ test_mbuf_path(void)
 	struct braid_decap *d[2];
 	struct braid_link *lh[2];
 	struct braid_link_conf c;
-	struct braid_link_counters cnt;
+	struct braid_link_stats cnt;
 	struct braid_link_info in;
 	struct braid_burst *out = calloc(1, sizeof(*out));
 	struct rte_mbuf *m[64], *tx[64];
@@ -1199,7 +1201,7 @@ test_mbuf_path(void)
 	for (int round = 0; round < 20; round++) {
 		/* A's probes (through the stage poll, no tx ring) to B. */
 		out->n = 0;
-		k = braid_link_ops.poll(lh[0], out, now);
+		k = braid_link_stage_ops.poll(lh[0], out, now);
 		CU_ASSERT(k == out->n);
 		for (uint16_t i = 0; i < out->n; i++) {
 			CU_ASSERT(braid_meta(out->pkts[i])->pkt_type == BRAID_PKT_PROBE);
@@ -1233,7 +1235,7 @@ test_mbuf_path(void)
 		k = wire_xfer(e[1], d[0], tx, n_tx, now + off_b + 9 * TMS, now + 16 * TMS);
 		out->n = 0;
 		if (k > 0)
-			braid_link_ops.process(lh[0], tx, k, out, now + 16 * TMS);
+			braid_link_stage_ops.process(lh[0], tx, k, out, now + 16 * TMS);
 		CU_ASSERT(out->n == 0);
 		now += 50 * TMS;
 	}
@@ -1247,11 +1249,11 @@ test_mbuf_path(void)
 	/* 7 ms out, 1 ms held by B (subtracted), 8 ms back: 15 ms. */
 	CU_ASSERT(in.srtt_us == 15000);
 	CU_ASSERT(in.state == BRAID_LINK_UP);
-	braid_link_counters_get(lh[1], &cnt);
+	braid_link_stats(lh[1], &cnt);
 	CU_ASSERT(cnt.rx_probes == 39 && cnt.replies_sent == 39 && cnt.passed == 1);
 	CU_ASSERT(cnt.rx_frames == cnt.passed + cnt.rx_probes + cnt.rx_replies +
 		  cnt.drop_malformed + cnt.drop_bad_link + cnt.drop_stale_session);
-	braid_link_counters_get(lh[0], &cnt);
+	braid_link_stats(lh[0], &cnt);
 	CU_ASSERT(cnt.rx_replies == 39 && cnt.replies_unmatched == 0);
 
 	/* A probe whose payload is cut short: malformed, freed. */
@@ -1267,7 +1269,7 @@ test_mbuf_path(void)
 			k = braid_link_burst(lh[1], &pm, 1, tx, &n_tx, now + off_b);
 			CU_ASSERT(k == 0 && n_tx == 0);
 		}
-		braid_link_counters_get(lh[1], &cnt);
+		braid_link_stats(lh[1], &cnt);
 		CU_ASSERT(cnt.drop_malformed == 1);
 	}
 	/* A reply nobody asked for: unmatched, no RTT change. */
@@ -1283,15 +1285,15 @@ test_mbuf_path(void)
 		CU_ASSERT(k == 1);
 		if (k == 1)
 			braid_link_burst(lh[0], &rm, 1, tx, &n_tx, now);
-		braid_link_counters_get(lh[0], &cnt);
+		braid_link_stats(lh[0], &cnt);
 		CU_ASSERT(cnt.replies_unmatched == 1);
 	}
 	{
 		unsigned int nstat = 0;
 
-		braid_link_ops.stats(lh[0], count_stat, &nstat);
+		braid_link_stage_ops.stats(lh[0], count_stat, &nstat);
 		CU_ASSERT(nstat == 23);  /* every counter reported once */
-		CU_ASSERT(strcmp(braid_link_ops.kind, "link_health") == 0);
+		CU_ASSERT(strcmp(braid_link_stage_ops.kind, "link_health") == 0);
 	}
 	for (int side = 0; side < 2; side++) {
 		braid_link_free(lh[side]);
@@ -1350,23 +1352,23 @@ test_best2_and_commands(void)
 	CU_ASSERT(b.srtt_ns == 10 * TMS);
 	CU_ASSERT(b.usable_Bps > 0);
 
-	CU_ASSERT(braid_link_ops.cmd_size == sizeof(cmd) &&
-		  braid_link_ops.cmd_size <= BRAID_CMD_MAX_SIZE);
-	CU_ASSERT(braid_link_ops.apply(lh, &cmd) == 0);   /* link 1 off */
+	CU_ASSERT(braid_link_stage_ops.cmd_size == sizeof(cmd) &&
+		  braid_link_stage_ops.cmd_size <= BRAID_CMD_MAX_SIZE);
+	CU_ASSERT(braid_link_stage_ops.apply(lh, &cmd) == 0);   /* link 1 off */
 	braid_link_update(lh, now, pt, 4);
 	braid_link_best2(lh, 0, &b);
 	CU_ASSERT(b.link[0] == 2 && b.link[1] == 0);
 	cmd = (struct braid_link_cmd){ .op = BRAID_LINK_CMD_CAPACITY, .link = 0,
 				       .capacity_kbps = 5000 };
-	CU_ASSERT(braid_link_ops.apply(lh, &cmd) == 0);
+	CU_ASSERT(braid_link_stage_ops.apply(lh, &cmd) == 0);
 	braid_link_update(lh, now + 100 * TMS, pt, 4);   /* next tick publishes */
 	CU_ASSERT(braid_link_info_get(lh, 0, &in) == 0 && in.capacity_kbps == 5000);
 	cmd.capacity_kbps = 0;
-	CU_ASSERT(braid_link_ops.apply(lh, &cmd) == -EINVAL);
+	CU_ASSERT(braid_link_stage_ops.apply(lh, &cmd) == -EINVAL);
 	cmd.op = 0;
-	CU_ASSERT(braid_link_ops.apply(lh, &cmd) == -EINVAL);
+	CU_ASSERT(braid_link_stage_ops.apply(lh, &cmd) == -EINVAL);
 	cmd = (struct braid_link_cmd){ .op = BRAID_LINK_CMD_ADMIN, .link = 3 };
-	CU_ASSERT(braid_link_ops.apply(lh, &cmd) == -EINVAL);
+	CU_ASSERT(braid_link_stage_ops.apply(lh, &cmd) == -EINVAL);
 	braid_link_free(lh);
 }
 

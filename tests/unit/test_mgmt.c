@@ -391,10 +391,12 @@ struct stat_find {
 };
 
 static void
-stat_cb(void *arg, const char *name, uint64_t value)
+stat_cb(void *arg, const char *name,
+	const struct braid_stat_labels *labels, uint64_t value)
 {
 	struct stat_find *f = arg;
 
+	RTE_SET_USED(labels);
 	if (strcmp(name, f->name) == 0) {
 		f->value = value;
 		f->found = true;
@@ -406,7 +408,7 @@ srv_stat(const struct braid_mgmt *srv, const char *name)
 {
 	struct stat_find f = { .name = name };
 
-	braid_mgmt_stats(srv, stat_cb, &f);
+	braid_mgmt_stats_report(srv, stat_cb, &f);
 	CU_ASSERT(f.found);
 	return f.value;
 }

@@ -707,7 +707,7 @@ test_rx_tx_rings(void)
 		uint16_t n;
 
 		out.n = 0;
-		n = braid_port_rx_ops.poll(rx, &out, now);
+		n = braid_port_rx_stage_ops.poll(rx, &out, now);
 		polls++;
 		if (n == 0)
 			break;
@@ -728,7 +728,7 @@ test_rx_tx_rings(void)
 			bm->link_id = (uint16_t)((got + i) % 2);
 		}
 		got += n;
-		braid_tx_ops.process(tx, out.pkts, n, &out, now);
+		braid_tx_stage_ops.process(tx, out.pkts, n, &out, now);
 	}
 	CU_ASSERT_EQUAL(got, N);
 	braid_port_rx_stats(rx, &rs);
@@ -743,15 +743,15 @@ test_rx_tx_rings(void)
 	CU_ASSERT_EQUAL(braid_tx_pending(tx), 36);
 
 	/* The drain timer sends nothing before drain_ns... */
-	braid_tx_ops.poll(tx, &out, now + drain_ns - 1);
+	braid_tx_stage_ops.poll(tx, &out, now + drain_ns - 1);
 	CU_ASSERT_EQUAL(rte_ring_count(txr[0]), 32);
 	CU_ASSERT_EQUAL(rte_ring_count(txr[1]), 32);
 	/* ...and everything at drain_ns. */
-	CU_ASSERT(braid_tx_ops.poll(tx, &out, now + drain_ns) > 0);
+	CU_ASSERT(braid_tx_stage_ops.poll(tx, &out, now + drain_ns) > 0);
 	CU_ASSERT_EQUAL(rte_ring_count(txr[0]), 50);
 	CU_ASSERT_EQUAL(rte_ring_count(txr[1]), 50);
 	CU_ASSERT_EQUAL(braid_tx_pending(tx), 0);
-	CU_ASSERT_EQUAL(braid_tx_ops.poll(tx, &out, now + 2 * drain_ns), 0);
+	CU_ASSERT_EQUAL(braid_tx_stage_ops.poll(tx, &out, now + 2 * drain_ns), 0);
 
 	/* M more packets straight to process(); drain() sends them. */
 	now += 3 * drain_ns;
@@ -760,12 +760,12 @@ test_rx_tx_rings(void)
 
 		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 		braid_meta(m)->link_id = (uint16_t)(i % 2);
-		braid_tx_ops.process(tx, &m, 1, &out, now);
+		braid_tx_stage_ops.process(tx, &m, 1, &out, now);
 	}
 	CU_ASSERT_EQUAL(braid_tx_pending(tx), M);
-	braid_tx_ops.poll(tx, &out, now + drain_ns / 2);
+	braid_tx_stage_ops.poll(tx, &out, now + drain_ns / 2);
 	CU_ASSERT_EQUAL(braid_tx_pending(tx), M);
-	CU_ASSERT_EQUAL(braid_tx_ops.drain(tx, &out, now + drain_ns / 2), 0);
+	CU_ASSERT_EQUAL(braid_tx_stage_ops.drain(tx, &out, now + drain_ns / 2), 0);
 	CU_ASSERT_EQUAL(braid_tx_pending(tx), 0);
 	CU_ASSERT_EQUAL(rte_ring_count(txr[0]), (N + M) / 2);
 	CU_ASSERT_EQUAL(rte_ring_count(txr[1]), (N + M) / 2);
@@ -795,7 +795,7 @@ test_rx_tx_rings(void)
 	CU_ASSERT_EQUAL(ps.tx_packets, (N + M) / 2);
 	CU_ASSERT_EQUAL(ps.tx_bytes, link_bytes[1]);
 	CU_ASSERT_EQUAL(braid_tx_port_stats(tx, 999, &ps), -ENOENT);
-	CU_ASSERT_EQUAL(braid_port_stats_get(pa, &hw), 0);
+	CU_ASSERT_EQUAL(braid_port_stats(pa, &hw), 0);
 	CU_ASSERT_EQUAL(hw.ipackets, N);
 	CU_ASSERT_EQUAL(hw.opackets, (N + M) / 2);
 
@@ -841,17 +841,17 @@ test_rx_room(void)
 		CU_ASSERT_EQUAL_FATAL(rte_ring_enqueue(rxr, m), 0);
 	}
 	out.n = BRAID_BURST_OUT_MAX;
-	CU_ASSERT_EQUAL(braid_port_rx_ops.poll(rx, &out, 1), 0);
+	CU_ASSERT_EQUAL(braid_port_rx_stage_ops.poll(rx, &out, 1), 0);
 	out.n = BRAID_BURST_OUT_MAX - 5;
-	CU_ASSERT_EQUAL(braid_port_rx_ops.poll(rx, &out, 2), 5);
+	CU_ASSERT_EQUAL(braid_port_rx_stage_ops.poll(rx, &out, 2), 5);
 	CU_ASSERT_EQUAL(out.n, BRAID_BURST_OUT_MAX);
 	for (uint16_t i = 0; i < 5; i++)
 		CU_ASSERT_EQUAL(braid_test_pkt_id(out.pkts[BRAID_BURST_OUT_MAX - 5 + i]), i);
 	rte_pktmbuf_free_bulk(&out.pkts[BRAID_BURST_OUT_MAX - 5], 5);
 	out.n = 0;
-	CU_ASSERT_EQUAL(braid_port_rx_ops.poll(rx, &out, 3), 8); /* conf burst */
-	CU_ASSERT_EQUAL(braid_port_rx_ops.poll(rx, &out, 3), 7);
-	CU_ASSERT_EQUAL(braid_port_rx_ops.poll(rx, &out, 3), 0);
+	CU_ASSERT_EQUAL(braid_port_rx_stage_ops.poll(rx, &out, 3), 8); /* conf burst */
+	CU_ASSERT_EQUAL(braid_port_rx_stage_ops.poll(rx, &out, 3), 7);
+	CU_ASSERT_EQUAL(braid_port_rx_stage_ops.poll(rx, &out, 3), 0);
 	CU_ASSERT_EQUAL(out.n, 15);
 	for (uint16_t i = 0; i < 15; i++)
 		CU_ASSERT_EQUAL(braid_test_pkt_id(out.pkts[i]), 5u + i);
@@ -914,10 +914,10 @@ test_tx_full(void)
 	}
 	/* The ring takes 63: sends at 32 (32 in), 64 (31 in, 1 refused),
 	 * 96 (32 refused), drain (4 refused). */
-	braid_tx_ops.process(tx, pkts, 100, &out, 0);
+	braid_tx_stage_ops.process(tx, pkts, 100, &out, 0);
 	CU_ASSERT_EQUAL(rte_ring_count(txr), 63);
 	CU_ASSERT_EQUAL(braid_tx_pending(tx), 4);
-	braid_tx_ops.drain(tx, &out, 0);
+	braid_tx_stage_ops.drain(tx, &out, 0);
 	braid_tx_stats(tx, &ts);
 	CU_ASSERT_EQUAL(ts.tx_packets, 63);
 	CU_ASSERT_EQUAL(ts.drop_tx_full, 37);
@@ -995,9 +995,9 @@ test_tx_outputs(void)
 		CU_ASSERT_PTR_NOT_NULL_FATAL(pkts[i]);
 		braid_meta(pkts[i])->link_id = ids[i % 5];
 	}
-	braid_tx_ops.process(tx, pkts, 40, &out, 5);
+	braid_tx_stage_ops.process(tx, pkts, 40, &out, 5);
 	/* drain_ns 0: every poll sends what is buffered. */
-	braid_tx_ops.poll(tx, &out, 5);
+	braid_tx_stage_ops.poll(tx, &out, 5);
 	CU_ASSERT_EQUAL(braid_tx_pending(tx), 0);
 	braid_tx_stats(tx, &ts);
 	CU_ASSERT_EQUAL(ts.drop_bad_output, 16);
@@ -1120,7 +1120,7 @@ test_tx_inject(void)
 				rte_pktmbuf_free(m);
 		}
 		now += 1000;
-		braid_tx_ops.poll(tx, &out, now);
+		braid_tx_stage_ops.poll(tx, &out, now);
 		while (rte_ring_dequeue(txr, (void **)&m) == 0) {
 			uint32_t id = braid_test_pkt_id(m);
 
@@ -1137,7 +1137,7 @@ test_tx_inject(void)
 	CU_ASSERT_EQUAL(rte_eal_wait_lcore(worker), 0);
 	CU_ASSERT_EQUAL(next_w, INJ_WORKER);
 	CU_ASSERT_EQUAL(next_m, INJ_MAIN_BASE + INJ_MAIN);
-	braid_tx_ops.drain(tx, &out, now);
+	braid_tx_stage_ops.drain(tx, &out, now);
 	braid_tx_stats(tx, &ts);
 	CU_ASSERT_EQUAL(ts.inject_packets, INJ_WORKER + INJ_MAIN);
 	CU_ASSERT_EQUAL(ts.tx_packets, INJ_WORKER + INJ_MAIN);
@@ -1151,7 +1151,7 @@ test_tx_inject(void)
 		braid_meta(m)->link_id = (uint16_t)(i == 4 ? 9 : 0); /* one bad */
 		CU_ASSERT_EQUAL(rte_ring_mp_enqueue(inj, m), 0);
 	}
-	braid_tx_ops.drain(tx, &out, now);
+	braid_tx_stage_ops.drain(tx, &out, now);
 	CU_ASSERT_EQUAL(rte_ring_count(inj), 0);
 	CU_ASSERT_EQUAL(rte_ring_count(txr), 4);
 	braid_tx_stats(tx, &ts);
@@ -1171,15 +1171,15 @@ test_tx_inject(void)
 static void
 test_stage_ops(void)
 {
-	CU_ASSERT_STRING_EQUAL(braid_port_rx_ops.kind, "port_rx");
-	CU_ASSERT(braid_port_rx_ops.flags & BRAID_STAGE_F_SOURCE);
-	CU_ASSERT_PTR_NOT_NULL(braid_port_rx_ops.poll);
-	CU_ASSERT_PTR_NOT_NULL(braid_port_rx_ops.stats);
-	CU_ASSERT_STRING_EQUAL(braid_tx_ops.kind, "tx");
-	CU_ASSERT(!(braid_tx_ops.flags & BRAID_STAGE_F_SOURCE));
-	CU_ASSERT_PTR_NOT_NULL(braid_tx_ops.process);
-	CU_ASSERT_PTR_NOT_NULL(braid_tx_ops.poll);
-	CU_ASSERT_PTR_NOT_NULL(braid_tx_ops.drain);
+	CU_ASSERT_STRING_EQUAL(braid_port_rx_stage_ops.kind, "port_rx");
+	CU_ASSERT(braid_port_rx_stage_ops.flags & BRAID_STAGE_F_SOURCE);
+	CU_ASSERT_PTR_NOT_NULL(braid_port_rx_stage_ops.poll);
+	CU_ASSERT_PTR_NOT_NULL(braid_port_rx_stage_ops.stats);
+	CU_ASSERT_STRING_EQUAL(braid_tx_stage_ops.kind, "tx");
+	CU_ASSERT(!(braid_tx_stage_ops.flags & BRAID_STAGE_F_SOURCE));
+	CU_ASSERT_PTR_NOT_NULL(braid_tx_stage_ops.process);
+	CU_ASSERT_PTR_NOT_NULL(braid_tx_stage_ops.poll);
+	CU_ASSERT_PTR_NOT_NULL(braid_tx_stage_ops.drain);
 	CU_ASSERT_PTR_NULL(braid_port_rx_create(NULL, 0));
 	CU_ASSERT_EQUAL(rte_errno, EINVAL);
 	CU_ASSERT_PTR_NULL(braid_port_rx_create(&(struct braid_port_rx_conf){

@@ -88,7 +88,7 @@ push1(struct braid_reorder *r, uint32_t seq, uint64_t now)
 	struct rte_mbuf *m = mk(0, seq, seq, now);
 
 	CU_ASSERT_FATAL(m != NULL);
-	return braid_reorder_push(r, &m, 1, &out, now);
+	return braid_reorder_burst(r, &m, 1, &out, now);
 }
 
 /* Check that out holds exactly the seqs in want[], then free them. */
@@ -114,9 +114,9 @@ out_is(const uint32_t *want, unsigned int n)
 }
 
 static void
-cnt(const struct braid_reorder *r, struct braid_reorder_counters *c)
+cnt(const struct braid_reorder *r, struct braid_reorder_stats *c)
 {
-	braid_reorder_counters_get(r, c);
+	braid_reorder_stats(r, c);
 }
 
 static void
@@ -165,7 +165,7 @@ static void
 test_in_order_and_gap_fill(void)
 {
 	struct braid_reorder *r = mk_ro(&cc_small, 1);
-	struct braid_reorder_counters c;
+	struct braid_reorder_stats c;
 	struct braid_reorder_gap g[4];
 
 	CU_ASSERT_FATAL(r != NULL);
@@ -197,7 +197,7 @@ test_start_window(void)
 {
 	struct braid_reorder_class_conf cw = cc_small;
 	struct braid_reorder *r;
-	struct braid_reorder_counters c;
+	struct braid_reorder_stats c;
 
 	cw.start_window = 4;
 	r = mk_ro(&cw, 1);
@@ -236,7 +236,7 @@ static void
 test_deadline(void)
 {
 	struct braid_reorder *r = mk_ro(&cc_small, 1);
-	struct braid_reorder_counters c;
+	struct braid_reorder_stats c;
 	struct braid_reorder_gap g[4];
 	struct braid_reorder_class_info info;
 
@@ -286,7 +286,7 @@ test_set_deadline(void)
 		{ .dedup_window = 64, .buf_size = 0, .deadline_ns = 0 },
 	};
 	struct braid_reorder *r = mk_ro(cc, 2);
-	struct braid_reorder_counters c;
+	struct braid_reorder_stats c;
 	struct braid_reorder_gap g[4];
 	struct rte_mbuf *m;
 
@@ -342,7 +342,7 @@ test_set_deadline(void)
 	for (uint32_t q = 3; q > 0; q--) {
 		m = mk(1, q * 2, q, 300 * MS);
 		CU_ASSERT_FATAL(m != NULL);
-		braid_reorder_push(r, &m, 1, &out, 300 * MS);
+		braid_reorder_burst(r, &m, 1, &out, 300 * MS);
 	}
 	CU_ASSERT(out_is((const uint32_t[]){ 6, 4, 2 }, 3));
 	CU_ASSERT(braid_reorder_poll(r, &out, 400 * MS) == 0);
@@ -354,7 +354,7 @@ static void
 test_duplicates(void)
 {
 	struct braid_reorder *r = mk_ro(&cc_small, 1);
-	struct braid_reorder_counters c;
+	struct braid_reorder_stats c;
 
 	CU_ASSERT_FATAL(r != NULL);
 	push1(r, 0, 0);
@@ -389,7 +389,7 @@ static void
 test_overflow(void)
 {
 	struct braid_reorder *r = mk_ro(&cc_small, 1);
-	struct braid_reorder_counters c;
+	struct braid_reorder_stats c;
 
 	CU_ASSERT_FATAL(r != NULL);
 	push1(r, 0, 0);
@@ -424,7 +424,7 @@ test_output_room(void)
 		.dedup_window = 4096, .buf_size = 2048, .deadline_ns = MS,
 	};
 	struct braid_reorder *r = mk_ro(&cc, 1);
-	struct braid_reorder_counters c;
+	struct braid_reorder_stats c;
 	uint32_t next = 0;
 	bool ok = true;
 
@@ -481,7 +481,7 @@ test_wraparound(void)
 {
 	struct braid_reorder *r = mk_ro(&cc_small, 1);
 	struct braid_reorder_gap g[2];
-	struct braid_reorder_counters c;
+	struct braid_reorder_stats c;
 
 	CU_ASSERT_FATAL(r != NULL);
 	push1(r, 0xFFFFFFFDu, 0);
@@ -511,7 +511,7 @@ test_dedup_only(void)
 		.dedup_window = 64, .buf_size = 0, .deadline_ns = 0,
 	};
 	struct braid_reorder *r = mk_ro(&cc, 1);
-	struct braid_reorder_counters c;
+	struct braid_reorder_stats c;
 	struct rte_mbuf *m;
 
 	CU_ASSERT_FATAL(r != NULL);
@@ -529,11 +529,11 @@ test_dedup_only(void)
 	CU_ASSERT(out_is((const uint32_t[]){ 10000, 9937, 9999 }, 3));
 	m = mk(3, 1, 1, 0);         /* class out of range */
 	CU_ASSERT_FATAL(m != NULL);
-	braid_reorder_push(r, &m, 1, &out, 0);
+	braid_reorder_burst(r, &m, 1, &out, 0);
 	m = mk(0, 20000, 1, 0);
 	CU_ASSERT_FATAL(m != NULL);
 	braid_meta(m)->flags = BRAID_META_F_PARITY;
-	braid_reorder_push(r, &m, 1, &out, 0);
+	braid_reorder_burst(r, &m, 1, &out, 0);
 	CU_ASSERT(out.n == 0);
 	cnt(r, &c);
 	CU_ASSERT(c.in_order == 7 && c.drop_duplicate == 2 && c.drop_too_old == 1);
@@ -548,7 +548,7 @@ test_reset_and_drain(void)
 {
 	const struct braid_reorder_class_conf cc[2] = { cc_small, cc_small };
 	struct braid_reorder *r = mk_ro(cc, 2);
-	struct braid_reorder_counters c;
+	struct braid_reorder_stats c;
 	struct braid_reorder_class_info info;
 	struct rte_mbuf *m;
 
@@ -558,10 +558,10 @@ test_reset_and_drain(void)
 	push1(r, 104, 0);
 	m = mk(1, 7, 7, 0);
 	CU_ASSERT_FATAL(m != NULL);
-	braid_reorder_push(r, &m, 1, &out, 0);
+	braid_reorder_burst(r, &m, 1, &out, 0);
 	m = mk(1, 9, 9, 0);
 	CU_ASSERT_FATAL(m != NULL);
-	braid_reorder_push(r, &m, 1, &out, 0);
+	braid_reorder_burst(r, &m, 1, &out, 0);
 	CU_ASSERT(out_is((const uint32_t[]){ 100, 7 }, 2));
 	CU_ASSERT(braid_reorder_reset(r, 0) == 0);
 	CU_ASSERT(braid_reorder_class_info(r, 0, &info) == 0);
@@ -591,10 +591,12 @@ struct stat_seen {
 };
 
 static void
-stat_cb(void *arg, const char *name, uint64_t v)
+stat_cb(void *arg, const char *name,
+	const struct braid_stat_labels *labels, uint64_t v)
 {
 	struct stat_seen *st = arg;
 
+	RTE_SET_USED(labels);
 	st->n++;
 	if (strcmp(name, "held") == 0)
 		st->held = v;
@@ -608,7 +610,7 @@ static void
 test_stage_session(void)
 {
 	struct braid_reorder *r = mk_ro(&cc_small, 1);
-	struct braid_reorder_counters c;
+	struct braid_reorder_stats c;
 	struct braid_reorder_class_info info;
 	struct rte_mbuf *pk[3];
 	struct stat_seen st = { 0 };
@@ -627,7 +629,7 @@ test_stage_session(void)
 	braid_reorder_stage_ops.process(r, pk, 3, &out, 1 * US);
 	CU_ASSERT(out.n == 2 && !(braid_meta(out.pkts[0])->flags & BRAID_META_F_SESSION));
 	CU_ASSERT(out_is((const uint32_t[]){ 0, 1 }, 2));
-	braid_reorder_counters_get(r, &c);
+	braid_reorder_stats(r, &c);
 	CU_ASSERT(c.drop_reset == 2);   /* 12 and 13 of the old session */
 	CU_ASSERT(braid_reorder_resets(r) == 1);
 	CU_ASSERT(braid_reorder_class_info(r, 0, &info) == 0 && info.resets == 1 &&
@@ -709,7 +711,7 @@ struct ref_class {
 
 struct ref {
 	struct ref_class c[NCLS];
-	struct braid_reorder_counters cnt;
+	struct braid_reorder_stats cnt;
 	uint32_t outv[4096];       /* (class << 24) | index */
 	unsigned int nout;
 };
@@ -906,7 +908,7 @@ run_random(uint64_t *st, unsigned int round)
 	struct ref *rf = calloc(1, sizeof(*rf));
 	struct arrival *ev = calloc(NCLS * npk * 2 + 64, sizeof(*ev));
 	struct braid_reorder *r = mk_ro(cc, NCLS);
-	struct braid_reorder_counters c;
+	struct braid_reorder_stats c;
 	struct braid_reorder_class_info info;
 	struct run_stats rs = { 0 };
 	int64_t last[NCLS] = { -1, -1, -1 };
@@ -976,7 +978,7 @@ run_random(uint64_t *st, unsigned int round)
 					rf->cnt.drop_bad_class++;
 				}
 			}
-			braid_reorder_push(r, pk, (uint16_t)n, &out, now);
+			braid_reorder_burst(r, pk, (uint16_t)n, &out, now);
 			check_out(rf, from, now, step_max, last, &rs, deadline);
 		}
 		ref_poll(rf, now);

@@ -108,7 +108,7 @@ store1(struct braid_rtx *c, uint16_t class_id, uint32_t seq, uint64_t now)
 	struct rte_mbuf *m = mk(class_id, seq, 0);
 
 	CU_ASSERT_FATAL(m != NULL);
-	braid_rtx_process(c, &m, 1, &out, now);
+	braid_rtx_burst(c, &m, 1, &out, now);
 	out_free();
 }
 
@@ -154,7 +154,7 @@ test_store_filter(void)
 {
 	struct braid_rtx *c = mk_rtx(100, 64, 0);
 	struct rte_mbuf *pk[8];
-	struct braid_rtx_counters cnt;
+	struct braid_rtx_stats cnt;
 
 	CU_ASSERT_FATAL(c != NULL);
 	pk[0] = mk(0, 10, 0);                       /* cached */
@@ -167,7 +167,7 @@ test_store_filter(void)
 	pk[7] = mk(2, 17, 0);                       /* cached */
 	for (int i = 0; i < 8; i++)
 		CU_ASSERT_FATAL(pk[i] != NULL);
-	braid_rtx_process(c, pk, 8, &out, 0);
+	braid_rtx_burst(c, pk, 8, &out, 0);
 	CU_ASSERT(out.n == 8);
 	for (int i = 0; i < 8 && i < out.n; i++)
 		CU_ASSERT(out.pkts[i] == pk[i]);
@@ -175,7 +175,7 @@ test_store_filter(void)
 	CU_ASSERT(rte_mbuf_refcnt_read(pk[7]) == 2);
 	for (int i = 1; i < 7; i++)
 		CU_ASSERT(rte_mbuf_refcnt_read(pk[i]) == 1);
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.pkts_in == 8);
 	CU_ASSERT(cnt.stored == 2);
 	CU_ASSERT(cnt.not_cached == 6);
@@ -189,7 +189,7 @@ test_store_filter(void)
 	CU_ASSERT(rte_errno == EINVAL);
 	CU_ASSERT(braid_rtx_drain(c, &out, 2) == 0);
 	CU_ASSERT(out.n == 0);
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.released_drain == 2);
 	CU_ASSERT(cnt.lookup_hit == 1);
 	CU_ASSERT(cnt.miss_bad_class == 1);
@@ -204,7 +204,7 @@ static void
 test_lookup_reasons(void)
 {
 	struct braid_rtx *c = mk_rtx(10, 16, 0);
-	struct braid_rtx_counters cnt;
+	struct braid_rtx_stats cnt;
 	struct rte_mbuf *m;
 
 	CU_ASSERT_FATAL(c != NULL);
@@ -239,7 +239,7 @@ test_lookup_reasons(void)
 	/* Seq 120 needs the slot of 104 (16 slots): 104 is overwritten, and
 	 * everything up to 104 is now outside the packet window. */
 	store1(c, 0, 120, 12 * MS);
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.evicted_overwrite == 1);
 	CU_ASSERT(braid_rtx_lookup(c, 0, 104, 12 * MS) == NULL);
 	CU_ASSERT(rte_errno == BRAID_RTX_MISS_OVERWRITTEN);
@@ -251,7 +251,7 @@ test_lookup_reasons(void)
 	CU_ASSERT(braid_rtx_cached(c, 0) == 6);
 	CU_ASSERT(braid_rtx_poll(c, &out, 12 * MS) == 0);
 	CU_ASSERT(braid_rtx_cached(c, 0) == 6);
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.expired == 3);
 	CU_ASSERT(cnt.lookup_hit == 4);
 	CU_ASSERT(cnt.missed == 8);
@@ -263,7 +263,7 @@ test_lookup_reasons(void)
 		;
 	CU_ASSERT(braid_rtx_cached(c, 0) == 0);
 	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.expired == 8);
 	CU_ASSERT(cnt.evicted_overwrite == 2);
 	CU_ASSERT(cnt.stored == cnt.expired + cnt.evicted_overwrite);
@@ -275,7 +275,7 @@ static void
 test_expire_budget(void)
 {
 	struct braid_rtx *c = mk_rtx(50, 256, 8);
-	struct braid_rtx_counters cnt;
+	struct braid_rtx_stats cnt;
 	unsigned int polls = 0;
 
 	CU_ASSERT_FATAL(c != NULL);
@@ -293,7 +293,7 @@ test_expire_budget(void)
 	CU_ASSERT(braid_rtx_cached(c, 0) == 50);
 	CU_ASSERT(braid_rtx_lookup(c, 0, 50, 99 * MS + MS / 2) != NULL);
 	CU_ASSERT(rte_mempool_in_use_count(pool) == 50);
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.expired == 50);
 	braid_rtx_free(c);   /* releases the rest */
 	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
@@ -304,7 +304,7 @@ static void
 test_late_store(void)
 {
 	struct braid_rtx *c = mk_rtx(10, 64, 0);
-	struct braid_rtx_counters cnt;
+	struct braid_rtx_stats cnt;
 
 	CU_ASSERT_FATAL(c != NULL);
 	for (uint32_t s = 0; s < 10; s++)
@@ -322,7 +322,7 @@ test_late_store(void)
 	CU_ASSERT(braid_rtx_poll(c, &out, 25 * MS) == 5);
 	CU_ASSERT(braid_rtx_cached(c, 0) == 0);
 	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.expired == 10 && cnt.evicted_overwrite == 0);
 	braid_rtx_free(c);
 }
@@ -333,12 +333,12 @@ test_wraparound(void)
 {
 	struct braid_rtx *c = mk_rtx(1000, 256, 64);
 	const uint32_t s0 = 0xFFFFFF00u;
-	struct braid_rtx_counters cnt;
+	struct braid_rtx_stats cnt;
 
 	CU_ASSERT_FATAL(c != NULL);
 	for (uint32_t i = 0; i < 384; i++)
 		store1(c, 0, s0 + i, (uint64_t)i * 1000);   /* 1 us apart */
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.stored == 384);
 	CU_ASSERT(cnt.evicted_overwrite == 128);
 	CU_ASSERT(braid_rtx_cached(c, 0) == 256);
@@ -354,7 +354,7 @@ test_wraparound(void)
 	CU_ASSERT(rte_errno == BRAID_RTX_MISS_NEVER_STORED);
 	/* A late store from before the window is passed on, not cached. */
 	store1(c, 0, s0 + 10, MS);
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.skipped_too_old == 1);
 	/* Expire i = 128..319 (stored at 128..319 us): seqs 0xFFFFFF80..0x3F. */
 	while (braid_rtx_poll(c, &out, 1000 * MS + 319 * 1000 + 500) != 0)
@@ -368,7 +368,7 @@ test_wraparound(void)
 	CU_ASSERT(rte_mempool_in_use_count(pool) == 64);
 	CU_ASSERT(braid_rtx_drain(c, &out, 0) == 0);
 	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.released_drain == 64);
 	CU_ASSERT(cnt.expired == 192);
 	braid_rtx_free(c);
@@ -383,7 +383,7 @@ test_multiseg_refcount(void)
 
 	CU_ASSERT_FATAL(c != NULL && m != NULL && seg != NULL);
 	CU_ASSERT_FATAL(rte_pktmbuf_chain(m, seg) == 0);
-	braid_rtx_process(c, &m, 1, &out, 0);
+	braid_rtx_burst(c, &m, 1, &out, 0);
 	out_free();
 	CU_ASSERT(rte_mbuf_refcnt_read(m) == 1);
 	CU_ASSERT(rte_mbuf_refcnt_read(seg) == 1);
@@ -406,7 +406,7 @@ static void
 test_serve(void)
 {
 	struct braid_rtx *c = mk_rtx(100, 64, 0);
-	struct braid_rtx_counters cnt;
+	struct braid_rtx_stats cnt;
 	struct rte_mbuf *orig, *rt;
 	struct braid_meta *md;
 
@@ -416,7 +416,7 @@ test_serve(void)
 	braid_meta(orig)->block_id = 9;
 	braid_meta(orig)->block_idx = 3;
 	braid_meta(orig)->fec_k = 4;
-	braid_rtx_process(c, &orig, 1, &out, 0);
+	braid_rtx_burst(c, &orig, 1, &out, 0);
 	out_free();
 	rt = braid_rtx_serve(c, 2, 77, 5, 50 * MS);
 	CU_ASSERT_FATAL(rt != NULL);
@@ -442,7 +442,7 @@ test_serve(void)
 	rte_pktmbuf_free(rt);
 	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
 	CU_ASSERT(rte_mempool_in_use_count(clone_pool) == 0);
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.served == 1);
 	CU_ASSERT(cnt.missed == 2);
 	CU_ASSERT(cnt.lookup_hit == 0);
@@ -456,13 +456,13 @@ test_serve_nomem(void)
 	struct braid_rtx_conf conf = { .name = "rtxnopool", .n_classes = 1,
 				       .classes = &cc };
 	struct braid_rtx *c = braid_rtx_create(&conf, SOCKET_ID_ANY);
-	struct braid_rtx_counters cnt;
+	struct braid_rtx_stats cnt;
 
 	CU_ASSERT_FATAL(c != NULL);
 	store1(c, 0, 5, 0);
 	CU_ASSERT(braid_rtx_serve(c, 0, 5, 0, 0) == NULL);
 	CU_ASSERT(rte_errno == ENOMEM);
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.serve_nomem == 1 && cnt.served == 0);
 	braid_rtx_free(c);
 	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
@@ -474,7 +474,7 @@ static void
 test_out_full(void)
 {
 	struct braid_rtx *c = mk_rtx(100, 64, 0);
-	struct braid_rtx_counters cnt;
+	struct braid_rtx_stats cnt;
 	struct rte_mbuf *pk[3];
 
 	CU_ASSERT_FATAL(c != NULL);
@@ -483,13 +483,13 @@ test_out_full(void)
 		CU_ASSERT_FATAL(pk[i] != NULL);
 	}
 	out.n = BRAID_BURST_OUT_MAX - 1;   /* pretend full; entries unused */
-	braid_rtx_process(c, pk, 3, &out, 0);
+	braid_rtx_burst(c, pk, 3, &out, 0);
 	CU_ASSERT(out.n == BRAID_BURST_OUT_MAX);
 	CU_ASSERT(out.pkts[BRAID_BURST_OUT_MAX - 1] == pk[0]);
 	out.pkts[0] = out.pkts[BRAID_BURST_OUT_MAX - 1];
 	out.n = 1;
 	out_free();
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.drop_out_full == 2);
 	CU_ASSERT(cnt.stored == 3);
 	CU_ASSERT(braid_rtx_cached(c, 0) == 3);
@@ -505,14 +505,14 @@ static void
 test_reset(void)
 {
 	struct braid_rtx *c = mk_rtx(100, 64, 0);
-	struct braid_rtx_counters cnt;
+	struct braid_rtx_stats cnt;
 
 	CU_ASSERT_FATAL(c != NULL);
 	for (uint32_t s = 1000000; s < 1000010; s++)
 		store1(c, 0, s, 0);
 	store1(c, 2, 5, 0);
 	store1(c, 0, 3, 0);   /* far behind: not cached */
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.skipped_too_old == 1);
 	CU_ASSERT(braid_rtx_reset(c, 0) == 0);
 	CU_ASSERT(braid_rtx_cached(c, 0) == 0);
@@ -521,7 +521,7 @@ test_reset(void)
 	CU_ASSERT(rte_errno == BRAID_RTX_MISS_NEVER_STORED);
 	store1(c, 0, 3, 0);
 	CU_ASSERT(braid_rtx_lookup(c, 0, 3, 0) != NULL);
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.released_drain == 10);
 	braid_rtx_free(c);
 	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
@@ -533,10 +533,12 @@ struct stat_seen {
 };
 
 static void
-stat_cb(void *arg, const char *name, uint64_t v)
+stat_cb(void *arg, const char *name,
+	const struct braid_stat_labels *labels, uint64_t v)
 {
 	struct stat_seen *st = arg;
 
+	RTE_SET_USED(labels);
 	st->n++;
 	if (strcmp(name, "stored") == 0)
 		st->stored = v;
@@ -555,7 +557,7 @@ test_tail_probe(void)
 		.clone_pool = clone_pool, .tail_probe_ns = 10000000ULL,
 	};
 	struct braid_rtx *c = braid_rtx_create(&conf, SOCKET_ID_ANY);
-	struct braid_rtx_counters cnt;
+	struct braid_rtx_stats cnt;
 
 	CU_ASSERT_FATAL(c != NULL);
 	store1(c, 0, 41, 0);
@@ -578,7 +580,7 @@ test_tail_probe(void)
 	braid_rtx_poll(c, &out, 610000000);
 	CU_ASSERT(out.n == 1 && braid_meta(out.pkts[0])->seq == 43);
 	out_free();
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.tail_probes == 3);
 	braid_rtx_free(c);
 	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
@@ -601,7 +603,7 @@ test_class_enable(void)
 	};
 	struct braid_rtx *c = braid_rtx_create(&conf, SOCKET_ID_ANY);
 	struct rte_mbuf *pk[10], *held[5];
-	struct braid_rtx_counters cnt, cnt0;
+	struct braid_rtx_stats cnt, cnt0;
 
 	CU_ASSERT_FATAL(c != NULL);
 	CU_ASSERT(braid_rtx_class_enabled(c, 0) && braid_rtx_class_enabled(c, 2));
@@ -618,7 +620,7 @@ test_class_enable(void)
 		pk[i] = mk(0, i, 0);
 		CU_ASSERT_FATAL(pk[i] != NULL);
 	}
-	braid_rtx_process(c, pk, 10, &out, 0);
+	braid_rtx_burst(c, pk, 10, &out, 0);
 	CU_ASSERT_FATAL(out.n == 10);
 	rte_pktmbuf_free_bulk(out.pkts, 5);
 	memcpy(held, &out.pkts[5], sizeof(held));
@@ -636,10 +638,10 @@ test_class_enable(void)
 	CU_ASSERT(rte_mempool_in_use_count(pool) == 5 + 3);
 	for (int i = 0; i < 5; i++)
 		CU_ASSERT(rte_mbuf_refcnt_read(held[i]) == 1);
-	braid_rtx_counters_get(c, &cnt0);
+	braid_rtx_stats(c, &cnt0);
 	CU_ASSERT(cnt0.released_drain == 10 && cnt0.stored == 13);
 	CU_ASSERT(braid_rtx_class_enable(c, 0, false) == 0);   /* no-op */
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.released_drain == 10);
 
 	/* Nothing to find: lookups and serves all miss; poll sends nothing. */
@@ -657,7 +659,7 @@ test_class_enable(void)
 		pk[i] = mk(0, 10 + i, 0);
 		CU_ASSERT_FATAL(pk[i] != NULL);
 	}
-	braid_rtx_process(c, pk, 5, &out, 2 * MS);
+	braid_rtx_burst(c, pk, 5, &out, 2 * MS);
 	CU_ASSERT(out.n == 5);
 	for (int i = 0; i < 5 && i < out.n; i++) {
 		CU_ASSERT(out.pkts[i] == pk[i]);
@@ -666,7 +668,7 @@ test_class_enable(void)
 	out_free();
 	CU_ASSERT(braid_rtx_cached(c, 0) == 0);
 	CU_ASSERT(braid_rtx_lookup(c, 0, 12, 2 * MS) == NULL && rte_errno == EINVAL);
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.stored == 13 && cnt.not_cached == 5);
 	CU_ASSERT(cnt.miss_bad_class == 4 && cnt.missed == 4);
 
@@ -677,7 +679,7 @@ test_class_enable(void)
 			CU_ASSERT(braid_meta(out.pkts[i])->class_id == 2);
 		out_free();
 	}
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.tail_probes == 2);
 
 	/* On again: a fresh window from the next packet. */
@@ -697,7 +699,7 @@ test_class_enable(void)
 	CU_ASSERT(braid_meta(out.pkts[0])->class_id == 0);
 	CU_ASSERT(braid_meta(out.pkts[0])->seq == 22);
 	out_free();
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.stored == 16 && cnt.tail_probes == 3);
 
 	braid_rtx_free(c);
@@ -773,7 +775,7 @@ test_model_random(void)
 	struct model *md = calloc(1, sizeof(*md));
 	const uint32_t size = 128;
 	struct braid_rtx *c = mk_rtx(5, size, 32);
-	struct braid_rtx_counters cnt;
+	struct braid_rtx_stats cnt;
 	uint64_t now = 0, cursor, n_stored = 0, n_old = 0, checks = 0, hits = 0;
 	uint64_t reasons[4] = { 0 };
 
@@ -812,7 +814,7 @@ test_model_random(void)
 		}
 		if (n == 0)
 			break;
-		braid_rtx_process(c, pk, (uint16_t)n, &out, now);
+		braid_rtx_burst(c, pk, (uint16_t)n, &out, now);
 		for (unsigned int i = 0; i < n; i++) {
 			uint64_t u = us[i], idx = u - md->base;
 
@@ -864,7 +866,7 @@ test_model_random(void)
 		CU_ASSERT(rte_mempool_in_use_count(pool) ==
 			  braid_rtx_cached(c, 0) + braid_rtx_cached(c, 2));
 	}
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.stored == n_stored);
 	CU_ASSERT(cnt.skipped_too_old == n_old);
 	CU_ASSERT(cnt.lookup_hit == hits);
@@ -881,7 +883,7 @@ test_model_random(void)
 		;
 	CU_ASSERT(braid_rtx_cached(c, 0) == 0);
 	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
-	braid_rtx_counters_get(c, &cnt);
+	braid_rtx_stats(c, &cnt);
 	CU_ASSERT(cnt.stored == cnt.expired + cnt.evicted_overwrite);
 	braid_rtx_free(c);
 	free(md);

@@ -690,7 +690,7 @@ test_link_pacing(void)
 		CU_ASSERT(fabs(share - want) <= 0.02 * want);
 		/* Saturated: each link ran at its rate (>= 99%). */
 		CU_ASSERT(total[l] >= 0.99 * caps[l] * 125.0 * 20);
-		braid_sched_link_stats_get(s, (uint16_t)l, &ls);
+		braid_sched_link_stats(s, (uint16_t)l, &ls);
 		CU_ASSERT(ls.starved_polls > 0);
 		CU_ASSERT(fabs((double)ls.charged_bytes - total[l]) <= ls.sent_pkts);
 		free(lg[l].t);
@@ -926,7 +926,7 @@ test_priority(void)
 			CU_ASSERT_FATAL(braid_sched_class_backlog(s, 0) == 0);
 		free_all(pkts, got);
 	}
-	braid_sched_class_stats_get(s, 0, &cs);
+	braid_sched_class_stats(s, 0, &cs);
 	CU_ASSERT_EQUAL(cs.cap_wait_polls, 0);
 	CU_ASSERT(cs.dequeued > 0);
 
@@ -964,7 +964,7 @@ test_priority(void)
 	CU_ASSERT(prio_bytes <= 1000 * 125 * 20 + 2 * MTU);
 	/* The rest of the link (9 Mbit/s) went to the DRR classes. */
 	CU_ASSERT(other_bytes >= 9000ULL * 125 * 20 * 98 / 100);
-	braid_sched_class_stats_get(s, 0, &cs);
+	braid_sched_class_stats(s, 0, &cs);
 	CU_ASSERT(cs.cap_wait_polls > 0);
 	free(lg.t);
 	free(lg.bytes);
@@ -1086,25 +1086,30 @@ test_apply(void)
 struct stat_kv {
 	unsigned int n;
 	char name[256][48];
+	struct braid_stat_labels lb[256];
 	uint64_t v[256];
 };
 
 static void
-stat_cb(void *arg, const char *name, uint64_t value)
+stat_cb(void *arg, const char *name, const struct braid_stat_labels *labels,
+	uint64_t value)
 {
 	struct stat_kv *kv = arg;
 
 	if (kv->n < RTE_DIM(kv->v)) {
 		snprintf(kv->name[kv->n], sizeof(kv->name[0]), "%s", name);
+		kv->lb[kv->n] = labels != NULL ? *labels :
+			(struct braid_stat_labels){ BRAID_STAT_NONE, BRAID_STAT_NONE };
 		kv->v[kv->n++] = value;
 	}
 }
 
 static int64_t
-stat_find(const struct stat_kv *kv, const char *name)
+stat_find(const struct stat_kv *kv, const char *name, int32_t cls, int32_t link)
 {
 	for (unsigned int i = 0; i < kv->n; i++)
-		if (strcmp(kv->name[i], name) == 0)
+		if (strcmp(kv->name[i], name) == 0 && kv->lb[i].class_id == cls &&
+		    kv->lb[i].link_id == link)
 			return (int64_t)kv->v[i];
 	return -1;
 }
@@ -1159,7 +1164,7 @@ test_pin(void)
 	braid_sched_stage_ops.process(s, pkts, 28, &out, now);
 	CU_ASSERT_EQUAL(out.n, 0);
 	/* Class 0 holds 16: 4 tail-dropped. */
-	braid_sched_class_stats_get(s, 0, &cs);
+	braid_sched_class_stats(s, 0, &cs);
 	CU_ASSERT_EQUAL(cs.drop_queue_full, 4);
 	CU_ASSERT_EQUAL(braid_sched_class_backlog(s, 0), 16);
 	for (unsigned int round = 0; round < 10; round++) {
@@ -1174,7 +1179,7 @@ test_pin(void)
 	}
 	CU_ASSERT_EQUAL(braid_sched_class_backlog(s, 0), 16);
 	CU_ASSERT_EQUAL(braid_sched_class_backlog(s, 1), 0);
-	braid_sched_class_stats_get(s, 0, &cs);
+	braid_sched_class_stats(s, 0, &cs);
 	CU_ASSERT(cs.no_link_polls >= 10);
 	CU_ASSERT_EQUAL(cs.drop_queue_full, 4);
 
@@ -1240,14 +1245,14 @@ test_duplicate(void)
 		CU_ASSERT_EQUAL(rte_mbuf_refcnt_read(pkts[i]), 2);
 	}
 	free_all(pkts, got);
-	braid_sched_stats_get(s, &gs);
+	braid_sched_stats(s, &gs);
 	CU_ASSERT_EQUAL(gs.duplicates, 8);
 	{
 		struct braid_sched_link_stats l1, l2;
 
 		/* Original charged 1000 * 6 / 4, the copy 1000. */
-		braid_sched_link_stats_get(s, 1, &l1);
-		braid_sched_link_stats_get(s, 2, &l2);
+		braid_sched_link_stats(s, 1, &l1);
+		braid_sched_link_stats(s, 2, &l2);
 		CU_ASSERT_EQUAL(l1.charged_bytes, 8 * 1500);
 		CU_ASSERT_EQUAL(l2.charged_bytes, 8 * 1000);
 		CU_ASSERT_EQUAL(l2.sent_bytes, 8 * 1000);
@@ -1293,7 +1298,7 @@ test_duplicate(void)
 	got = braid_sched_dequeue(s, pkts, 1, now);
 	CU_ASSERT_EQUAL_FATAL(got, 1);
 	free_all(pkts, got);
-	braid_sched_stats_get(s, &gs);
+	braid_sched_stats(s, &gs);
 	CU_ASSERT_EQUAL(gs.dup_short, 1);
 	braid_sched_free(s);
 
@@ -1310,7 +1315,7 @@ test_duplicate(void)
 	}
 	got = braid_sched_dequeue(s, pkts, 32, 1000);
 	CU_ASSERT_EQUAL(got, 6 + 4);
-	braid_sched_stats_get(s, &gs);
+	braid_sched_stats(s, &gs);
 	CU_ASSERT_EQUAL(gs.duplicates, 4);
 	CU_ASSERT_EQUAL(gs.dup_clone_fail, 2);
 	free_all(pkts, got);
@@ -1369,17 +1374,17 @@ test_stage_ops(void)
 
 	memset(&kv, 0, sizeof(kv));
 	braid_sched_stage_ops.stats(s, stat_cb, &kv);
-	CU_ASSERT_EQUAL(stat_find(&kv, "drop_bad_class"), 3);
-	CU_ASSERT_EQUAL(stat_find(&kv, "drop_oversize"), 1);
-	CU_ASSERT_EQUAL(stat_find(&kv, "class0_drop_queue_full"), 12);
-	CU_ASSERT_EQUAL(stat_find(&kv, "class0_enqueued"), 8);
-	CU_ASSERT_EQUAL(stat_find(&kv, "class1_enqueued"), 10);
-	CU_ASSERT_EQUAL(stat_find(&kv, "class2_enqueued"), 6);
-	CU_ASSERT_EQUAL(stat_find(&kv, "link0_sent_pkts") +
-			stat_find(&kv, "link1_sent_pkts"), got);
-	CU_ASSERT(stat_find(&kv, "link0_starved_polls") >= 0);
-	CU_ASSERT(stat_find(&kv, "class2_no_link_polls") == 0);
-	CU_ASSERT_EQUAL(stat_find(&kv, "class9_enqueued"), -1);
+	CU_ASSERT_EQUAL(stat_find(&kv, "drop_bad_class", BRAID_STAT_NONE, BRAID_STAT_NONE), 3);
+	CU_ASSERT_EQUAL(stat_find(&kv, "drop_oversize", BRAID_STAT_NONE, BRAID_STAT_NONE), 1);
+	CU_ASSERT_EQUAL(stat_find(&kv, "drop_queue_full", 0, BRAID_STAT_NONE), 12);
+	CU_ASSERT_EQUAL(stat_find(&kv, "enqueued", 0, BRAID_STAT_NONE), 8);
+	CU_ASSERT_EQUAL(stat_find(&kv, "enqueued", 1, BRAID_STAT_NONE), 10);
+	CU_ASSERT_EQUAL(stat_find(&kv, "enqueued", 2, BRAID_STAT_NONE), 6);
+	CU_ASSERT_EQUAL(stat_find(&kv, "sent_pkts", BRAID_STAT_NONE, 0) +
+			stat_find(&kv, "sent_pkts", BRAID_STAT_NONE, 1), got);
+	CU_ASSERT(stat_find(&kv, "starved_polls", BRAID_STAT_NONE, 0) >= 0);
+	CU_ASSERT(stat_find(&kv, "no_link_polls", 2, BRAID_STAT_NONE) == 0);
+	CU_ASSERT_EQUAL(stat_find(&kv, "enqueued", 9, BRAID_STAT_NONE), -1);
 	CU_ASSERT_EQUAL(kv.n, 7 + 3 * 7 + 2 * 4);
 
 	/* Drain ignores pacing; a class whose links are down is dropped. */
@@ -1407,7 +1412,7 @@ test_stage_ops(void)
 		CU_ASSERT_EQUAL(n_seq0, 8);
 		for (unsigned int i = 0; i < n_seq0; i++)
 			CU_ASSERT_EQUAL(seq0[i], (uint32_t)(UINT32_MAX - 1 + i));
-		braid_sched_stats_get(s, &gs);
+		braid_sched_stats(s, &gs);
 		CU_ASSERT_EQUAL(gs.drop_no_link, backlog2);
 		CU_ASSERT_EQUAL(braid_sched_class_backlog(s, 0) +
 				braid_sched_class_backlog(s, 1) +
@@ -1532,7 +1537,7 @@ test_blocked_heads(void)
 						pkts[i]->pkt_len;
 			free_all(pkts, got);
 		}
-		braid_sched_link_stats_get(s, 1, &l1);
+		braid_sched_link_stats(s, 1, &l1);
 		printf("\n    duplicate %" PRIu64 " B, stripe %" PRIu64 " B, fast link %" PRIu64 " B ",
 		       bytes[0], bytes[1], l1.sent_bytes);
 		/* The copies get (nearly all of) the slow link ... */
@@ -1611,7 +1616,7 @@ track_finish(struct braid_sched *s, struct id_track *tr, unsigned int nc)
 	for (unsigned int c = 0; c < nc; c++) {
 		struct braid_sched_class_stats cs;
 
-		braid_sched_class_stats_get(s, (uint16_t)c, &cs);
+		braid_sched_class_stats(s, (uint16_t)c, &cs);
 		CU_ASSERT_EQUAL(tr->next_out[c], tr->next_in[c]);
 		CU_ASSERT_EQUAL(cs.enqueued, tr->next_in[c]);
 		CU_ASSERT_EQUAL(cs.dequeued, cs.enqueued);
@@ -1875,7 +1880,7 @@ test_policy_switch(void)
 		CU_ASSERT_EQUAL(orig, 4);
 		CU_ASSERT_EQUAL(dups, 4);
 	}
-	braid_sched_stats_get(s, &gs);
+	braid_sched_stats(s, &gs);
 	CU_ASSERT_EQUAL(gs.duplicates, 16);
 	/* ... over links 1 and 2 only. */
 	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 0, BRAID_SCHED_DUPLICATE,
@@ -1887,7 +1892,7 @@ test_policy_switch(void)
 	CU_ASSERT_EQUAL(braid_sched_class_set_policy(s, 0, BRAID_SCHED_STRIPE, 0,
 						     0), 0);
 	stripe_rounds(s, &tr, &now);
-	braid_sched_stats_get(s, &gs);
+	braid_sched_stats(s, &gs);
 	CU_ASSERT_EQUAL(gs.duplicates, 20);
 	CU_ASSERT_EQUAL(gs.dup_clone_fail, 0);
 	track_finish(s, &tr, 1);
@@ -1973,7 +1978,7 @@ test_fec_growth(void)
 		double worst = log_check(&lg[l], 625000, 17 * MTU);
 
 		CU_ASSERT(worst <= 1e-6);
-		braid_sched_link_stats_get(s, (uint16_t)l, &ls[l]);
+		braid_sched_link_stats(s, (uint16_t)l, &ls[l]);
 		free(lg[l].t);
 		free(lg[l].bytes);
 	}
@@ -1988,8 +1993,8 @@ test_fec_growth(void)
 	/* Back to no FEC: charged at 1x again (the buckets may shrink). */
 	CU_ASSERT_EQUAL(braid_sched_class_set_fec(s, 0, 0, 0), 0);
 	track_finish(s, &tr, 2);
-	braid_sched_link_stats_get(s, 0, &ls[0]);
-	braid_sched_link_stats_get(s, 1, &ls[1]);
+	braid_sched_link_stats(s, 0, &ls[0]);
+	braid_sched_link_stats(s, 1, &ls[1]);
 	sent = ls[0].charged_bytes + ls[1].charged_bytes;
 	m = mk_id_pkt(0, 1000, tr.next_in[0]++);
 	CU_ASSERT_FATAL(braid_sched_enqueue(s, &m, 1) == 1);
@@ -1997,8 +2002,8 @@ test_fec_growth(void)
 	CU_ASSERT_EQUAL_FATAL(braid_sched_dequeue(s, pkts, 32, now), 1);
 	track_out(&tr, pkts, 1);
 	free_all(pkts, 1);
-	braid_sched_link_stats_get(s, 0, &ls[0]);
-	braid_sched_link_stats_get(s, 1, &ls[1]);
+	braid_sched_link_stats(s, 0, &ls[0]);
+	braid_sched_link_stats(s, 1, &ls[1]);
 	CU_ASSERT_EQUAL(ls[0].charged_bytes + ls[1].charged_bytes, sent + 1000);
 	track_finish(s, &tr, 2);
 	braid_sched_free(s);

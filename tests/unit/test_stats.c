@@ -16,6 +16,7 @@
 #include "harness.h"
 
 #define DROPPER_COUNTERS(X) X(seen) X(drop_odd)
+#define DROPPER_CLASS_COUNTERS(X) X(drop_odd)
 struct dropper { BRAID_COUNTERS_FIELDS(DROPPER_COUNTERS) };
 
 static struct rte_mempool *pool;
@@ -42,29 +43,37 @@ dropper_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 static void
 dropper_stats(const void *ctx, braid_stat_fn fn, void *arg)
 {
+	const struct braid_stat_labels lb = { .class_id = 1, .link_id = BRAID_STAT_NONE };
+
 	BRAID_COUNTERS_REPORT(DROPPER_COUNTERS, (const struct dropper *)ctx, fn, arg);
+	/* As if every odd packet were of class 1: a labelled counter. */
+	BRAID_COUNTERS_REPORT_LABELLED(DROPPER_CLASS_COUNTERS, (const struct dropper *)ctx,
+				       &lb, fn, arg);
 }
 
 static const struct braid_stage_ops dropper_ops = {
 	.kind = "dropper", .process = dropper_process, .stats = dropper_stats,
 };
 
-struct found { unsigned int port_rx, stage_seen, stage_drop, lcore; };
+struct found { unsigned int port_rx, stage_seen, stage_drop, class_drop, lcore; };
 
 static void
 collect(void *arg, enum braid_stats_scope scope, const char *owner,
-	const char *name, uint64_t value)
+	const char *name, const struct braid_stat_labels *labels, uint64_t value)
 {
 	struct found *f = arg;
 
 	if (scope == BRAID_STATS_PORT && strcmp(owner, "sink0") == 0 &&
-	    strcmp(name, "rx_packets") == 0)
+	    strcmp(name, "rx_packets") == 0 && labels == NULL)
 		f->port_rx++;
 	if (scope == BRAID_STATS_STAGE && strcmp(owner, "drop") == 0) {
-		if (strcmp(name, "seen") == 0 && value == 10)
+		if (strcmp(name, "seen") == 0 && value == 10 && labels == NULL)
 			f->stage_seen++;
-		if (strcmp(name, "drop_odd") == 0 && value == 5)
+		if (strcmp(name, "drop_odd") == 0 && value == 5 && labels == NULL)
 			f->stage_drop++;
+		if (strcmp(name, "drop_odd") == 0 && value == 5 && labels != NULL &&
+		    labels->class_id == 1 && labels->link_id == BRAID_STAT_NONE)
+			f->class_drop++;
 	}
 	if (scope == BRAID_STATS_LCORE && strcmp(owner, "lcore0") == 0)
 		f->lcore++;
@@ -105,6 +114,7 @@ test_walk_and_console(void)
 	CU_ASSERT_EQUAL(f.port_rx, 1);
 	CU_ASSERT_EQUAL(f.stage_seen, 1);
 	CU_ASSERT_EQUAL(f.stage_drop, 1);
+	CU_ASSERT_EQUAL(f.class_drop, 1);
 	CU_ASSERT_EQUAL(f.lcore, 4);   /* loops, busy, sleeps, sleep time */
 
 	mem = open_memstream(&text, &len);
@@ -117,6 +127,7 @@ test_walk_and_console(void)
 	fclose(mem);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "sink0"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "drop.odd=5"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "drop.class1_drop_odd=5"));
 	/* Two tables, not three. */
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "t=1.0s"));
 	CU_ASSERT_PTR_NULL(strstr(text, "t=0.5s"));
@@ -125,6 +136,31 @@ test_walk_and_console(void)
 	CU_ASSERT_PTR_NULL(braid_stats_console_create(r, ports, 1, 0, stdout));
 	braid_runner_free(r);
 	CU_ASSERT_EQUAL(braid_mempool_in_use(pool), 0);
+}
+
+/* Flat names are composed in one place from the labels. */
+static void
+test_flat_name(void)
+{
+	struct braid_stat_labels lb = { BRAID_STAT_NONE, BRAID_STAT_NONE };
+	char buf[64];
+
+	braid_stats_name(buf, sizeof(buf), "enqueued", NULL);
+	CU_ASSERT_STRING_EQUAL(buf, "enqueued");
+	braid_stats_name(buf, sizeof(buf), "enqueued", &lb);
+	CU_ASSERT_STRING_EQUAL(buf, "enqueued");
+	lb.class_id = 0;
+	braid_stats_name(buf, sizeof(buf), "enqueued", &lb);
+	CU_ASSERT_STRING_EQUAL(buf, "class0_enqueued");
+	lb.class_id = BRAID_STAT_NONE;
+	lb.link_id = 2;
+	braid_stats_name(buf, sizeof(buf), "sent_pkts", &lb);
+	CU_ASSERT_STRING_EQUAL(buf, "link2_sent_pkts");
+	lb.class_id = 3;
+	braid_stats_name(buf, sizeof(buf), "packets", &lb);
+	CU_ASSERT_STRING_EQUAL(buf, "class3_link2_packets");
+	CU_ASSERT_EQUAL(braid_stats_name(buf, 4, "packets", &lb), 20);
+	CU_ASSERT_STRING_EQUAL(buf, "cla");
 }
 
 static int
@@ -154,7 +190,8 @@ register_tests(void)
 	CU_pSuite s = CU_add_suite("stats", suite_init, NULL);
 
 	if (s == NULL ||
-	    CU_add_test(s, "walk and console table", test_walk_and_console) == NULL)
+	    CU_add_test(s, "walk and console table", test_walk_and_console) == NULL ||
+	    CU_add_test(s, "flat names from labels", test_flat_name) == NULL)
 		return -1;
 	return 0;
 }

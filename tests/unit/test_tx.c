@@ -321,7 +321,7 @@ test_tx_vs_model(void)
 						braid_test_rand(&st) % 1400), rand_link(&st));
 					CU_ASSERT_PTR_NOT_NULL_FATAL(burst[i]);
 				}
-				braid_tx_ops.process(tx, burst, (uint16_t)n, &out, now);
+				braid_tx_stage_ops.process(tx, burst, (uint16_t)n, &out, now);
 				for (unsigned int i = 0; i < n; i++)
 					model_route(next_id - n + i, now);
 			} else if (r < 55) {
@@ -337,20 +337,20 @@ test_tx_vs_model(void)
 					fifo_push(&M.inject, next_id++);
 				}
 			} else if (r < 85) {
-				braid_tx_ops.poll(tx, &out, now);
+				braid_tx_stage_ops.poll(tx, &out, now);
 				model_poll(now);
 			} else if (r < 98) {
 				int k = (int)(braid_test_rand(&st) % N_KEYS);
 
 				bad |= consume(k, (unsigned int)(braid_test_rand(&st) % 200));
 			} else {
-				braid_tx_ops.drain(tx, &out, now);
+				braid_tx_stage_ops.drain(tx, &out, now);
 				model_drain(now);
 			}
 			CU_ASSERT_EQUAL(out.n, 0); /* TX never pushes */
 			bad |= check_against_model(tx);
 		}
-		braid_tx_ops.drain(tx, &out, now);
+		braid_tx_stage_ops.drain(tx, &out, now);
 		model_drain(now);
 		bad |= check_against_model(tx);
 		for (int k = 0; k < N_KEYS; k++) {

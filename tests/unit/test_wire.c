@@ -506,8 +506,8 @@ test_roundtrip(void)
 	struct braid_encap *e = mk_encap(SESSION_A, NULL, NULL);
 	struct braid_decap *d = mk_decap(NULL, NULL);
 	struct braid_wire_link links[N_LINKS];
-	struct braid_encap_counters ec;
-	struct braid_decap_counters dc;
+	struct braid_encap_stats ec;
+	struct braid_decap_stats dc;
 	static struct sent sent[BRAID_BURST];
 	static uint8_t buf[2048];
 	struct rte_mbuf *pkts[BRAID_BURST];
@@ -560,7 +560,7 @@ test_roundtrip(void)
 		}
 		total += n;
 	}
-	braid_encap_counters_get(e, &ec);
+	braid_encap_stats(e, &ec);
 	CU_ASSERT_EQUAL(ec.encap_packets, total);
 	CU_ASSERT_EQUAL(ec.in_place + ec.chained, total);
 	CU_ASSERT(ec.in_place > 0 && ec.chained > 0);
@@ -575,7 +575,7 @@ test_roundtrip(void)
 		CU_ASSERT_EQUAL(st.frames, link_seq[i]);
 		CU_ASSERT_EQUAL(st.next_link_seq, link_seq[i]);
 	}
-	braid_decap_counters_get(d, &dc);
+	braid_decap_stats(d, &dc);
 	CU_ASSERT_EQUAL(dc.rx_packets, 0); /* braid_decap_one() is not the stage */
 	printf("\n  round trip: %" PRIu64 " frames, %" PRIu64 " in place, %" PRIu64 " chained\n",
 	       total, ec.in_place, ec.chained);
@@ -706,7 +706,7 @@ test_mtu(void)
 {
 	struct braid_encap *e = mk_encap(1, NULL, NULL);
 	struct braid_wire_link l;
-	struct braid_encap_counters c;
+	struct braid_encap_stats c;
 	struct rte_mbuf *pkts[4], *held;
 	uint64_t rng = seed ^ 0x2222;
 	uint16_t n;
@@ -725,7 +725,7 @@ test_mtu(void)
 	CU_ASSERT_EQUAL(pkts[0]->pkt_len, 1432 + BRAID_WIRE_OVERHEAD);
 	CU_ASSERT_EQUAL(rte_be_to_cpu_16(rte_pktmbuf_mtod_offset(pkts[0], struct rte_ipv4_hdr *,
 							     14)->total_length), 1500);
-	braid_encap_counters_get(e, &c);
+	braid_encap_stats(e, &c);
 	CU_ASSERT_EQUAL(c.drop_too_big, 3);
 	CU_ASSERT_EQUAL(c.encap_packets, 1);
 	CU_ASSERT_EQUAL(rte_mbuf_refcnt_read(held), 1);  /* only our ref left */
@@ -742,7 +742,7 @@ test_mtu(void)
 	CU_ASSERT_EQUAL(n, 1);
 	CU_ASSERT_EQUAL(pkts[0]->pkt_len, 508 + BRAID_WIRE_OVERHEAD);
 	rte_pktmbuf_free(pkts[0]);
-	braid_encap_counters_get(e, &c);
+	braid_encap_stats(e, &c);
 	CU_ASSERT_EQUAL(c.drop_too_big, 4);
 	l.mtu = 575;
 	CU_ASSERT_EQUAL(braid_encap_link_set(e, 1, &l), -EINVAL);
@@ -759,7 +759,7 @@ test_zero_copy(void)
 							   RTE_MBUF_DEFAULT_BUF_SIZE,
 							   SOCKET_ID_ANY);
 	struct braid_encap *e = mk_encap(2, NULL, NULL), *et;
-	struct braid_encap_counters c;
+	struct braid_encap_stats c;
 	struct rte_mbuf *m, *orig, *cl, *f, *spare[4];
 	uint64_t rng = seed ^ 0x3333;
 	uint8_t *snap;
@@ -830,7 +830,7 @@ test_zero_copy(void)
 		CU_ASSERT_EQUAL(f->nb_segs, 2);
 		rte_pktmbuf_free(f);
 	}
-	braid_encap_counters_get(e, &c);
+	braid_encap_stats(e, &c);
 	CU_ASSERT_EQUAL(c.in_place, 1);
 	CU_ASSERT_EQUAL(c.chained, 3);
 
@@ -844,7 +844,7 @@ test_zero_copy(void)
 	f = orig;
 	n = braid_encap_burst(et, &f, 1, 0);
 	CU_ASSERT_EQUAL(n, 0);
-	braid_encap_counters_get(et, &c);
+	braid_encap_stats(et, &c);
 	CU_ASSERT_EQUAL(c.drop_no_mbuf, 1);
 	CU_ASSERT_EQUAL(rte_mbuf_refcnt_read(orig), 1);
 	rte_pktmbuf_free_bulk(spare, 4);
@@ -855,7 +855,7 @@ test_zero_copy(void)
 	rte_mbuf_refcnt_update(orig, 1);
 	f = orig;
 	CU_ASSERT_EQUAL(braid_encap_burst(et, &f, 1, 0), 0);
-	braid_encap_counters_get(et, &c);
+	braid_encap_stats(et, &c);
 	CU_ASSERT_EQUAL(c.drop_no_mbuf, 1);
 	CU_ASSERT_EQUAL(rte_mbuf_refcnt_read(orig), 1);
 	rte_pktmbuf_free_bulk(spare, 4);
@@ -874,7 +874,7 @@ test_links_and_meta(void)
 {
 	struct braid_encap_conf conf;
 	struct braid_encap *e;
-	struct braid_encap_counters c;
+	struct braid_encap_stats c;
 	struct braid_wire_link l;
 	struct rte_mbuf *pkts[8];
 	uint64_t rng = seed ^ 0x4444;
@@ -912,7 +912,7 @@ test_links_and_meta(void)
 	CU_ASSERT_EQUAL_FATAL(n, 1);
 	CU_ASSERT_EQUAL(braid_meta(pkts[0])->link_id, 3);
 	rte_pktmbuf_free(pkts[0]);
-	braid_encap_counters_get(e, &c);
+	braid_encap_stats(e, &c);
 	CU_ASSERT_EQUAL(c.drop_no_nexthop, 1);
 	CU_ASSERT_EQUAL(c.drop_bad_link, 2);
 	CU_ASSERT_EQUAL(c.drop_bad_meta, 4);
@@ -1118,7 +1118,7 @@ test_rx_decap_stage(void)
 	struct braid_encap *a1 = mk_encap(0x1111, NULL, NULL);
 	struct braid_encap *a2 = mk_encap(0x2222, NULL, NULL);
 	struct braid_decap *d = mk_decap(ctrl, punt);
-	struct braid_decap_counters c;
+	struct braid_decap_stats c;
 	struct braid_decap_link_view v;
 	static struct braid_burst out;
 	struct rte_mbuf *pkts[16], *late, *old;
@@ -1220,7 +1220,7 @@ test_rx_decap_stage(void)
 	pkts[7] = encap_one(a2, data_pkt(60, 3, &rng), 80000);
 	/* through the stage ops, as the runner calls it */
 	out.n = 0;
-	braid_rx_decap_ops.process(d, pkts, 8, &out, 90000);
+	braid_decap_stage_ops.process(d, pkts, 8, &out, 90000);
 	CU_ASSERT_EQUAL(out.n, 1);
 	CU_ASSERT_EQUAL(braid_meta(out.pkts[0])->pkt_type, BRAID_PKT_DATA);
 	CU_ASSERT_EQUAL(braid_meta(out.pkts[0])->link_id, 3);
@@ -1231,7 +1231,7 @@ test_rx_decap_stage(void)
 	drain_ring(punt, 0, &got);
 	CU_ASSERT_EQUAL(got, 2);
 
-	braid_decap_counters_get(d, &c);
+	braid_decap_stats(d, &c);
 	CU_ASSERT_EQUAL(c.session_changes, 1);
 	CU_ASSERT_EQUAL(c.drop_stale_session, 1);
 	CU_ASSERT_EQUAL(c.drop_ctrl_full, 2);
@@ -1258,7 +1258,7 @@ test_rx_decap_stage(void)
 		CU_ASSERT_EQUAL(braid_meta(pkts[0])->pkt_type, BRAID_PKT_PROBE);
 		CU_ASSERT_EQUAL(braid_meta(pkts[1])->pkt_type, BRAID_PKT_DATA);
 		rte_pktmbuf_free_bulk(pkts, n);
-		braid_decap_counters_get(d, &c);
+		braid_decap_stats(d, &c);
 		CU_ASSERT_EQUAL(c.control, 1);
 		CU_ASSERT_EQUAL(c.data, 1);
 		CU_ASSERT_EQUAL(c.drop_no_punt, 1);
@@ -1270,12 +1270,12 @@ test_rx_decap_stage(void)
 		out.n = 0;
 		pkts[0] = data_pkt(100, 0, &rng);
 		pkts[1] = data_pkt(100, 1, &rng);
-		braid_encap_ops.process(a2, pkts, 2, &out, 5);
+		braid_encap_stage_ops.process(a2, pkts, 2, &out, 5);
 		CU_ASSERT_EQUAL(out.n, 2);
 		CU_ASSERT_EQUAL(out.pkts[1]->pkt_len, 100 + BRAID_WIRE_OVERHEAD);
 		rte_pktmbuf_free_bulk(out.pkts, out.n);
-		CU_ASSERT_STRING_EQUAL(braid_encap_ops.kind, "encap");
-		CU_ASSERT_STRING_EQUAL(braid_rx_decap_ops.kind, "rx_decap");
+		CU_ASSERT_STRING_EQUAL(braid_encap_stage_ops.kind, "encap");
+		CU_ASSERT_STRING_EQUAL(braid_decap_stage_ops.kind, "rx_decap");
 	}
 	/* create refuses bad configurations */
 	{
@@ -1668,7 +1668,7 @@ test_decap_fuzz(void)
 						RING_F_SP_ENQ | RING_F_SC_DEQ);
 	struct braid_decap_conf conf;
 	struct braid_decap *d;
-	struct braid_decap_counters c;
+	struct braid_decap_stats c;
 	struct session_model sm = {0};
 	static struct expect ex[BRAID_BURST];
 	struct rte_mbuf *pkts[BRAID_BURST];
@@ -1800,7 +1800,7 @@ test_decap_fuzz(void)
 	}
 	CU_ASSERT_EQUAL(mismatches, 0);
 
-	braid_decap_counters_get(d, &c);
+	braid_decap_stats(d, &c);
 	CU_ASSERT_EQUAL(c.rx_packets, frames);
 	CU_ASSERT_EQUAL(c.data, n_data);
 	CU_ASSERT_EQUAL(c.parity, n_par);
@@ -1860,7 +1860,7 @@ test_decap_hardened(void)
 	struct braid_encap *a2 = mk_encap(0x2222, NULL, NULL);
 	struct braid_decap_conf dc;
 	struct braid_decap *d;
-	struct braid_decap_counters c;
+	struct braid_decap_stats c;
 	struct rte_mbuf *m;
 	uint64_t rng = seed ^ 0x4242;
 	uint32_t s;
@@ -1899,7 +1899,7 @@ test_decap_hardened(void)
 	CU_ASSERT(braid_decap_session(d, &s) && s == 0x2222);
 	m = encap_one(a1, data_pkt(60, 0, &rng), 3003);   /* now stale */
 	CU_ASSERT_EQUAL(braid_decap_burst(d, &m, 1), 0);
-	braid_decap_counters_get(d, &c);
+	braid_decap_stats(d, &c);
 	CU_ASSERT_EQUAL(c.drop_session_unconfirmed, 1);
 	CU_ASSERT_EQUAL(c.drop_stale_session, 1);
 	CU_ASSERT_EQUAL(c.session_changes, 1);
