@@ -1067,7 +1067,7 @@ feed_paced(struct braid_fec_enc *e, unsigned int n, uint64_t gap_ns,
 
 		g_out.n = 0;
 		braid_fec_enc_poll(e, &g_out, *now);
-		braid_fec_enc_process(e, &m, 1, &g_out, *now);
+		braid_fec_enc_burst(e, &m, 1, &g_out, *now);
 		rte_pktmbuf_free_bulk(g_out.pkts, g_out.n);
 		*now += gap_ns;
 	}
@@ -1082,7 +1082,7 @@ test_stage_auto_timeout(void)
 	const uint64_t cap = 50 * TIMEOUT_NS;
 	struct braid_fec_enc_conf c;
 	struct braid_fec_enc *e;
-	struct braid_fec_enc_stats st, st0;
+	struct braid_fec_enc_class_stats st, st0;
 	struct braid_fec_class_conf fixed = { .k = 10, .m = 2, .timeout_ns = TIMEOUT_NS };
 	struct rte_mbuf *m;
 	uint64_t now = 1000;
@@ -1123,7 +1123,7 @@ test_stage_auto_timeout(void)
 		m = mk_simple(200, 0, seq++, 0);
 		g_out.n = 0;
 		braid_fec_enc_poll(e, &g_out, now);
-		braid_fec_enc_process(e, &m, 1, &g_out, now);
+		braid_fec_enc_burst(e, &m, 1, &g_out, now);
 		rte_pktmbuf_free_bulk(g_out.pkts, g_out.n);
 		g_out.n = 0;
 		braid_fec_enc_poll(e, &g_out, now + cap);
