@@ -26,6 +26,51 @@ RTE_LOG_REGISTER(braid_gateway_logtype, braid.gateway, INFO);
  * frames and control packets, and indirect mbufs for clones. */
 #define GW_HDR_ROOM (RTE_PKTMBUF_HEADROOM + 256)
 
+/* Policy the configuration does not expose, with why. */
+/* IPv4's minimum: a link port reporting less is taken as this. */
+#define GW_LINK_MTU_MIN 576
+/* A lost tail is only noticed when something follows it: the cache
+ * probes a class's last packet after this long without a successor. */
+#define GW_TAIL_PROBE_NS 30000000ULL
+/* Retransmissions may take half of the usable capacity, with a burst of
+ * 100 ms of it (at least 64 KiB): enough to repair what a link lost
+ * before it was found dead (a third of the traffic for a few probe
+ * intervals), bounded so that a storm of NACKs cannot crowd out new
+ * data. */
+#define GW_RETX_SHARE_PPM 500000
+#define GW_RETX_BURST_MS 100
+#define GW_RETX_BURST_MIN 65536ULL
+/* Reorder window of a class without ARQ when reorder.window_ms is 0. */
+#define GW_REORDER_WINDOW_MS 100
+/* Random loss is what FEC and ARQ are for (the scheduler charges their
+ * bytes to the links), so "degraded" (loss above 10 %, back below 5 %)
+ * is a state to show and to prefer other links by, not a cut of the
+ * link's capacity. */
+#define GW_DEGRADED_PERMILLE 1000
+#define GW_DEGRADED_ENTER_PPM 100000
+#define GW_DEGRADED_LEAVE_PPM 50000
+/* NACKs per missing seq: the class deadline stops the repeats long
+ * before this does. */
+#define GW_NACK_MAX_TRIES 10
+/* RTT assumed by the ARQ receiver until link health has measured one. */
+#define GW_INIT_SRTT_NS 50000000ULL
+/* LAN hosts waiting for ARP at once, and frames held per host. */
+#define GW_ARP_PENDING_HOSTS 256
+#define GW_ARP_PENDING_PACKETS 256
+/* Reorder: duplicates are recognised this many seqs back at least; the
+ * first packet of a stream may have overtaken at most this many. */
+#define GW_DEDUP_WINDOW_MIN 65536u
+#define GW_START_WINDOW_MAX 256u
+/* FEC blocks the decoder tracks per class. */
+#define GW_FEC_DEC_BLOCKS 256
+/* Control rings: NACKs and punted ARP/ICMP in, frames for the LAN from
+ * the control path; frames to the peer (probes, replies, NACKs,
+ * retransmissions) take bursts of repairs. */
+#define GW_CTRL_RING_SIZE 1024
+#define GW_TO_PEER_RING_SIZE 4096
+/* The main lcore's console, --duration and management tick. */
+#define GW_HOOK_PERIOD_US 1000
+
 struct build_err {
 	char *buf;
 	size_t len;
@@ -211,7 +256,7 @@ wire_link(const struct braid_gateway *gw, unsigned int l, struct braid_wire_link
 	w->peer_ip = lc->peer_ip;
 	w->local_port = lc->local_port;
 	w->peer_port = lc->peer_port;
-	w->mtu = RTE_MAX(gw->port_mtu[lc->port], (uint16_t)576);
+	w->mtu = RTE_MAX(gw->port_mtu[lc->port], (uint16_t)GW_LINK_MTU_MIN);
 	/* Every tunnel frame carries a UDP checksum: the IPv4 checksum covers
 	 * only the outer IP header, and a damaged braid header (sequence,
 	 * FEC block) must be a counted drop, not a wrong packet. The NIC
@@ -372,7 +417,7 @@ build_send_chain(struct braid_gateway *gw, struct build_err *e)
 	rc.classes = rcc;
 	rc.clone_pool = gw->clone_pool;
 	/* A lost tail is only noticed when something follows it. */
-	rc.tail_probe_ns = 30000000ULL;
+	rc.tail_probe_ns = GW_TAIL_PROBE_NS;
 	gw->rtx = braid_rtx_create(&rc, SOCKET_ID_ANY);
 	if (gw->rtx == NULL)
 		return fail(e, rte_errno, "rtx: %s", rte_strerror(rte_errno));
@@ -391,15 +436,11 @@ build_send_chain(struct braid_gateway *gw, struct build_err *e)
 		atc.rtx = gw->rtx;
 		atc.n_classes = c->n_classes;
 		atc.classes = acc;
-		/* Retransmissions may take half of the usable capacity, with
-		 * a burst of 100 ms of it: enough to repair what a link lost
-		 * before it was found dead (a third of the traffic for a few
-		 * probe intervals), bounded so that a storm of NACKs cannot
-		 * crowd out new data. */
 		for (unsigned int l = 0; l < c->n_links; l++)
 			usable += (uint64_t)c->links[l].capacity_kbps * 125;
-		atc.capacity_ppm = 500000;
-		atc.burst_bytes = (uint32_t)RTE_MIN(RTE_MAX(usable / 10, 65536ULL),
+		atc.capacity_ppm = GW_RETX_SHARE_PPM;
+		atc.burst_bytes = (uint32_t)RTE_MIN(RTE_MAX(usable * GW_RETX_BURST_MS / 1000,
+							    GW_RETX_BURST_MIN),
 						    (uint64_t)BRAID_ARQ_MAX_BURST);
 		gw->arq_tx = braid_arq_tx_create(&atc, SOCKET_ID_ANY);
 		if (gw->arq_tx == NULL)
@@ -457,7 +498,8 @@ gw_class_deadline_ns(const struct braid_config *c, unsigned int k)
 {
 	if (c->classes[k].arq_enabled)
 		return (uint64_t)c->classes[k].arq_deadline_ms * 1000000ULL;
-	return (uint64_t)(c->reorder.window_ms != 0 ? c->reorder.window_ms : 100) *
+	return (uint64_t)(c->reorder.window_ms != 0 ? c->reorder.window_ms :
+			  GW_REORDER_WINDOW_MS) *
 	       1000000ULL;
 }
 
@@ -500,13 +542,9 @@ build_link_health(struct braid_gateway *gw, struct build_err *e)
 	lc.silence_min_ms = c->health.silence_min_ms;
 	if (lc.hold_max_ms < lc.up_hold_ms)
 		lc.hold_max_ms = lc.up_hold_ms;
-	/* Random loss is what FEC and ARQ are for (the scheduler charges
-	 * their bytes to the links), so "degraded" (loss above 10 %, back
-	 * below 5 %) is a state to show and to prefer other links by, not
-	 * a cut of the link's capacity. */
-	lc.degraded_permille = 1000;
-	lc.loss_enter_ppm = 100000;
-	lc.loss_leave_ppm = 50000;
+	lc.degraded_permille = GW_DEGRADED_PERMILLE;
+	lc.loss_enter_ppm = GW_DEGRADED_ENTER_PPM;
+	lc.loss_leave_ppm = GW_DEGRADED_LEAVE_PPM;
 	lc.pool = gw->hdr_pool;
 	lc.tx_ring = gw->ctrl_tx;
 	lc.ctrl_ring = gw->ctrl_ring;
@@ -539,8 +577,8 @@ build_arq_rx(struct braid_gateway *gw, struct build_err *e)
 	ac.n_classes = c->n_classes;
 	ac.classes = cc;
 	/* The deadline stops the repeats long before this does. */
-	ac.max_tries = 10;
-	ac.init_srtt_ns = 50000000ULL;
+	ac.max_tries = GW_NACK_MAX_TRIES;
+	ac.init_srtt_ns = GW_INIT_SRTT_NS;
 	ac.link = gw->link;
 	ac.pool = gw->hdr_pool;
 	ac.tx_ring = gw->ctrl_tx;
@@ -577,8 +615,8 @@ build_lan(struct braid_gateway *gw, struct build_err *e)
 	lc.tx.links[0] = (struct braid_tx_output){ gw->port_id[gw->lan_port], 0 };
 	lc.tx.drain_ns = (uint64_t)c->tx.drain_us * 1000;
 	lc.tx.inject = gw->lan_inject;
-	lc.pending_hosts = 256;
-	lc.pending_packets = 256;
+	lc.pending_hosts = GW_ARP_PENDING_HOSTS;
+	lc.pending_packets = GW_ARP_PENDING_PACKETS;
 	gw->lan = braid_lan_create(&lc, SOCKET_ID_ANY);
 	if (gw->lan == NULL)
 		return fail(e, rte_errno, "lan_tx: %s", rte_strerror(rte_errno));
@@ -629,14 +667,14 @@ build_recv_chain(struct braid_gateway *gw, struct build_err *e)
 		uint32_t buf = next_pow2(c->reorder.max_packets);
 
 		roc[k].buf_size = buf;
-		roc[k].dedup_window = RTE_MAX(buf, 65536u);
+		roc[k].dedup_window = RTE_MAX(buf, GW_DEDUP_WINDOW_MIN);
 		roc[k].deadline_ns = gw_class_deadline_ns(c, k);
 		/* The first packet may have overtaken seq 0 on a faster link. */
-		roc[k].start_window = RTE_MIN(buf / 4, 256u);
+		roc[k].start_window = RTE_MIN(buf / 4, GW_START_WINDOW_MAX);
 		max_deadline = RTE_MAX(max_deadline, roc[k].deadline_ns);
 	}
 	fdc.n_classes = c->n_classes;
-	fdc.max_blocks = 256;
+	fdc.max_blocks = GW_FEC_DEC_BLOCKS;
 	fdc.timeout_ns = (c->fec.block_timeout_us != 0 ?
 			  (uint64_t)c->fec.block_timeout_us * 1000 : GW_FEC_TIMEOUT_MAX_NS) +
 			 max_deadline;
@@ -706,15 +744,15 @@ build_rings(struct braid_gateway *gw, struct build_err *e)
 	char name[RTE_RING_NAMESIZE];
 
 	gw_objname(gw, "ctrl", name, sizeof(name));
-	gw->ctrl_ring = rte_ring_create(name, 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	gw->ctrl_ring = rte_ring_create(name, GW_CTRL_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
 	gw_objname(gw, "punt", name, sizeof(name));
-	gw->punt_ring = rte_ring_create(name, 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	gw->punt_ring = rte_ring_create(name, GW_CTRL_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
 	gw_objname(gw, "linj", name, sizeof(name));
-	gw->link_inject = braid_tx_inject_ring_create(name, 4096, SOCKET_ID_ANY);
+	gw->link_inject = braid_tx_inject_ring_create(name, GW_TO_PEER_RING_SIZE, SOCKET_ID_ANY);
 	gw_objname(gw, "ctx", name, sizeof(name));
-	gw->ctrl_tx = rte_ring_create(name, 4096, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	gw->ctrl_tx = rte_ring_create(name, GW_TO_PEER_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
 	gw_objname(gw, "lanj", name, sizeof(name));
-	gw->lan_inject = braid_tx_inject_ring_create(name, 1024, SOCKET_ID_ANY);
+	gw->lan_inject = braid_tx_inject_ring_create(name, GW_CTRL_RING_SIZE, SOCKET_ID_ANY);
 	if (gw->ctrl_ring == NULL || gw->punt_ring == NULL ||
 	    gw->link_inject == NULL || gw->lan_inject == NULL || gw->ctrl_tx == NULL)
 		return fail(e, rte_errno, "control rings: %s", rte_strerror(rte_errno));
@@ -755,7 +793,7 @@ build_runner(struct braid_gateway *gw, struct build_err *e)
 	rc->idle_sleep_max_us = c->lcores.idle_sleep_max_us;
 	rc->main_hook = gw_main_hook;
 	rc->main_hook_arg = gw;
-	rc->hook_period_us = 1000;
+	rc->hook_period_us = GW_HOOK_PERIOD_US;
 	add_stage(rc, c, "lan_rx", &braid_port_rx_stage_ops, gw->lan_rx, 0, BRAID_STAGE_LAN_RX);
 	add_stage(rc, c, "classify", &braid_classify_stage_ops, gw->classify, 0, BRAID_STAGE_CLASSIFY);
 	add_stage(rc, c, "sched", &braid_sched_stage_ops, gw->sched, 0, BRAID_STAGE_SCHED);
