@@ -358,8 +358,7 @@ struct braid_arq_tx_conf {
 	X(drop_bad_nack)         /* NACKs naming nothing / bad counts */     \
 	X(seqs_requested)        /* seqs named by accepted NACKs */          \
 	X(ordered)               /* retransmission orders written */         \
-	X(duplicated_last_try)   /* orders with hint BOTH: the last try */    \
-	X(duplicated_lossy)      /* orders with hint BOTH: a lossy path */    \
+	X(duplicated_last_try)   /* orders with hint BOTH */                 \
 	X(suppressed)            /* retransmitted < suppress_ns ago */       \
 	X(over_budget)           /* token bucket empty */                    \
 	X(expired_or_missing)    /* not in the retransmit cache */           \
@@ -391,18 +390,6 @@ void braid_arq_tx_set_rtt(struct braid_arq_tx *tx, uint64_t srtt_ns,
 
 /** Total capacity of the usable links, bytes/s (capacity_ppm mode). */
 void braid_arq_tx_set_capacity(struct braid_arq_tx *tx, uint64_t bytes_per_s);
-
-/** Loss at or above which every retransmission goes in two copies. */
-#define BRAID_ARQ_DUP_LOSS_PPM 10000
-
-/**
- * Loss rate (ppm) of the links retransmissions go on (the worse of the
- * two). From BRAID_ARQ_DUP_LOSS_PPM on, every order gets two copies
- * (hint BOTH, counted duplicated_lossy): a lost retransmission costs
- * the stream held behind its gap another round trip, a second copy on
- * another link one frame. 0 until set.
- */
-void braid_arq_tx_set_path_loss(struct braid_arq_tx *tx, uint32_t loss_ppm);
 
 /** Budget rate now in force (bytes/s). */
 uint64_t braid_arq_tx_rate(const struct braid_arq_tx *tx);

@@ -56,7 +56,6 @@ struct braid_arq_tx {
 	uint64_t suppress_conf_ns;
 	uint64_t min_interval_ns;
 	uint32_t ppm;
-	uint32_t path_loss_ppm;
 	uint32_t max_seqs;
 	uint16_t n_classes;
 	uint8_t max_tries;
@@ -184,12 +183,6 @@ braid_arq_tx_set_rtt(struct braid_arq_tx *tx, uint64_t srtt_ns, uint64_t rttvar_
 }
 
 void
-braid_arq_tx_set_path_loss(struct braid_arq_tx *tx, uint32_t loss_ppm)
-{
-	tx->path_loss_ppm = loss_ppm;
-}
-
-void
 braid_arq_tx_set_capacity(struct braid_arq_tx *tx, uint64_t bytes_per_s)
 {
 	uint64_t cap = RTE_MIN(bytes_per_s, TX_MAX_CAPACITY);
@@ -258,7 +251,7 @@ tx_one(struct braid_arq_tx *tx, struct tx_class *cl, uint16_t c, uint32_t seq,
 	struct tx_slot *sl = &cl->ring[seq & cl->mask];
 	uint64_t suppress, interval, age, bytes;
 	struct rte_mbuf *m;
-	bool last, lossy;
+	bool last;
 	unsigned int copies;
 
 	suppress = tx->suppress_conf_ns != 0 ? tx->suppress_conf_ns : tx->srtt_ns / 2;
@@ -290,8 +283,7 @@ tx_one(struct braid_arq_tx *tx, struct tx_class *cl, uint16_t c, uint32_t seq,
 	last = sl->requests >= tx->max_tries ||
 		(cl->deadline_ns != 0 && age + interval > cl->deadline_ns);
 	bytes = (uint64_t)m->pkt_len + BRAID_WIRE_OVERHEAD;
-	lossy = tx->path_loss_ppm >= BRAID_ARQ_DUP_LOSS_PPM;
-	copies = last || lossy ? 2 : 1;
+	copies = last ? 2 : 1;
 	if (!arq_bucket_take(&tx->bucket, bytes * copies)) {
 		if (copies == 1 || !arq_bucket_take(&tx->bucket, bytes))
 			return TX_OVER_BUDGET;
@@ -305,8 +297,7 @@ tx_one(struct braid_arq_tx *tx, struct tx_class *cl, uint16_t c, uint32_t seq,
 	o->hint = copies == 2 ? BRAID_ARQ_HINT_BOTH : BRAID_ARQ_HINT_PRIMARY;
 	o->try_no = sl->requests;
 	tx->cnt.retx_bytes += bytes * copies;
-	tx->cnt.duplicated_last_try += copies == 2 && last;
-	tx->cnt.duplicated_lossy += copies == 2 && !last;
+	tx->cnt.duplicated_last_try += copies == 2;
 	return TX_ORDERED;
 }
 

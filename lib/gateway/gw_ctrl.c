@@ -93,22 +93,6 @@ gw_ctrl_free(struct gw_ctrl *c)
 	rte_free(c);
 }
 
-/* Loss toward the peer of the links retransmissions go on (the worse
- * of the two; the peer reports it). */
-static uint32_t
-path_loss(const struct braid_gateway *gw, const struct braid_link_best *lb)
-{
-	uint32_t loss = 0;
-
-	for (int k = 0; k < 2; k++) {
-		struct braid_link_info li;
-
-		if (braid_link_info_get(gw->link, lb->link[k], &li) == 0)
-			loss = RTE_MAX(loss, li.tx_loss_ppm);
-	}
-	return loss;
-}
-
 static void
 on_nack(struct gw_ctrl *c, struct rte_mbuf *m, uint64_t now_ns)
 {
@@ -129,7 +113,6 @@ on_nack(struct gw_ctrl *c, struct rte_mbuf *m, uint64_t now_ns)
 	if (lb.srtt_ns != 0)
 		braid_arq_tx_set_rtt(gw->arq_tx, lb.srtt_ns, lb.rttvar_ns);
 	braid_arq_tx_set_capacity(gw->arq_tx, lb.usable_Bps);
-	braid_arq_tx_set_path_loss(gw->arq_tx, path_loss(gw, &lb));
 	n = braid_arq_tx_nack(gw->arq_tx, &nack, now_ns, orders, RTE_DIM(orders));
 	for (uint16_t i = 0; i < n; i++) {
 		const struct rte_mbuf *orig = braid_rtx_lookup(gw->rtx, orders[i].class_id,
