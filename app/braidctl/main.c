@@ -59,7 +59,7 @@ usage(FILE *f)
 "  status | version | methods | links | classes\n"
 "  stats [FILTER]                    FILTER: substring or glob of metric names\n"
 "  config get | config apply FILE | config save [PATH]\n"
-"  set link NAME weight N | capacity KBPS | admin up|down\n"
+"  set link NAME weight N | capacity KBPS | admin up|down | backup on|off\n"
 "  set class NAME weight N | fec K M | fec off | arq on|off [DEADLINE_MS]\n"
 "                 | priority on CAP_KBPS | priority off\n"
 "                 | policy stripe | policy duplicate COPIES | policy pin LINK...\n"
@@ -208,6 +208,9 @@ cmd_set(struct ctl *c, int argc, char **argv)
 	} else if (link && strcmp(argv[2], "admin") == 0 && argc == 4 &&
 		   (strcmp(argv[3], "up") == 0 || strcmp(argv[3], "down") == 0)) {
 		json_object_set_new(p, "admin", json_string(argv[3]));
+	} else if (link && strcmp(argv[2], "backup") == 0 && argc == 4 &&
+		   on_off(argv[3], &b) == 0) {
+		json_object_set_new(p, "backup", json_boolean(b));
 	} else if (!link && strcmp(argv[2], "fec") == 0 && argc == 4 &&
 		   strcmp(argv[3], "off") == 0) {
 		json_object_set_new(p, "fec", json_string("off"));
