@@ -220,6 +220,20 @@ walk_one(struct walk *w, const char *name, const char *lkey, const char *lval,
 }
 
 /* Link health and per-link transmit counters, class gauges, recoveries. */
+/* braid_link_loss_ratio{link, direction} of link @p ln. */
+static void
+walk_loss(struct walk *w, const char *ln, const char *dir, uint32_t ppm)
+{
+	struct wsample *s = walk_add(w, BRAID_MGMT_GAUGE, ppm / 1e6,
+				     "Loss ratio over the health window");
+
+	if (s == NULL)
+		return;
+	snprintf(s->name, sizeof(s->name), "braid_link_loss_ratio");
+	label(s, "link", ln);
+	label(s, "direction", dir);
+}
+
 static void
 walk_gateway(struct walk *w, const struct gw_mgmt *m)
 {
@@ -265,26 +279,10 @@ walk_gateway(struct walk *w, const struct gw_mgmt *m)
 		if (li.rx_packets > 1)
 			walk_one(w, "braid_link_jitter_seconds", "link", ln, BRAID_MGMT_GAUGE,
 				 li.jitter_us / 1e6, "Interarrival jitter (RFC 3550)");
-		if (li.rx_packets > 0) {
-			struct wsample *s = walk_add(w, BRAID_MGMT_GAUGE, li.rx_loss_ppm / 1e6,
-				"Loss ratio over the health window");
-
-			if (s != NULL) {
-				snprintf(s->name, sizeof(s->name), "braid_link_loss_ratio");
-				label(s, "link", ln);
-				label(s, "direction", "rx");
-			}
-		}
-		if (li.peer_rx_packets + li.peer_lost > 0) {
-			struct wsample *s = walk_add(w, BRAID_MGMT_GAUGE, li.tx_loss_ppm / 1e6,
-				"Loss ratio over the health window");
-
-			if (s != NULL) {
-				snprintf(s->name, sizeof(s->name), "braid_link_loss_ratio");
-				label(s, "link", ln);
-				label(s, "direction", "tx");
-			}
-		}
+		if (li.rx_packets > 0)
+			walk_loss(w, ln, "rx", li.rx_loss_ppm);
+		if (li.peer_rx_packets + li.peer_lost > 0)
+			walk_loss(w, ln, "tx", li.tx_loss_ppm);
 		walk_one(w, "braid_link_probes_sent_total", "link", ln, BRAID_MGMT_COUNTER,
 			 (double)li.probes_sent, "Health probes sent");
 		walk_one(w, "braid_link_probes_lost_total", "link", ln, BRAID_MGMT_COUNTER,
