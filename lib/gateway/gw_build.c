@@ -382,7 +382,7 @@ build_send_chain(struct braid_gateway *gw, struct build_err *e)
 		o->dup_copies = o->policy == BRAID_SCHED_DUPLICATE ? cc->copies : 0;
 	}
 	for (unsigned int l = 0; l < c->n_links; l++) {
-		sc->links[l].capacity_kbps = gw_pace_kbps(c->links[l].capacity_kbps);
+		sc->links[l].capacity_kbps = c->links[l].capacity_kbps;
 		sc->links[l].weight_factor = gw_link_factor(c->links[l].weight);
 		sc->links[l].backup = c->links[l].backup;
 		sc->links[l].start_down = !c->links[l].admin_up;
@@ -513,7 +513,7 @@ gw_link_changed(void *arg, uint16_t link, enum braid_link_state state,
 	struct braid_gateway *gw = arg;
 	bool up = state == BRAID_LINK_UP || state == BRAID_LINK_DEGRADED;
 	struct braid_sched_cmd c = { .op = BRAID_SCHED_CMD_LINK_STATE, .id = link,
-		.link_state = { .up = up, .capacity_kbps = gw_pace_kbps(usable_kbps) } };
+		.link_state = { .up = up, .capacity_kbps = usable_kbps } };
 
 	if (gw->runner != NULL)
 		braid_runner_cmd_send(gw->runner, gw->stage_id[GW_CMD_SCHED], &c);

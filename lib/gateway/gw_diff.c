@@ -106,7 +106,7 @@ link_capacity(struct diff_ctx *d, uint16_t l)
 		  .link = l, .capacity_kbps = kbps }, sizeof(struct braid_link_cmd));
 	return ret != 0 ? ret : add_sched(d, &(struct braid_sched_cmd){
 		.op = BRAID_SCHED_CMD_LINK_CAPACITY, .id = l,
-		.link_capacity.capacity_kbps = gw_pace_kbps(kbps) });
+		.link_capacity.capacity_kbps = kbps });
 }
 
 static void

@@ -180,20 +180,6 @@ uint64_t gw_class_deadline_ns(const struct braid_config *c, unsigned int k);
  * plus this, so a link's configured rate holds on the wire. */
 #define GW_ETHER_L1_OVERHEAD 24
 
-/* The scheduler paces a link at this share (per mille) of its rate: the
- * queue of a link sent at exactly its rate never drains after a burst
- * or a repair (a failover leaves no room at all), and stays in the modem
- * or the network instead of in braid's class queues, where priorities
- * and deadlines apply. */
-#define GW_PACE_PERMILLE 970
-
-/* The scheduler's rate of a link of @p kbps. */
-static inline uint64_t
-gw_pace_kbps(uint64_t kbps)
-{
-	return kbps == 0 ? 0 : RTE_MAX(kbps * GW_PACE_PERMILLE / 1000, (uint64_t)1);
-}
-
 /* Longest automatic FEC block timeout. */
 #define GW_FEC_TIMEOUT_MAX_NS 50000000ULL
 
