@@ -1296,12 +1296,13 @@ test_stage_no_mbuf(void)
 }
 
 /* Scalar restatement of the placement rule, as a sort key:
- * (tier, -credit left, already used, id), tier 0 = no parity of the block
- * yet and credit left covers the piece. */
+ * (tier, -credit left, already used, position from @p start in circular
+ * link order), tier 0 = no parity of the block yet and credit left covers
+ * the piece. The encoder's start is the block id modulo the links. */
 static void
 ref_place(unsigned int k_nom, unsigned int m, unsigned int L, unsigned int n,
 	  const uint16_t *len, const uint16_t *link, unsigned int n_links,
-	  uint16_t *res)
+	  unsigned int start, uint16_t *res)
 {
 	int64_t left[BRAID_FEC_MAX_LINKS] = { 0 };
 	bool has[BRAID_FEC_MAX_LINKS] = { false }, used[BRAID_FEC_MAX_LINKS] = { false };
@@ -1315,7 +1316,8 @@ ref_place(unsigned int k_nom, unsigned int m, unsigned int L, unsigned int n,
 	for (unsigned int j = 0; j < m; j++) {
 		int best = -1, bt = 0;
 
-		for (unsigned int l = 0; l < n_links; l++) {
+		for (unsigned int i = 0; i < n_links; i++) {
+			unsigned int l = (start + i) % n_links;
 			int tier;
 
 			if (!has[l])
@@ -1354,7 +1356,7 @@ test_parity_placement(void)
 		{ 2, 8, 2, { 998, 249 }, { 0, 1 }, { 0, 0, 0, 1, 0, 1, 0, 1 } },
 		{ 2, 7, 2, { 1003, 287 }, { 0, 1 }, { 0, 0, 0, 1, 0, 1, 0 } },
 		/* even spread, nobody covers a piece: most left, then ties
-		 * to the lower id */
+		 * to the first link from the start (0 here) */
 		{ 4, 2, 4, { 1000, 1000, 1000, 1000 }, { 0, 0, 1, 2 }, { 0, 1 } },
 		/* skewed: link 1 reserved 12.8 B, link 0 still has 1118 B */
 		{ 10, 2, 10, { 1400, 1400, 1400, 1400, 1400, 1400, 1400, 1400, 1400, 64 },
@@ -1384,22 +1386,27 @@ test_parity_placement(void)
 		g_out.n = 0;
 		braid_fec_enc_burst(e, p, ex[x].n, &g_out, 1);
 		CU_ASSERT_EQUAL_FATAL(g_out.n, ex[x].n + ex[x].m);
-		for (unsigned int j = 0; j < ex[x].m; j++) {
-			uint16_t got = braid_meta(g_out.pkts[ex[x].n + j])->link_id;
-
-			CU_ASSERT_EQUAL(got, ex[x].expect[j]);
-			if (got != ex[x].expect[j])
-				printf("\n  example %u parity %u: link %u, expected %u\n",
-				       x, j, got, ex[x].expect[j]);
-		}
 		{
+			/* The examples state the rule from link 0; the stage
+			 * starts from its block id modulo the links. */
 			unsigned int L = 0;
+			unsigned int start = braid_meta(g_out.pkts[ex[x].n])->block_id % 4;
+			uint16_t at[8];
 
 			for (unsigned int i = 0; i < ex[x].n; i++)
 				L = RTE_MAX(L, ex[x].len[i] + 2u);
-			ref_place(ex[x].k, ex[x].m, L, ex[x].n, ex[x].len, ex[x].link, 4, ref);
-			for (unsigned int j = 0; j < ex[x].m; j++)
+			ref_place(ex[x].k, ex[x].m, L, ex[x].n, ex[x].len, ex[x].link, 4, 0, ref);
+			ref_place(ex[x].k, ex[x].m, L, ex[x].n, ex[x].len, ex[x].link, 4,
+				  start, at);
+			for (unsigned int j = 0; j < ex[x].m; j++) {
+				uint16_t got = braid_meta(g_out.pkts[ex[x].n + j])->link_id;
+
 				CU_ASSERT_EQUAL(ref[j], ex[x].expect[j]);
+				CU_ASSERT_EQUAL(got, at[j]);
+				if (got != at[j])
+					printf("\n  example %u parity %u: link %u, expected %u\n",
+					       x, j, got, at[j]);
+			}
 		}
 		for (unsigned int i = 0; i < g_out.n; i++)
 			rte_pktmbuf_free(g_out.pkts[i]);
@@ -1429,7 +1436,8 @@ test_parity_placement(void)
 		if (n < k)
 			braid_fec_enc_poll(e, &g_out, now + TIMEOUT_NS);
 		CU_ASSERT_EQUAL_FATAL(g_out.n, n + m);
-		ref_place(k, m, L, n, len, link, 4, ref);
+		ref_place(k, m, L, n, len, link, 4,
+			  braid_meta(g_out.pkts[n])->block_id % 4, ref);
 		for (unsigned int j = 0; j < m; j++)
 			mismatches += braid_meta(g_out.pkts[n + j])->link_id != ref[j];
 		for (unsigned int i = 0; i < g_out.n; i++)
@@ -1437,6 +1445,41 @@ test_parity_placement(void)
 	}
 	CU_ASSERT_EQUAL(mismatches, 0);
 	braid_fec_enc_free(e);
+
+	/* 10+2 blocks striped evenly over three links: the parity spreads
+	 * evenly too (it piled up on link 0 when ties went to the lowest id). */
+	{
+		struct braid_fec_enc_conf c;
+		unsigned int per_link[3] = { 0 };
+		uint32_t seq = 0;
+
+		memset(&c, 0, sizeof(c));
+		c.n_classes = 1;
+		c.classes[0] = (struct braid_fec_class_conf){ .k = 10, .m = 2,
+			.timeout_ns = TIMEOUT_NS };
+		c.n_links = 3;
+		c.pool = g_pool;
+		c.parity_pkt_type = PAR_TYPE;
+		e = braid_fec_enc_create(&c, SOCKET_ID_ANY);
+		CU_ASSERT_FATAL(e != NULL);
+		for (unsigned int b = 0; b < 300; b++) {
+			struct rte_mbuf *p[10];
+
+			for (unsigned int i = 0; i < 10; i++, seq++)
+				p[i] = mk_simple(1000, 0, seq, (uint16_t)(seq % 3));
+			g_out.n = 0;
+			braid_fec_enc_burst(e, p, 10, &g_out, 1);
+			CU_ASSERT_EQUAL_FATAL(g_out.n, 12);
+			for (unsigned int j = 10; j < 12; j++)
+				per_link[braid_meta(g_out.pkts[j])->link_id % 3]++;
+			rte_pktmbuf_free_bulk(g_out.pkts, g_out.n);
+		}
+		printf("\n    parity per link, 10+2 over 3 links: %u %u %u\n",
+		       per_link[0], per_link[1], per_link[2]);
+		for (unsigned int l = 0; l < 3; l++)
+			CU_ASSERT(per_link[l] >= 190 && per_link[l] <= 210);
+		braid_fec_enc_free(e);
+	}
 	assert_pool_clean();
 }
 
