@@ -238,10 +238,19 @@ braid_reorder_burst(struct braid_reorder *r, struct rte_mbuf **pkts, uint16_t n,
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		const struct braid_meta *md = braid_meta(m);
+		struct braid_meta *md = braid_meta(m);
 		struct ro_class *cl;
 		uint32_t s = md->seq;
 
+		if (unlikely(md->flags & BRAID_META_F_SESSION)) {
+			/* A peer restart (passed on by fec_decode): every
+			 * class is reset right before this packet, which
+			 * starts the new streams; what came before it in the
+			 * burst still belonged to the old ones. */
+			braid_reorder_reset(r, BRAID_REORDER_ALL_CLASSES);
+			r->session_resets++;
+			md->flags &= (uint8_t)~BRAID_META_F_SESSION;
+		}
 		if (unlikely(md->class_id >= r->n_classes)) {
 			ro_drop(m, &cnt.drop_bad_class);
 			continue;
@@ -624,29 +633,11 @@ braid_reorder_create(const struct braid_reorder_conf *conf, int socket)
 	return r;
 }
 
-/* A peer restart (BRAID_META_F_SESSION, passed on by fec_decode): every
- * class is reset right before the flagged packet, which starts the new
- * streams; what came before it in the burst still belongs to the old. */
 static void
 ro_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 		 struct braid_burst *out, uint64_t now_ns)
 {
-	struct braid_reorder *r = ctx;
-	uint16_t from = 0;
-
-	for (uint16_t i = 0; i < n; i++) {
-		struct braid_meta *bm = braid_meta(pkts[i]);
-
-		if (likely(!(bm->flags & BRAID_META_F_SESSION)))
-			continue;
-		if (i > from)
-			braid_reorder_burst(r, pkts + from, (uint16_t)(i - from), out, now_ns);
-		braid_reorder_reset(r, BRAID_REORDER_ALL_CLASSES);
-		r->session_resets++;
-		bm->flags &= (uint8_t)~BRAID_META_F_SESSION;
-		from = i;
-	}
-	braid_reorder_burst(r, pkts + from, (uint16_t)(n - from), out, now_ns);
+	braid_reorder_burst(ctx, pkts, n, out, now_ns);
 }
 
 static uint16_t

@@ -137,7 +137,9 @@ void braid_reorder_free(struct braid_reorder *r);
 /**
  * Take pkts[0..n-1] (inner packets, meta class_id and seq set) at
  * @p now_ns: deliver what is in order to @p out, hold the rest, free and
- * count duplicates, late and too-old packets.
+ * count duplicates, late and too-old packets. A packet carrying
+ * BRAID_META_F_SESSION (a peer restart) first resets every class
+ * (session_resets) and has the flag cleared.
  * @return packets pushed to @p out.
  */
 uint16_t braid_reorder_burst(struct braid_reorder *r, struct rte_mbuf **pkts,
