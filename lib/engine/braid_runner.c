@@ -409,6 +409,21 @@ idle_backoff(const struct braid_runner_conf *c, struct runner_lcore *lc,
 	lc->cnt.idle_sleep_us += *sleep_us;
 }
 
+/* A loop that started later than its planned sleep explains: the lcore's
+ * thread was preempted, or one stage call took that long. Both hold every
+ * packet on the lcore back, so they are counted. */
+static void
+note_gap(struct runner_lcore *lc, uint64_t gap_ns, unsigned int slept_us)
+{
+	uint64_t planned = (uint64_t)slept_us * 1000;
+	uint64_t late_us = gap_ns > planned ? (gap_ns - planned) / 1000 : 0;
+
+	if (late_us > lc->cnt.loop_late_max_us)
+		lc->cnt.loop_late_max_us = late_us;
+	if (late_us >= BRAID_LOOP_STALL_US)
+		lc->cnt.stalls++;
+}
+
 static int
 lcore_loop(struct braid_runner *r, unsigned int lcore, bool main_lcore)
 {
@@ -420,9 +435,13 @@ lcore_loop(struct braid_runner *r, unsigned int lcore, bool main_lcore)
 
 	if (main_lcore && c->main_hook != NULL && hook_period == 0)
 		hook_period = 1000000;
+	uint64_t prev = braid_now_ns();
 	while (!braid_runner_stopping(r)) {
 		uint64_t now = braid_now_ns();
 		unsigned int work = 0;
+
+		note_gap(lc, now - prev, sleep_us);
+		prev = now;
 
 		for (unsigned int s = 0; s < lc->n_segs; s++)
 			work += run_segment(r, &r->segs[lc->seg[s]], lc->buf, now);

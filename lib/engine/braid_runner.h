@@ -85,7 +85,12 @@ struct braid_runner_lcore_stats {
 	uint64_t busy_loops;       /**< loops that did work */
 	uint64_t idle_sleeps;
 	uint64_t idle_sleep_us;    /**< total time asleep */
+	uint64_t loop_late_max_us; /**< longest loop start past its plan */
+	uint64_t stalls;           /**< loops late by BRAID_LOOP_STALL_US+ */
 };
+
+/** A loop this late (preempted thread, slow stage call) is a stall. */
+#define BRAID_LOOP_STALL_US 5000u
 
 /**
  * Validate @p conf and allocate the runner and its rings.

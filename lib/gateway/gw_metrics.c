@@ -185,6 +185,10 @@ walk_counter(void *arg, enum braid_stats_scope scope, const char *owner,
 	} else if (gauge != NULL) {
 		snprintf(what, sizeof(what), "%s", gauge);
 		s = walk_add(w, BRAID_MGMT_GAUGE, (double)value, "Packets a stage holds now");
+	} else if (scope == BRAID_STATS_LCORE && strcmp(name, "loop_late_max_us") == 0) {
+		snprintf(what, sizeof(what), "braid_lcore_loop_late_max_seconds");
+		s = walk_add(w, BRAID_MGMT_GAUGE, (double)value * 1e-6,
+			     "Longest an lcore loop started past its plan (preemption, slow call)");
 	} else {
 		char unit[64];
 

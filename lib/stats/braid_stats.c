@@ -114,6 +114,8 @@ braid_stats_walk(const struct braid_runner *r,
 		fn(arg, BRAID_STATS_LCORE, owner, "busy_loops", NULL, ls.busy_loops);
 		fn(arg, BRAID_STATS_LCORE, owner, "idle_sleeps", NULL, ls.idle_sleeps);
 		fn(arg, BRAID_STATS_LCORE, owner, "idle_sleep_us", NULL, ls.idle_sleep_us);
+		fn(arg, BRAID_STATS_LCORE, owner, "loop_late_max_us", NULL, ls.loop_late_max_us);
+		fn(arg, BRAID_STATS_LCORE, owner, "stalls", NULL, ls.stalls);
 	}
 }
 
@@ -184,6 +186,22 @@ drop_sample(void *arg, enum braid_stats_scope scope, const char *owner,
 		dl->len = RTE_MIN(dl->len + (size_t)n, sizeof(dl->buf) - 1);
 }
 
+/* Stalls hold every packet of an lcore back: shown so they are seen. */
+static void
+print_lcores(const struct braid_runner *r, FILE *f)
+{
+	fprintf(f, "lcores:");
+	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
+		struct braid_runner_lcore_stats ls;
+
+		if (braid_runner_lcore_stats(r, l, &ls) != 0)
+			continue;
+		fprintf(f, " lcore%u stalls=%" PRIu64 " late_max=%.1fms", l, ls.stalls,
+			(double)ls.loop_late_max_us / 1000);
+	}
+	fprintf(f, "\n");
+}
+
 void
 braid_stats_console_print(struct braid_stats_console *c, uint64_t now_ns)
 {
@@ -235,6 +253,7 @@ braid_stats_console_print(struct braid_stats_console *c, uint64_t now_ns)
 	}
 	braid_stats_walk(c->r, c->ports, c->n_ports, drop_sample, &drops);
 	fprintf(f, "drops: %" PRIu64 "%s\n", drops.total, drops.len ? drops.buf : "");
+	print_lcores(c->r, f);
 	fflush(f);
 	c->last_ns = now_ns;
 	c->primed = true;

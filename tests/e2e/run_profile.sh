@@ -114,7 +114,6 @@ PASSED=0
 FAILED=0
 EMU_PID=
 SAMPLER_PID=
-MGMT_SAMPLER_PID=
 declare -A PIDS
 
 log() { [ "$QUIET" = 1 ] || echo "$@"; }
@@ -122,7 +121,6 @@ log() { [ "$QUIET" = 1 ] || echo "$@"; }
 finish() {
 	local p
 	[ -n "$SAMPLER_PID" ] && kill -TERM "$SAMPLER_PID" 2>/dev/null
-	[ -n "$MGMT_SAMPLER_PID" ] && kill -TERM "$MGMT_SAMPLER_PID" 2>/dev/null
 	for p in "${PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -290,39 +288,16 @@ done
 	"gwa: $(grep 'braid: link\|drops:' "$OUT/gwa.out" | tail -4)"
 ok "tunnel carries a ping each way"
 
-# --- link counter sampler -------------------------------------------------------
-# tx_bytes of every wan veth of gwa (forward) and gwb (reverse): what braid
-# put on each link, every SAMPLE_MS, as "t_ns fwd0.. rev0.." lines.
+# --- samplers ----------------------------------------------------------------
+# tests/e2e/sampler.py, one process started before the stream: links.raw
+# (tx_bytes of every wan veth of gwa (forward) and gwb (reverse), what braid
+# put on each link, every SAMPLE_MS, as "t_ns fwd0.. rev0.." lines) and
+# gwX-links.jsonl (the management port's link metrics once a second). It
+# starts no process while the stream runs (a fork/exec here now and then
+# held a vCPU for ~100 ms; see sampler.py).
+SAMPLER_ARGS=(--links "$NLINKS" --gw "a:${PIDS[gwa]}:${P}gwa" --gw "b:${PIDS[gwb]}:${P}gwb")
 link_counters() {
-	local side ns
-	for side in a b; do
-		ns=${P}gw$side
-		ip -n "$ns" -s -j link show 2>/dev/null | jq -r --argjson n "$NLINKS" \
-			'map({key: .ifname, value: .stats64.tx.bytes}) | from_entries as $m |
-			 [range(0; $n) | $m["wan\(.)"] // 0] | join(" ")'
-	done | tr '\n' ' '
-}
-sampler() {
-	while :; do
-		echo "$(now_ns) $(link_counters)"
-		sleep "$(awk -v ms="$SAMPLE_MS" 'BEGIN { printf "%.3f", ms / 1000 }')"
-	done
-}
-
-# Link health as the gateways see it (management port, when served): one
-# JSON line per second per gateway, "braidctl --json stats braid_link_".
-mgmt_sampler() {
-	local side
-	[ -x "$BRAIDCTL" ] || return 0
-	while :; do
-		for side in a b; do
-			ip netns exec "${P}gw$side" "$BRAIDCTL" -s 127.0.0.1:9099 -T 500 \
-				--json stats braid_link_ 2>/dev/null |
-				jq -c --arg t "$(now_ns)" '{t_ns: ($t | tonumber), samples}' \
-				>> "$OUT/gw$side-links.jsonl" 2>/dev/null
-		done
-		sleep 1
-	done
+	python3 "$E2E/sampler.py" "${SAMPLER_ARGS[@]}" --once
 }
 
 # --- the streams ------------------------------------------------------------
@@ -330,6 +305,9 @@ mgmt_sampler() {
 while [ "$(now_ns)" -lt $((EMU_T0 + LEAD * 1000000000 - 300000000)) ]; do
 	sleep 0.05
 done
+python3 "$E2E/sampler.py" "${SAMPLER_ARGS[@]}" --out "$OUT" --sample-ms "$SAMPLE_MS" \
+	--start-ns $((EMU_T0 + LEAD * 1000000000)) 2> "$OUT/sampler.err" &
+SAMPLER_PID=$!
 RX_T0=$(now_ns)
 nice -n "$NICE" ip netns exec "${P}dst" "$TRAFFIC" recv --bind 10.202.0.2:9000 --stream-id 1 \
 	--duration $((DURATION + 15)) --linger-ms 1500 --json "$OUT/fwd-rx.json" \
@@ -342,10 +320,6 @@ PIDS[rx2]=$!
 while [ "$(now_ns)" -lt $((EMU_T0 + LEAD * 1000000000)) ]; do
 	sleep 0.01
 done
-sampler > "$OUT/links.raw" 2>/dev/null &
-SAMPLER_PID=$!
-mgmt_sampler > /dev/null 2>&1 &
-MGMT_SAMPLER_PID=$!
 T0=$(now_ns)
 nice -n "$NICE" ip netns exec "${P}src" "$TRAFFIC" send --dst 10.202.0.2:9000 --stream-id 1 \
 	--rate-kbps "$RATE" --size 1316 --duration "$DURATION" --json \
@@ -360,11 +334,10 @@ for k in tx1 tx2 rx1 rx2; do
 	wait "${PIDS[$k]}"
 	unset "PIDS[$k]"
 done
-kill -TERM "$SAMPLER_PID" "$MGMT_SAMPLER_PID" 2>/dev/null
-wait "$SAMPLER_PID" "$MGMT_SAMPLER_PID" 2>/dev/null
+kill -TERM "$SAMPLER_PID" 2>/dev/null
+wait "$SAMPLER_PID" 2>/dev/null
 SAMPLER_PID=
-MGMT_SAMPLER_PID=
-echo "$(now_ns) $(link_counters)" >> "$OUT/links.raw"
+link_counters >> "$OUT/links.raw"
 
 # Counters from the management port, when the gateway serves them.
 for side in a b; do

@@ -620,6 +620,49 @@ test_idle_backoff(void)
 	}
 }
 
+/* A stage call that takes 12 ms once: its lcore counts a stall at least
+ * that long (a lower bound only: preemption may add more). */
+struct slow_ctx { uint64_t polls; };
+
+static uint16_t
+slow_poll(void *ctx, struct braid_burst *out, uint64_t now)
+{
+	struct slow_ctx *c = ctx;
+
+	RTE_SET_USED(out);
+	RTE_SET_USED(now);
+	if (++c->polls == 50)
+		rte_delay_us_sleep(12000);
+	return 0;
+}
+
+static const struct braid_stage_ops slow_ops = {
+	.kind = "test_slow", .flags = BRAID_STAGE_F_SOURCE, .poll = slow_poll,
+};
+
+static void
+test_stall_counted(void)
+{
+	struct slow_ctx slow = { 0 };
+	struct braid_runner_conf conf = {
+		.ring_size = 1024, .idle_polls = 8, .idle_sleep_max_us = 200,
+	};
+	struct braid_runner_lcore_stats ls;
+	struct braid_runner *r;
+
+	set_stage(&conf, "slow", &slow_ops, &slow, 1);
+	r = braid_runner_create(&conf, SOCKET_ID_ANY);
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_EQUAL(braid_runner_start(r), 0);
+	CU_ASSERT(run_until(r, false, 200));
+	CU_ASSERT_EQUAL(braid_runner_shutdown(r), 0);
+	CU_ASSERT_EQUAL(braid_runner_lcore_stats(r, 1, &ls), 0);
+	CU_ASSERT_TRUE(slow.polls >= 50);
+	CU_ASSERT_TRUE(ls.stalls >= 1);
+	CU_ASSERT_TRUE(ls.loop_late_max_us >= 12000);
+	braid_runner_free(r);
+}
+
 /* The engine clock against CLOCK_MONOTONIC read around it: at least the
  * 2 ms slept, at most what the independent clock saw (+25% for the TSC
  * calibration): no bound that a slow or loaded machine could break. */
@@ -686,6 +729,7 @@ register_tests(void)
 	    CU_add_test(s, "chain over two lcores", test_two_lcores) == NULL ||
 	    CU_add_test(s, "shutdown drains held packets", test_shutdown_drains_rings) == NULL ||
 	    CU_add_test(s, "idle back-off", test_idle_backoff) == NULL ||
+	    CU_add_test(s, "a slow stage call is a counted stall", test_stall_counted) == NULL ||
 	    CU_add_test(s, "control channel: 1 M commands while forwarding",
 			test_cmd_channel) == NULL ||
 	    CU_add_test(s, "control channel: batches all or none", test_cmd_batch) == NULL)
