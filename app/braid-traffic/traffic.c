@@ -63,6 +63,21 @@ install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+/* --start-at: a script starts several senders ahead and lets them begin
+ * together, so that no process is being started while a stream runs. */
+static void
+wait_start(uint64_t at_ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(at_ns / 1000000000ull),
+			       .tv_nsec = (long)(at_ns % 1000000000ull) };
+
+	if (at_ns == 0)
+		return;
+	while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR &&
+	       !atomic_load(&g_stop))
+		;
+}
+
 static uint64_t
 mono_ns(void)
 {
@@ -170,6 +185,7 @@ struct opts {
 	uint64_t end_gap_ms;
 	uint64_t bin_ms;
 	uint64_t linger_ms;
+	uint64_t start_at_ns;   /* send: CLOCK_REALTIME to start at, 0 = now */
 };
 
 static int
@@ -225,6 +241,7 @@ do_send(const struct opts *o)
 		return 1;
 	}
 	install_signals();
+	wait_start(o->start_at_ns);
 	start = mono_ns();
 	end = start + (uint64_t)llround(o->duration * 1e9);
 	while (!atomic_load(&g_stop)) {
@@ -377,6 +394,7 @@ do_recv(const struct opts *o)
 		fprintf(pkts, "# seq,send_ns,latency_us\n");
 	}
 	install_signals();
+	wait_start(o->start_at_ns);
 	start = mono_ns();
 	end = start + (uint64_t)llround(o->duration * 1e9);
 	st = tstats_create(start, o->bin_ms * 1000000u);
@@ -505,6 +523,7 @@ usage(FILE *f)
 		"usage: braid-traffic send --dst IP:PORT --rate-kbps N --duration S\n"
 		"                          [--size 1316] [--stream-id 1] [--bind IP:PORT]\n"
 		"                          [--end-count 8] [--end-gap-ms 20] [--json]\n"
+		"                          [--start-at NS]\n"
 		"       braid-traffic recv --bind IP:PORT --duration S [--json FILE]\n"
 		"                          [--series FILE] [--stream-id 1] [--bin-ms 100]\n"
 		"                          [--linger-ms 1000] [--packets FILE]\n"
@@ -529,6 +548,7 @@ main(int argc, char **argv)
 		{ "bin-ms", required_argument, NULL, 'N' },
 		{ "linger-ms", required_argument, NULL, 'L' },
 		{ "packets", required_argument, NULL, 'P' },
+		{ "start-at", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -595,6 +615,10 @@ main(int argc, char **argv)
 		case 'L':
 			if (parse_u64(optarg, 0, 3600000, &o.linger_ms) != 0)
 				return bad_opt("--linger-ms", "0..3600000");
+			break;
+		case 'A':
+			if (parse_u64(optarg, 1, UINT64_MAX, &o.start_at_ns) != 0)
+				return bad_opt("--start-at", "ns since the epoch");
 			break;
 		case 'P':
 			o.packets_file = optarg;

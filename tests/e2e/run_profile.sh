@@ -301,12 +301,14 @@ link_counters() {
 }
 
 # --- the streams ------------------------------------------------------------
-# Start at profile time 0 = emulator time LEAD.
-while [ "$(now_ns)" -lt $((EMU_T0 + LEAD * 1000000000 - 300000000)) ]; do
+# Start at profile time 0 = emulator time LEAD (T0). Every process of the
+# measurement is started a second ahead and waits for T0 itself.
+T0=$((EMU_T0 + LEAD * 1000000000))
+while [ "$(now_ns)" -lt $((T0 - 1000000000)) ]; do
 	sleep 0.05
 done
 python3 "$E2E/sampler.py" "${SAMPLER_ARGS[@]}" --out "$OUT" --sample-ms "$SAMPLE_MS" \
-	--start-ns $((EMU_T0 + LEAD * 1000000000)) 2> "$OUT/sampler.err" &
+	--start-ns "$T0" 2> "$OUT/sampler.err" &
 SAMPLER_PID=$!
 RX_T0=$(now_ns)
 nice -n "$NICE" ip netns exec "${P}dst" "$TRAFFIC" recv --bind 10.202.0.2:9000 --stream-id 1 \
@@ -317,16 +319,13 @@ nice -n "$NICE" ip netns exec "${P}src" "$TRAFFIC" recv --bind 10.201.0.2:9000 -
 	--duration $((DURATION + 15)) --linger-ms 1500 --json "$OUT/rev-rx.json" \
 	--series "$OUT/rev-series.csv" --packets "$OUT/rev-packets.csv" > "$OUT/rev-rx.out" 2>&1 &
 PIDS[rx2]=$!
-while [ "$(now_ns)" -lt $((EMU_T0 + LEAD * 1000000000)) ]; do
-	sleep 0.01
-done
-T0=$(now_ns)
+# The senders begin together at T0 (--start-at).
 nice -n "$NICE" ip netns exec "${P}src" "$TRAFFIC" send --dst 10.202.0.2:9000 --stream-id 1 \
-	--rate-kbps "$RATE" --size 1316 --duration "$DURATION" --json \
+	--rate-kbps "$RATE" --size 1316 --duration "$DURATION" --json --start-at "$T0" \
 	> "$OUT/fwd-tx.json" 2> "$OUT/fwd-tx.err" &
 PIDS[tx1]=$!
 nice -n "$NICE" ip netns exec "${P}dst" "$TRAFFIC" send --dst 10.201.0.2:9000 --stream-id 2 \
-	--rate-kbps "$RATE" --size 1316 --duration "$DURATION" --json \
+	--rate-kbps "$RATE" --size 1316 --duration "$DURATION" --json --start-at "$T0" \
 	> "$OUT/rev-tx.json" 2> "$OUT/rev-tx.err" &
 PIDS[tx2]=$!
 log "  streams running ($DURATION s)"

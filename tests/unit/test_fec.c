@@ -6,6 +6,7 @@
  * pieces, window, abandon), end to end on seeded random input.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include <rte_mempool.h>
 
 #include "braid_fec.h"
+#include "braid_fec_auto.h"
+#include "braid_test_rand.h"
 #include "braid_meta.h"
 #include "harness.h"
 
@@ -2225,6 +2228,163 @@ suite_init(void)
 	return 0;
 }
 
+
+/* ---- automatic shape (braid_fec_auto.h) ---------------------------------- */
+
+/* Scalar reference: the tail summed term by term from exact binomial
+ * coefficients (doubles hold C(48, i) exactly enough here). */
+static double
+ref_block_fail(unsigned int k, unsigned int m, double p)
+{
+	unsigned int n = k + m;
+	double tail = 0.0;
+
+	for (unsigned int i = m + 1; i <= n; i++) {
+		double c = 1.0;
+
+		for (unsigned int j = 0; j < i; j++)
+			c = c * (double)(n - j) / (double)(j + 1);
+		tail += c * pow(p, i) * pow(1.0 - p, n - i);
+	}
+	return tail;
+}
+
+static void
+test_auto_block_fail(void)
+{
+	uint64_t seed = 0xfeca0070;
+
+	printf("\n  seed 0x%" PRIx64 "\n", seed);
+	for (int i = 0; i < 20000; i++) {
+		unsigned int k = 1 + (unsigned int)(braid_test_rand(&seed) % 32);
+		unsigned int m = 1 + (unsigned int)(braid_test_rand(&seed) % 16);
+		double p = (double)(braid_test_rand(&seed) % 500001) / 1e6;
+		double got = braid_fec_block_fail(k, m, p), want = ref_block_fail(k, m, p);
+
+		CU_ASSERT_TRUE(fabs(got - want) <= 1e-12 + 1e-9 * want);
+	}
+	CU_ASSERT_EQUAL(braid_fec_block_fail(10, 2, 0.0), 0.0);
+	/* 10+2 at 5 %: 1 - (0.95^12 + 12 0.05 0.95^11 + 66 0.05^2 0.95^10). */
+	CU_ASSERT_DOUBLE_EQUAL(braid_fec_block_fail(10, 2, 0.05), 0.0195683, 1e-6);
+}
+
+/* The reference choice: every shape within the ceiling, the cheapest that
+ * meets the target (smaller k on a tie), else the most robust. */
+static struct braid_fec_shape
+ref_pick(const struct braid_fec_auto_in *in)
+{
+	unsigned int kmax = braid_fec_auto_max_k(in);
+	double p = braid_fec_auto_design_loss(in->loss_ppm);
+	double target = in->arq_fits ? BRAID_FEC_AUTO_TARGET_ARQ : BRAID_FEC_AUTO_TARGET_NO_ARQ;
+	struct braid_fec_shape best = { 0, 0 }, robust = { 0, 0 };
+	double robust_f = 2.0;
+
+	for (unsigned int k = 1; k <= kmax; k++)
+		for (unsigned int m = 1; m <= BRAID_FEC_AUTO_MAX_M; m++) {
+			double f;
+
+			if (m * 100 > (unsigned int)in->max_overhead_pct * k)
+				continue;
+			f = ref_block_fail(k, m, p);
+			if (f <= target && (best.k == 0 || m * best.k < best.m * k))
+				best = (struct braid_fec_shape){ (uint8_t)k, (uint8_t)m };
+			if (f < robust_f * (1 - 1e-9))
+				robust = (struct braid_fec_shape){ (uint8_t)k, (uint8_t)m },
+				robust_f = f;
+		}
+	if (best.k != 0)
+		return best;
+	if (robust.k != 0)
+		return robust;
+	return (struct braid_fec_shape){ (uint8_t)kmax, 1 };
+}
+
+static void
+test_auto_pick(void)
+{
+	struct braid_fec_auto_in in = { .loss_ppm = 0, .pkt_rate = 1900,
+		.deadline_ms = 150, .arq_fits = true, .max_overhead_pct = 25 };
+	uint64_t seed = 0xa070f3c;
+	struct braid_fec_shape s;
+	double f;
+
+	/* Clean links, 1 900 packets/s: one parity per 20 (5 %). */
+	s = braid_fec_auto_pick(&in, &f);
+	CU_ASSERT_EQUAL(s.k, 20);
+	CU_ASSERT_EQUAL(s.m, 1);
+	/* 5 % random loss: within 25 %, below the 1 % target. */
+	in.loss_ppm = 50000;
+	s = braid_fec_auto_pick(&in, &f);
+	CU_ASSERT_TRUE(s.m * 100 <= 25 * s.k);
+	CU_ASSERT_TRUE(f <= BRAID_FEC_AUTO_TARGET_ARQ);
+	CU_ASSERT_TRUE(s.m >= 2);
+	/* A slow class: blocks of at least 4. */
+	in.pkt_rate = 50;
+	CU_ASSERT_EQUAL(braid_fec_auto_max_k(&in), 4);
+	/* 20 % loss cannot be met within 25 %: the most robust shape there. */
+	in.pkt_rate = 1900;
+	in.loss_ppm = 200000;
+	s = braid_fec_auto_pick(&in, &f);
+	CU_ASSERT_TRUE(s.m * 100 <= 25 * s.k);
+	CU_ASSERT_TRUE(f > BRAID_FEC_AUTO_TARGET_ARQ);
+
+	printf("\n  seed 0x%" PRIx64 "\n", seed);
+	for (int i = 0; i < 3000; i++) {
+		struct braid_fec_shape want;
+
+		in.loss_ppm = (uint32_t)(braid_test_rand(&seed) % 300001);
+		in.pkt_rate = (uint32_t)(braid_test_rand(&seed) % 5000);
+		in.deadline_ms = 1 + (uint32_t)(braid_test_rand(&seed) % 1000);
+		in.arq_fits = braid_test_rand(&seed) & 1;
+		in.max_overhead_pct = (uint8_t)(1 + braid_test_rand(&seed) % 100);
+		s = braid_fec_auto_pick(&in, NULL);
+		want = ref_pick(&in);
+		/* Same cost; a different k only where both cost alike. */
+		CU_ASSERT_TRUE(s.m * want.k == want.m * s.k);
+		if (s.m * want.k != want.m * s.k)
+			printf("  loss %u rate %u deadline %u arq %d cap %u: %u+%u, ref %u+%u\n",
+			       in.loss_ppm, in.pkt_rate, in.deadline_ms, in.arq_fits,
+			       in.max_overhead_pct, s.k, s.m, want.k, want.m);
+	}
+}
+
+/* Hysteresis on a virtual clock: up at once, down after the hold, no
+ * flapping when the loss jitters around a shape's threshold. */
+static void
+test_auto_step(void)
+{
+	struct braid_fec_auto_in in = { .loss_ppm = 0, .pkt_rate = 1900,
+		.deadline_ms = 150, .arq_fits = true, .max_overhead_pct = 25 };
+	const uint64_t ms = 1000000;
+	struct braid_fec_auto a;
+	struct braid_fec_shape next;
+	uint64_t t = 1000 * ms;
+	unsigned int changes = 0;
+
+	braid_fec_auto_init(&a, (struct braid_fec_shape){ 10, 2 });
+	/* Clean: 20+1 only after the hold. */
+	CU_ASSERT_FALSE(braid_fec_auto_step(&a, &in, t, &next));
+	CU_ASSERT_FALSE(braid_fec_auto_step(&a, &in, t + 2900 * ms, &next));
+	CU_ASSERT_TRUE(braid_fec_auto_step(&a, &in, t + 3000 * ms, &next));
+	CU_ASSERT_EQUAL(next.k, 20);
+	CU_ASSERT_EQUAL(next.m, 1);
+	CU_ASSERT_EQUAL(a.downs, 1);
+	/* 5 % loss: more parity on the next step. */
+	t += 4000 * ms;
+	in.loss_ppm = 50000;
+	CU_ASSERT_TRUE(braid_fec_auto_step(&a, &in, t, &next));
+	CU_ASSERT_EQUAL(a.ups, 1);
+	CU_ASSERT_TRUE(braid_fec_block_fail(next.k, next.m,
+		braid_fec_auto_design_loss(in.loss_ppm)) <= BRAID_FEC_AUTO_TARGET_ARQ);
+	/* Loss alternating 4 % / 6 % every second for a minute: at most one
+	 * more change (up to what 6 % needs), then it holds. */
+	for (int i = 0; i < 600; i++) {
+		in.loss_ppm = (i / 10) % 2 ? 60000 : 40000;
+		changes += braid_fec_auto_step(&a, &in, t + (uint64_t)i * 100 * ms, &next);
+	}
+	CU_ASSERT_TRUE(changes <= 1);
+}
+
 static int
 register_tests(void)
 {
@@ -2253,7 +2413,10 @@ register_tests(void)
 	    CU_add_test(s, "decoder stage: peer restart", test_decoder_session) == NULL ||
 	    CU_add_test(s, "decoder: window, wrap, reset", test_decoder_window) == NULL ||
 	    CU_add_test(s, "decoder: no mbuf, retry", test_decoder_no_mbuf) == NULL ||
-	    CU_add_test(s, "end to end stream", test_stream_end_to_end) == NULL)
+	    CU_add_test(s, "end to end stream", test_stream_end_to_end) == NULL ||
+	    CU_add_test(s, "auto: block failure probability", test_auto_block_fail) == NULL ||
+	    CU_add_test(s, "auto: shape choice", test_auto_pick) == NULL ||
+	    CU_add_test(s, "auto: hysteresis", test_auto_step) == NULL)
 		return -1;
 	return 0;
 }

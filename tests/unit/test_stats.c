@@ -115,7 +115,7 @@ test_walk_and_console(void)
 	CU_ASSERT_EQUAL(f.stage_seen, 1);
 	CU_ASSERT_EQUAL(f.stage_drop, 1);
 	CU_ASSERT_EQUAL(f.class_drop, 1);
-	CU_ASSERT_EQUAL(f.lcore, 4);   /* loops, busy, sleeps, sleep time */
+	CU_ASSERT_EQUAL(f.lcore, 6);   /* loops, busy, sleeps, sleep time, late max, stalls */
 
 	mem = open_memstream(&text, &len);
 	CU_ASSERT_FATAL(mem != NULL);
