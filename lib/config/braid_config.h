@@ -39,6 +39,8 @@
 #define BRAID_CONFIG_FEC_MAX_K   32    /**< data packets per FEC block */
 #define BRAID_CONFIG_FEC_MAX_M   16    /**< parity packets per FEC block */
 #define BRAID_CONFIG_FEC_MAX_N   48    /**< k + m */
+/** "fec": "auto": default ceiling of parity per data packet, percent. */
+#define BRAID_CONFIG_FEC_AUTO_OVERHEAD_PCT 25
 
 /** Canonical pipeline stages, in braid_stage_names[] order. */
 enum braid_stage_id {
@@ -114,8 +116,10 @@ struct braid_config_class {
 	uint32_t rate_cap_kbps;       /**< 0: no cap; > 0 when priority */
 	uint32_t queue_packets;
 	bool fec_enabled;
-	uint8_t fec_k;                /**< 0 when FEC is off */
+	uint8_t fec_k;                /**< 0 when FEC is off; auto: the start */
 	uint8_t fec_m;
+	bool fec_auto;                /**< "fec": "auto": braid picks (k, m) */
+	uint8_t fec_max_overhead_pct; /**< auto: m / k at most, 1..100 */
 	bool arq_enabled;
 	uint32_t arq_deadline_ms;
 	enum braid_link_policy policy;

@@ -205,7 +205,13 @@ emit_class(struct emit *em, const struct braid_config *c,
 	put(em, o, "priority", json_boolean(k->priority));
 	put(em, o, "rate_cap_kbps", j_uint(k->rate_cap_kbps));
 	put(em, o, "queue_packets", j_uint(k->queue_packets));
-	if (k->fec_enabled) {
+	if (k->fec_auto && k->fec_max_overhead_pct == BRAID_CONFIG_FEC_AUTO_OVERHEAD_PCT) {
+		put(em, o, "fec", json_string("auto"));
+	} else if (k->fec_auto) {
+		sub = put(em, o, "fec", json_object());
+		put(em, sub, "auto", json_true());
+		put(em, sub, "max_overhead_pct", j_uint(k->fec_max_overhead_pct));
+	} else if (k->fec_enabled) {
 		sub = put(em, o, "fec", json_object());
 		put(em, sub, "k", j_uint(k->fec_k));
 		put(em, sub, "m", j_uint(k->fec_m));

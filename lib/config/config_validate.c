@@ -40,6 +40,7 @@ static const char *const k_class[] = {
 	"name", "weight", "priority", "rate_cap_kbps", "queue_packets", "fec",
 	"arq", "policy", "match", NULL };
 static const char *const k_class_fec[] = { "k", "m", NULL };
+static const char *const k_class_fec_auto[] = { "auto", "max_overhead_pct", NULL };
 static const char *const k_arq[] = { "enabled", "deadline_ms", NULL };
 static const char *const k_policy[] = { "mode", "copies", "links", NULL };
 static const char *const k_rule[] = {
@@ -1012,13 +1013,26 @@ parse_rule(struct cfg_ctx *x, const json_t *v, const char *path,
 	}
 }
 
+/* "auto": braid picks the shape (lib/fec/braid_fec_auto.h); it starts at
+ * k = 10 with the parity the ceiling allows. */
+static void
+set_class_fec_auto(struct braid_config_class *k, uint8_t max_overhead_pct)
+{
+	k->fec_enabled = true;
+	k->fec_auto = true;
+	k->fec_max_overhead_pct = max_overhead_pct;
+	k->fec_k = 10;
+	k->fec_m = (uint8_t)RTE_MAX(1, 10 * max_overhead_pct / 100);
+}
+
 static void
 parse_class_fec(struct cfg_ctx *x, const json_t *cls, const char *path,
 		struct braid_config_class *k)
 {
 	const json_t *v = member(cls, "fec");
 	char p[CFG_PATH_LEN];
-	bool ok;
+	bool ok, on = false;
+	uint8_t pct = BRAID_CONFIG_FEC_AUTO_OVERHEAD_PCT;
 
 	if (v == NULL)
 		return;
@@ -1026,8 +1040,25 @@ parse_class_fec(struct cfg_ctx *x, const json_t *cls, const char *path,
 	if (json_is_string(v) && strcmp(json_string_value(v), "off") == 0 &&
 	    json_string_length(v) == 3)
 		return;
+	if (json_is_string(v) && strcmp(json_string_value(v), "auto") == 0 &&
+	    json_string_length(v) == 4) {
+		set_class_fec_auto(k, pct);
+		return;
+	}
 	if (!json_is_object(v)) {
-		err_type(x, p, "\"off\" or {\"k\": 1..32, \"m\": 1..16}", v);
+		err_type(x, p, "\"off\", \"auto\", {\"k\": 1..32, \"m\": 1..16} or "
+			 "{\"auto\": true, \"max_overhead_pct\": 1..100}", v);
+		return;
+	}
+	if (member(v, "auto") != NULL) {
+		want_object(x, v, p, k_class_fec_auto);
+		ok = get_bool(x, v, p, "auto", false, &on);
+		ok &= get_u8(x, v, p, "max_overhead_pct", false, 1, 100,
+			     BRAID_CONFIG_FEC_AUTO_OVERHEAD_PCT, &pct);
+		if (ok && !on)
+			cfg_err(x, p, "\"auto\": false: give {\"k\", \"m\"} or \"off\"");
+		else if (ok)
+			set_class_fec_auto(k, pct);
 		return;
 	}
 	want_object(x, v, p, k_class_fec);

@@ -130,6 +130,12 @@ braid_fec_auto_step(struct braid_fec_auto *a, const struct braid_fec_auto_in *in
 		a->ups++;
 		goto change;
 	}
+	/* Over the ceiling (the links lost capacity): down at once. */
+	if ((unsigned int)a->cur.m * 100 > (unsigned int)in->max_overhead_pct * a->cur.k &&
+	    cheaper(t, a->cur)) {
+		a->downs++;
+		goto change;
+	}
 	if (!cheaper(t, a->cur)) {
 		a->cheaper_since_ns = 0;
 		return false;

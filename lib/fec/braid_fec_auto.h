@@ -20,7 +20,9 @@
  *
  * braid_fec_auto_step() adds the hysteresis: more protection at once,
  * less only after the cheaper shape has been enough for
- * BRAID_FEC_AUTO_DOWN_HOLD_NS. Pure functions: no DPDK, any thread.
+ * BRAID_FEC_AUTO_DOWN_HOLD_NS, or at once when the ceiling fell below the
+ * shape in use (the caller lowers it when the links lose capacity).
+ * Pure functions: no DPDK, any thread.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -84,8 +86,9 @@ void braid_fec_auto_init(struct braid_fec_auto *a, struct braid_fec_shape initia
 /**
  * One decision at @p now_ns. @return true when the class should change
  * to @p next (a->cur is then @p next): at once when the current shape's
- * P_fail at the design loss is over twice the target, after
- * BRAID_FEC_AUTO_DOWN_HOLD_NS of a cheaper pick being enough otherwise.
+ * P_fail at the design loss is over twice the target or its overhead is
+ * over the ceiling, after BRAID_FEC_AUTO_DOWN_HOLD_NS of a cheaper pick
+ * being enough otherwise.
  */
 bool braid_fec_auto_step(struct braid_fec_auto *a, const struct braid_fec_auto_in *in,
 			 uint64_t now_ns, struct braid_fec_shape *next);

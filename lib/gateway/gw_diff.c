@@ -163,10 +163,13 @@ keep_class_fec(struct braid_config *x, const struct braid_config *cur, uint16_t 
 	x->classes[k].fec_enabled = cur->classes[k].fec_enabled;
 	x->classes[k].fec_k = cur->classes[k].fec_k;
 	x->classes[k].fec_m = cur->classes[k].fec_m;
+	x->classes[k].fec_auto = cur->classes[k].fec_auto;
+	x->classes[k].fec_max_overhead_pct = cur->classes[k].fec_max_overhead_pct;
 }
 
 /* The encoder builds the new blocks; the scheduler reserves the links'
- * share of their parity, so it must know the new ratio. It grows
+ * share of their parity, so it must know the new ratio. A class with
+ * "fec": "auto", or becoming one, is refused (-EOPNOTSUPP): a restart. It grows
  * default-sized link buckets for a larger one; a bucket given a size
  * cannot grow (the gateway sets none today): -ERANGE. */
 static int
@@ -177,8 +180,12 @@ class_fec(struct diff_ctx *d, uint16_t k)
 	struct braid_fec_enc_cmd cmd = { 0 };
 	int ret;
 
-	if (a->fec_enabled == b->fec_enabled && a->fec_k == b->fec_k && a->fec_m == b->fec_m)
+	if (a->fec_enabled == b->fec_enabled && a->fec_k == b->fec_k && a->fec_m == b->fec_m &&
+	    a->fec_auto == b->fec_auto && a->fec_max_overhead_pct == b->fec_max_overhead_pct)
 		return 0;
+	/* An automatic class's shape is braid's (gw_fec_auto.c). */
+	if (a->fec_auto || b->fec_auto)
+		return -EOPNOTSUPP;
 	if (!braid_sched_class_fec_fits(d->gw->sched, fk, fm))
 		return -ERANGE;
 	cmd.op = BRAID_FEC_ENC_CMD_CLASS;

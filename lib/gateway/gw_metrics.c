@@ -238,6 +238,23 @@ walk_loss(struct walk *w, const char *ln, const char *dir, uint32_t ppm)
 	label(s, "direction", dir);
 }
 
+/* "fec": "auto" classes: the shape in use and its changes. */
+static void
+walk_fec_auto(struct walk *w, uint16_t k, const char *cn)
+{
+	struct braid_fec_shape s;
+	uint64_t changes;
+
+	if (gw_fec_auto_shape(w->gw, k, &s, &changes) != 0)
+		return;
+	walk_one(w, "braid_class_fec_data_per_block", "class", cn, BRAID_MGMT_GAUGE, s.k,
+		 "FEC data packets per block braid chose (fec auto)");
+	walk_one(w, "braid_class_fec_parity_per_block", "class", cn, BRAID_MGMT_GAUGE, s.m,
+		 "FEC parity packets per block braid chose (fec auto)");
+	walk_one(w, "braid_class_fec_shape_changes_total", "class", cn, BRAID_MGMT_COUNTER,
+		 (double)changes, "FEC shape changes braid made (fec auto)");
+}
+
 static void
 walk_gateway(struct walk *w, const struct gw_mgmt *m)
 {
@@ -312,6 +329,7 @@ walk_gateway(struct walk *w, const struct gw_mgmt *m)
 		walk_one(w, "braid_arq_recovered_packets_total", "class", cn, BRAID_MGMT_COUNTER,
 			 (double)braid_arq_rx_recovered(gw->arq_rx, k),
 			 "Retransmitted packets delivered in order (each filled a gap)");
+		walk_fec_auto(w, k, cn);
 	}
 	walk_one(w, "braid_config_generation", "gateway", c->name, BRAID_MGMT_GAUGE,
 		 (double)__atomic_load_n(&m->generation, __ATOMIC_RELAXED),

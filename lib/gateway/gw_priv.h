@@ -17,6 +17,7 @@
 #include "braid_decap.h"
 #include "braid_encap.h"
 #include "braid_fec.h"
+#include "braid_fec_auto.h"
 #include "braid_gateway.h"
 #include "braid_lan.h"
 #include "braid_link.h"
@@ -79,6 +80,21 @@ struct gw_cmd_batch {
 struct gw_ctrl;
 struct gw_mgmt;
 
+/* "fec": "auto": one controller per class, run by the main hook. */
+struct gw_fec_auto_class {
+	struct braid_fec_auto ctl;
+	uint64_t dequeued;             /* the scheduler's counts at the last tick */
+	uint64_t bytes;
+	double wire_kbps;              /* its rate on the wire, smoothed */
+	uint64_t changes;              /* shapes sent */
+	uint64_t send_failed;          /* not queued (ring full): retried */
+};
+
+struct gw_fec_auto {
+	uint64_t last_ns;
+	struct gw_fec_auto_class cls[BRAID_CONFIG_MAX_CLASSES];
+};
+
 struct braid_gateway {
 	struct braid_config cfg;
 	char name[24];
@@ -129,6 +145,8 @@ struct braid_gateway {
 	struct gw_ctrl *ctrl;
 	struct braid_arp *arp;          /* owned by the ctrl stage's lcore */
 
+	struct gw_fec_auto fec_auto;   /* "fec": "auto" classes (gw_fec_auto.c) */
+
 	struct braid_runner *runner;
 	unsigned int stage_id[GW_CMD_STAGES];   /* runner index, by enum gw_cmd_stage */
 	struct braid_stats_console *console;
@@ -164,6 +182,13 @@ enum braid_sched_policy gw_sched_policy(const struct braid_config_class *c,
 
 /* Main-lcore periodic work: console, --duration, management. */
 void gw_main_hook(void *arg, uint64_t now_ns);
+
+/* "fec": "auto" (gw_fec_auto.c): state from the configuration; one
+ * decision per class every 250 ms (main hook); the shape in use. */
+void gw_fec_auto_init(struct braid_gateway *gw);
+void gw_fec_auto_tick(struct braid_gateway *gw, uint64_t now_ns);
+int gw_fec_auto_shape(const struct braid_gateway *gw, uint16_t k,
+		      struct braid_fec_shape *s, uint64_t *changes);
 
 struct gw_ctrl *gw_ctrl_create(struct braid_gateway *gw);
 /* Shutdown: free what the control path still holds (pending packets). */

@@ -95,6 +95,11 @@ change_error(int ret, struct braid_mgmt_error *err, const char *what)
 		return err_failed(err, NULL, "needs a restart",
 				  "%s: a packet of this FEC ratio would not fit a link's "
 				  "configured token bucket; nothing changed", what);
+	if (ret == -EOPNOTSUPP)
+		return err_failed(err, NULL, "needs a restart",
+				  "%s: braid chooses the FEC shape of a class with \"fec\": "
+				  "\"auto\"; switching a class to or from it needs a restart; "
+				  "nothing changed", what);
 	if (ret == -ENOBUFS)
 		return err_failed(err, NULL, "command ring full",
 				  "%s: the data path has not taken the previous changes "
@@ -458,6 +463,19 @@ class_conf_json(const json_t *doc, uint16_t k)
 	return o;
 }
 
+/* "fec": "auto": the shape braid uses now and how often it changed. */
+static int
+class_fec_auto_json(const struct braid_gateway *gw, uint16_t k, json_t *o)
+{
+	struct braid_fec_shape s;
+	uint64_t changes;
+
+	if (gw_fec_auto_shape(gw, k, &s, &changes) != 0)
+		return 0;
+	return jset(o, "fec_now", json_pack("{s:i, s:i, s:I}", "k", s.k, "m", s.m,
+					    "changes", (json_int_t)changes));
+}
+
 int
 gw_rpc_classes_list(void *arg, const json_t *params, json_t **result,
 		    struct braid_mgmt_error *err)
@@ -482,6 +500,7 @@ gw_rpc_classes_list(void *arg, const json_t *params, json_t **result,
 		    jset(o, "tx_packets", json_integer((json_int_t)cs.dequeued)) != 0 ||
 		    jset(o, "tx_bytes", json_integer((json_int_t)cs.bytes)) != 0 ||
 		    jset(o, "drops", json_integer((json_int_t)cs.drop_queue_full)) != 0 ||
+		    class_fec_auto_json(gw, k, o) != 0 ||
 		    json_array_append_new(arr, o) != 0)
 			ret = -ENOMEM;
 	}

@@ -24,6 +24,7 @@ gw_main_hook(void *arg, uint64_t now_ns)
 
 	if (gw->console != NULL)
 		braid_stats_console_tick(gw->console, now_ns);
+	gw_fec_auto_tick(gw, now_ns);
 	if (gw->duration_ns != 0 && now_ns - gw->started_ns >= gw->duration_ns)
 		braid_runner_stop(gw->runner);
 }

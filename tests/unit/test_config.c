@@ -492,7 +492,14 @@ static const struct bad_case bad_cases[] = {
 	{ "classes/1/arq", "true", NULL, NULL, "$.classes[1].arq",
 	  "must be an object (got true)" },
 	{ "classes/0/fec", "\"on\"", NULL, NULL, "$.classes[0].fec",
-	  "must be \"off\" or {\"k\": 1..32, \"m\": 1..16} (got \"on\")" },
+	  "must be \"off\", \"auto\", {\"k\": 1..32, \"m\": 1..16} or {\"auto\": true, "
+	  "\"max_overhead_pct\": 1..100} (got \"on\")" },
+	{ "classes/0/fec", "{\"auto\":false}", NULL, NULL, "$.classes[0].fec",
+	  "\"auto\": false: give" },
+	{ "classes/0/fec", "{\"auto\":true,\"max_overhead_pct\":0}", NULL, NULL,
+	  "$.classes[0].fec.max_overhead_pct", "1..100" },
+	{ "classes/0/fec", "{\"auto\":true,\"k\":4}", NULL, NULL, "$.classes[0].fec.k",
+	  "unknown key" },
 	{ "name", "\"a\\u0000b\"", NULL, NULL, "$.name", "must not contain NUL" },
 	/* missing and empty */
 	{ "ports", DEL, NULL, NULL, "$.ports", "required" },
@@ -723,6 +730,44 @@ test_bad_table(void)
 		braid_config_free(c);
 	}
 	CU_ASSERT_EQUAL(failed, 0);
+}
+
+/* "fec": "auto" and its object form: the start shape within the
+ * ceiling, emitted back the way it was written. */
+static void
+test_fec_auto(void)
+{
+	static const char *const forms[] = {
+		"\"auto\"", "{\"auto\": true, \"max_overhead_pct\": 10}",
+	};
+
+	for (unsigned int i = 0; i < RTE_DIM(forms); i++) {
+		struct braid_config_errors errs;
+		json_t *doc = parse(base_json), *out, *fec;
+		struct braid_config *c;
+		const struct braid_config_class *k;
+
+		CU_ASSERT_FATAL(doc != NULL);
+		CU_ASSERT_FATAL(edit(doc, "classes/0/fec", forms[i]) == 0);
+		c = braid_config_load_json(doc, &errs);
+		json_decref(doc);
+		CU_ASSERT_FATAL(c != NULL);
+		k = &c->classes[0];
+		CU_ASSERT(k->fec_enabled && k->fec_auto && k->fec_k == 10);
+		CU_ASSERT_EQUAL(k->fec_max_overhead_pct, i == 0 ? 25 : 10);
+		CU_ASSERT_EQUAL(k->fec_m, i == 0 ? 2 : 1);
+		out = braid_config_to_json(c);
+		CU_ASSERT_FATAL(out != NULL);
+		fec = json_object_get(json_array_get(json_object_get(out, "classes"), 0), "fec");
+		if (i == 0) {
+			CU_ASSERT_STRING_EQUAL(json_string_value(fec), "auto");
+		} else {
+			CU_ASSERT_EQUAL(json_integer_value(json_object_get(fec, "max_overhead_pct")),
+					10);
+		}
+		json_decref(out);
+		braid_config_free(c);
+	}
 }
 
 /* Errors come in document order whatever order the loader checks in. */
@@ -1364,6 +1409,7 @@ register_tests(void)
 	    CU_add_test(s, "default loads", test_default_loads) == NULL ||
 	    CU_add_test(s, "full example: every field", test_full_fields) == NULL ||
 	    CU_add_test(s, "defaults applied", test_defaults) == NULL ||
+	    CU_add_test(s, "fec auto", test_fec_auto) == NULL ||
 	    CU_add_test(s, "bad documents: path and reason", test_bad_table) == NULL ||
 	    CU_add_test(s, "errors in document order", test_error_order) == NULL ||
 	    CU_add_test(s, "error cap and print", test_error_cap) == NULL ||

@@ -2383,6 +2383,11 @@ test_auto_step(void)
 		changes += braid_fec_auto_step(&a, &in, t + (uint64_t)i * 100 * ms, &next);
 	}
 	CU_ASSERT_TRUE(changes <= 1);
+	/* A link out: the ceiling falls under the shape in use, which gives
+	 * way at once, to one within it. */
+	in.max_overhead_pct = 10;
+	CU_ASSERT_TRUE(braid_fec_auto_step(&a, &in, t + 60000 * ms + 1, &next));
+	CU_ASSERT_TRUE(next.m * 100 <= 10 * next.k);
 }
 
 static int
