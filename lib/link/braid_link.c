@@ -280,6 +280,7 @@ braid_link_create(const struct braid_link_conf *conf, int socket)
 	lh->n_links = conf->n_links;
 	lh->interval_ns = (uint64_t)conf->probe_interval_ms * MS_NS;
 	lh->down_ns = lh->interval_ns * conf->down_after_probes;
+	lh->down_after = conf->down_after_probes;
 	lh->up_hold_ns = (uint64_t)conf->up_hold_ms * MS_NS;
 	lh->hold_max_ns = (uint64_t)conf->hold_max_ms * MS_NS;
 	lh->timeout_ns = (uint64_t)conf->probe_timeout_ms * MS_NS;
@@ -604,6 +605,33 @@ link_tx_loss(const struct link_st *l)
 	return ratio_ppm(l->tx_lostw, l->tx_total);
 }
 
+/* Unanswered probes in a row that make a link down. A probe is answered
+ * when it and its reply both arrive: on a link losing a share q of round
+ * trips, n in a row go unanswered with probability q^n, and 3 at 20 %
+ * loss each way (q = 36 %) happen every few seconds. So n grows until
+ * q^n <= LINK_DOWN_FALSE_P (a false "down" every ~10^4 s at 20 probes/s),
+ * at most LINK_DOWN_PROBES_MAX_X times the configured count. */
+#define LINK_DOWN_FALSE_P 1e-5
+#define LINK_DOWN_PROBES_MAX_X 5
+
+static uint64_t
+down_probes(const struct braid_link *lh, const struct link_st *l)
+{
+	double q = 1.0 - (1.0 - link_rx_loss(l) / 1e6) * (1.0 - link_tx_loss(l) / 1e6);
+	uint64_t n = lh->down_after, cap = (uint64_t)lh->down_after * LINK_DOWN_PROBES_MAX_X;
+	double tail = 1.0;
+
+	if (q <= 0.0)
+		return n;
+	for (uint64_t i = 0; i < n; i++)
+		tail *= q;
+	while (tail > LINK_DOWN_FALSE_P && n < cap) {
+		tail *= q;
+		n++;
+	}
+	return n;
+}
+
 /* The state the measurements ask for; thresholds depend on the current
  * health (enter when up, leave otherwise). */
 static enum braid_link_state
@@ -612,11 +640,13 @@ link_quality(const struct braid_link *lh, const struct link_st *l, uint64_t now_
 	uint32_t loss, srtt_us;
 	bool bad;
 
-	/* Silent for down_after_probes intervals, plus the RTT a reply to
-	 * the last of those probes needs to come back: down. Replies to
-	 * the fast re-probes of an overdue link then count too. */
+	/* Silent for down_after_probes intervals (more on a lossy link, see
+	 * down_probes()), plus the RTT a reply to the last of those probes
+	 * needs to come back: down. Replies to the fast re-probes of an
+	 * overdue link then count too. */
 	if (!l->have_reply || now_ns - l->last_reply_ns >=
-	    lh->down_ns + (l->rtt_valid ? (uint64_t)RTE_MAX(l->srtt, 0) : 0))
+	    lh->interval_ns * down_probes(lh, l) +
+	    (l->rtt_valid ? (uint64_t)RTE_MAX(l->srtt, 0) : 0))
 		return BRAID_LINK_DOWN;
 	loss = RTE_MAX(link_rx_loss(l), link_tx_loss(l));
 	srtt_us = l->rtt_valid ? (uint32_t)RTE_MIN((uint64_t)l->srtt / US_NS,

@@ -178,6 +178,7 @@ struct braid_link {
 	uint16_t n_links;
 	uint64_t interval_ns;
 	uint64_t down_ns;
+	uint32_t down_after;        /* down_after_probes: the fewest in a row */
 	uint64_t up_hold_ns;
 	uint64_t hold_max_ns;
 	uint64_t timeout_ns;

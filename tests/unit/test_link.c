@@ -990,6 +990,61 @@ test_no_flap(void)
 	CU_ASSERT(n <= 11);
 }
 
+/* 20 % loss each way: 3 unanswered probes in a row come every few
+ * seconds, so a lossy link waits for more before it is down; a dead one
+ * is still down within the larger count. */
+struct lossy_obs { bool was_up; uint64_t downs; uint64_t t_down; uint64_t t_first; };
+
+static void
+lossy_step(struct sim *s, void *arg)
+{
+	struct lossy_obs *o = arg;
+
+	if (!o->was_up) {
+		/* Down until the first reply: not a change. */
+		o->was_up = braid_link_state(s->o[0], 1) != BRAID_LINK_DOWN;
+		return;
+	}
+	if (braid_link_state(s->o[0], 1) == BRAID_LINK_DOWN && o->t_down == 0) {
+		o->downs++;
+		o->t_down = s->t;
+		if (o->t_first == 0)
+			o->t_first = s->t;
+	} else if (braid_link_state(s->o[0], 1) != BRAID_LINK_DOWN) {
+		o->t_down = 0;
+	}
+}
+
+static void
+test_lossy_not_down(void)
+{
+	struct braid_link_conf c;
+	struct lossy_obs obs = { .was_up = false };
+	struct sim s;
+	uint64_t t_cut;
+
+	base_conf(&c, NL);
+	CU_ASSERT_FATAL(sim_init(&s, &c) == 0);
+	for (int i = 0; i < NL; i++) {
+		s.p[0][i].data_period = 2 * TMS;
+		s.p[1][i].data_period = 2 * TMS;
+	}
+	s.p[0][1].loss = 0.2;
+	s.p[1][1].loss = 0.2;
+	sim_run(&s, 60000 * TMS, lossy_step, &obs);
+	printf("\n  20 %% loss each way, 60 s: %" PRIu64 " times down (first at %.1f s)\n",
+	       obs.downs, (double)obs.t_first / 1e9);
+	CU_ASSERT_EQUAL(obs.downs, 0);
+	t_cut = s.t;
+	set_black(&s, 1, true);
+	sim_run(&s, s.t + 2000 * TMS, lossy_step, &obs);
+	printf("  then dead: down after %.0f ms\n", (double)(obs.t_down - t_cut) / 1e6);
+	CU_ASSERT_EQUAL(obs.downs, 1);
+	/* At most 5 x 3 intervals after the last reply, plus its RTT. */
+	CU_ASSERT(obs.t_down != 0 && obs.t_down - t_cut <= 15 * 50 * TMS + 50 * TMS);
+	sim_fini(&s);
+}
+
 /* RTT thresholds with hysteresis: enter above 40 ms, leave below 30. */
 static void
 test_rtt_threshold(void)
@@ -1435,6 +1490,7 @@ register_tests(void)
 	    CU_add_test(s, "dead link: suspect on silence, down in 3 intervals, recovery after hold", test_dead_and_recovery) == NULL ||
 	    CU_add_test(s, "silence of all links, or with the detector off", test_silence_all_or_off) == NULL ||
 	    CU_add_test(s, "200 ms good/bad does not flap", test_no_flap) == NULL ||
+	    CU_add_test(s, "20 % loss each way is not down", test_lossy_not_down) == NULL ||
 	    CU_add_test(s, "RTT thresholds with hysteresis", test_rtt_threshold) == NULL ||
 	    CU_add_test(s, "session change resets", test_session_change) == NULL ||
 	    CU_add_test(s, "admin down overrides", test_admin) == NULL ||

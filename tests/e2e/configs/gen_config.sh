@@ -105,7 +105,7 @@ if $n < 1 or $n > 16 then error("profile: 1..16 links") else . end |
   ],
   default_class: "bulk",
   fec: (if $t.block_timeout_us then {block_timeout_us: $t.block_timeout_us} else {} end),
-  health: $t.health,
+  health: ($t.health // {}),
   lcores: {idle_sleep_max_us: ($t.idle_sleep_max_us // 200),
            map: [{lcore: 0, stages: ["lan_rx", "classify", "sched", "fec", "rtx",
                   "link_tx", "link_rx", "rx_decap", "fec_decode", "reorder",
