@@ -15,7 +15,8 @@
 #          --arp (then ARP resolves it)
 #   classes realtime (DSCP 46, duplicated, strict priority with a cap),
 #          stream (UDP to port 9000: the braid-traffic stream, FEC and ARQ
-#          deadline from configs/tuning.json), bulk (everything else)
+#          deadline from configs/tuning.json, the same for every profile),
+#          bulk (everything else)
 #   lcores every stage on lcore 0, idle sleep up to 200 us (two gateways,
 #          the emulator and the stream tools share two CPUs; tuning key
 #          idle_sleep_max_us)
