@@ -32,7 +32,7 @@ static const char default_json[] =
 "     \"fec\": {\"k\": 4, \"m\": 1}, \"arq\": {\"enabled\": true, \"deadline_ms\": 150},\n"
 "     \"match\": [{\"priority\": 200, \"dscp\": 46}]},\n"
 "    {\"name\": \"video\", \"weight\": 6,\n"
-"     \"fec\": {\"k\": 10, \"m\": 2}, \"arq\": {\"enabled\": true, \"deadline_ms\": 300},\n"
+"     \"fec\": \"auto\", \"arq\": {\"enabled\": true, \"deadline_ms\": 600},\n"
 "     \"policy\": {\"mode\": \"stripe\"},\n"
 "     \"match\": [{\"priority\": 100, \"proto\": \"udp\", \"dst_port\": \"5000-5999\"}]},\n"
 "    {\"name\": \"bulk\", \"weight\": 2,\n"

@@ -136,8 +136,8 @@ test_default_loads(void)
 	CU_ASSERT(r->has_dscp && r->dscp == 46);
 	k = &c->classes[vid];
 	CU_ASSERT_EQUAL(k->weight, 6);
-	CU_ASSERT(k->fec_enabled && k->fec_k == 10 && k->fec_m == 2);
-	CU_ASSERT_EQUAL(k->arq_deadline_ms, 300);
+	CU_ASSERT(k->fec_enabled && k->fec_auto && k->fec_k == 10 && k->fec_m == 2);
+	CU_ASSERT_EQUAL(k->arq_deadline_ms, 600);
 	CU_ASSERT_EQUAL(k->policy, BRAID_POLICY_STRIPE);
 	CU_ASSERT_EQUAL_FATAL(k->rule_count, 1);
 	r = &c->rules[k->rule_first];
