@@ -13,6 +13,7 @@ struct emu_dir {
 	uint64_t busy_until_ns;   /* rate limiter: end of the last copy's bits */
 	uint64_t last_release_ns; /* in-order release floor */
 	bool ge_bad;              /* Gilbert-Elliott state */
+	unsigned int next_step;   /* conf.steps[] not applied yet */
 	struct emu_dir_counters cnt;
 };
 
@@ -55,6 +56,12 @@ emu_dir_conf_check(const struct emu_dir_conf *c)
 	if (c->jitter_dist != EMU_JITTER_UNIFORM &&
 	    c->jitter_dist != EMU_JITTER_NORMAL)
 		return -EINVAL;
+	if (c->n_steps > EMU_MAX_STEPS)
+		return -EINVAL;
+	for (unsigned int i = 0; i < c->n_steps; i++)
+		if ((i > 0 && c->steps[i].at_ns < c->steps[i - 1].at_ns) ||
+		    c->steps[i].loss < 0.0 || c->steps[i].loss > 1.0)
+			return -EINVAL;
 	if (c->n_outages > EMU_MAX_OUTAGES)
 		return -EINVAL;
 	for (unsigned int i = 0; i < c->n_outages; i++)
@@ -157,6 +164,25 @@ emu_dir_counters(struct emu_dir *d)
 	return &d->cnt;
 }
 
+/* The steps that are due change the direction's parameters. */
+static void
+apply_steps(struct emu_dir *d, uint64_t now_ns)
+{
+	struct emu_dir_conf *c = &d->conf;
+
+	while (d->next_step < c->n_steps && now_ns >= d->start_ns &&
+	       now_ns - d->start_ns >= c->steps[d->next_step].at_ns) {
+		const struct emu_step *st = &c->steps[d->next_step++];
+
+		if (st->set_rate)
+			c->rate_bps = st->rate_bps;
+		if (st->set_loss)
+			c->loss = st->loss;
+		if (st->set_delay)
+			c->delay_ns = st->delay_ns;
+	}
+}
+
 bool
 emu_dir_in_outage(const struct emu_dir *d, uint64_t now_ns)
 {
@@ -241,6 +267,7 @@ emu_dir_admit(struct emu_dir *d, uint64_t now_ns, uint32_t len, uint32_t segs,
 	bool was_bad;
 	unsigned int copies;
 
+	apply_steps(d, now_ns);
 	/* Fixed number of draws per frame, whatever its fate. */
 	if (c->ge) {
 		u_ge_move = emu_rng_unit(r);

@@ -33,6 +33,8 @@
 #define EMU_FRAME_OVERHEAD 24u
 /** Most scheduled outage windows per direction. */
 #define EMU_MAX_OUTAGES 32u
+/** Most parameter steps per direction. */
+#define EMU_MAX_STEPS 64u
 
 /** Per-direction counters, declared once (field name == JSON name). */
 #define EMU_DIR_COUNTERS(X) \
@@ -70,6 +72,17 @@ struct emu_window {
 	uint64_t to_ns;
 };
 
+/** From at_ns on (since the emulator's start), the parameters a step
+ * sets replace the direction's: a link whose rate, loss or delay changes
+ * under the tunnel. */
+struct emu_step {
+	uint64_t at_ns;
+	bool set_rate, set_loss, set_delay;
+	uint64_t rate_bps;    /**< 0: no rate limit */
+	double loss;
+	uint64_t delay_ns;
+};
+
 /** Settings of one direction. Probabilities are in [0, 1]. */
 struct emu_dir_conf {
 	uint64_t rate_bps;    /**< 0: no rate limit */
@@ -91,6 +104,8 @@ struct emu_dir_conf {
 	uint64_t flap_down_ns; /**< periodic outage: down time */
 	uint64_t flap_from_ns; /**< periodic outage starts (first up phase) */
 	uint64_t flap_to_ns;  /**< periodic outage ends (0: never) */
+	unsigned int n_steps; /**< in time order */
+	struct emu_step steps[EMU_MAX_STEPS];
 };
 
 /** xoshiro256** state. */

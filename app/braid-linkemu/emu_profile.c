@@ -258,6 +258,70 @@ parse_flap(struct pctx *x, const json_t *o, const char *path,
 	return 0;
 }
 
+/* "steps": [{"at_s", and any of "rate_kbps", "loss_pct", "delay_ms"}],
+ * in time order: from at_s on, those replace the direction's values. */
+static int
+parse_steps(struct pctx *x, const json_t *a, const char *path, struct emu_dir_conf *c)
+{
+	static const char *const keys[] = { "at_s", "rate_kbps", "loss_pct", "delay_ms", NULL };
+	size_t i;
+	json_t *w;
+
+	if (!json_is_array(a))
+		return fail(x, path, "must be an array of {at_s, rate_kbps|loss_pct|delay_ms}");
+	if (json_array_size(a) > EMU_MAX_STEPS)
+		return fail(x, path, "at most %u steps", EMU_MAX_STEPS);
+	c->n_steps = 0;
+	json_array_foreach(a, i, w) {
+		struct emu_step *st = &c->steps[c->n_steps];
+		char p[PATH_LEN];
+		double at, d;
+		int rc;
+
+		if (snprintf(p, sizeof(p), "%s[%zu]", path, i) >= PATH_LEN)
+			p[PATH_LEN - 2] = '~';
+		if (!json_is_object(w))
+			return fail(x, p, "must be an object");
+		rc = check_keys(x, w, p, keys);
+		if (rc < 0)
+			return rc;
+		rc = get_num(x, w, "at_s", p, 0, false, 1e6, &at);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			return fail(x, p, "missing \"at_s\"");
+		memset(st, 0, sizeof(*st));
+		st->at_ns = s_to_ns(at);
+		if (c->n_steps > 0 && st->at_ns < c->steps[c->n_steps - 1].at_ns)
+			return fail(x, p, "at_s before the previous step's");
+		rc = get_num(x, w, "rate_kbps", p, 0, false, 1e8, &d);
+		if (rc < 0)
+			return rc;
+		if (rc == 1) {
+			st->set_rate = true;
+			st->rate_bps = (uint64_t)llround(d * 1000.0);
+		}
+		rc = get_num(x, w, "loss_pct", p, 0, false, 100, &d);
+		if (rc < 0)
+			return rc;
+		if (rc == 1) {
+			st->set_loss = true;
+			st->loss = d / 100.0;
+		}
+		rc = get_num(x, w, "delay_ms", p, 0, false, 60000, &d);
+		if (rc < 0)
+			return rc;
+		if (rc == 1) {
+			st->set_delay = true;
+			st->delay_ns = ms_to_ns(d);
+		}
+		if (!st->set_rate && !st->set_loss && !st->set_delay)
+			return fail(x, p, "sets nothing (rate_kbps, loss_pct or delay_ms)");
+		c->n_steps++;
+	}
+	return 0;
+}
+
 /* Apply the keys present in @o on top of @c. */
 static int
 parse_dir(struct pctx *x, const json_t *o, const char *path,
@@ -266,7 +330,7 @@ parse_dir(struct pctx *x, const json_t *o, const char *path,
 	static const char *const keys[] = {
 		"rate_kbps", "delay_ms", "jitter_ms", "jitter_dist", "reorder",
 		"loss_pct", "ge", "dup_pct", "backlog_ms", "outages",
-		"periodic_outage", NULL
+		"periodic_outage", "steps", NULL
 	};
 	char p[PATH_LEN];
 	json_t *v;
@@ -348,6 +412,13 @@ parse_dir(struct pctx *x, const json_t *o, const char *path,
 	if (v != NULL) {
 		child(p, path, "periodic_outage");
 		rc = parse_flap(x, v, p, c);
+		if (rc < 0)
+			return rc;
+	}
+	v = json_object_get(o, "steps");
+	if (v != NULL) {
+		child(p, path, "steps");
+		rc = parse_steps(x, v, p, c);
 		if (rc < 0)
 			return rc;
 	}

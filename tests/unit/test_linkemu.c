@@ -324,6 +324,53 @@ test_gilbert_elliott(void)
 	CU_ASSERT(fabs(burst - 1.25) < 0.05); /* geometric, mean 1/(1-0.2) */
 }
 
+/* Steps: from 2 s the rate falls to 3 Mbit/s and the delay to 40 ms, from
+ * 4 s the loss is 100 %; frames at a steady 2 Mbit/s show each. */
+static void
+test_steps(void)
+{
+	struct emu_dir_conf c;
+	struct emu_dir *d;
+	const uint32_t len = 1000;
+	uint64_t sent[3] = { 0 }, out[3] = { 0 }, q_max[3] = { 0 };
+
+	emu_dir_conf_init(&c);
+	c.rate_bps = 10000000;
+	c.delay_ns = 10 * MS;
+	c.backlog_ns = 100 * MS;
+	c.n_steps = 2;
+	c.steps[0] = (struct emu_step){ .at_ns = 2 * SEC, .set_rate = true,
+		.rate_bps = 3000000, .set_delay = true, .delay_ns = 40 * MS };
+	c.steps[1] = (struct emu_step){ .at_ns = 4 * SEC, .set_loss = true, .loss = 1.0 };
+	CU_ASSERT_EQUAL(emu_dir_conf_check(&c), 0);
+	d = mkdir_conf(&c, g_seed);
+	/* 4 ms apart: 2 Mbit/s of 1000-byte frames, below both rates. */
+	for (uint64_t t = 0; t < 6 * SEC; t += 4 * MS) {
+		unsigned int ph = (unsigned int)(t / (2 * SEC));
+		struct emu_verdict v;
+
+		emu_dir_admit(d, T0 + t, len, 1, &v);
+		sent[ph]++;
+		if (v.n == 1) {
+			uint64_t lat = v.release_ns[0] - (T0 + t);
+
+			out[ph]++;
+			if (lat > q_max[ph])
+				q_max[ph] = lat;
+		}
+	}
+	CU_ASSERT_EQUAL(out[0], sent[0]);
+	CU_ASSERT_EQUAL(out[1], sent[1]);
+	CU_ASSERT_EQUAL(out[2], 0);
+	/* Delay plus one frame's serialisation at the rate of the phase. */
+	CU_ASSERT(q_max[0] <= 10 * MS + 1 * MS);
+	CU_ASSERT(q_max[1] >= 40 * MS && q_max[1] <= 40 * MS + 3 * MS);
+	emu_dir_free(d);
+	/* Out of order: refused. */
+	c.steps[1].at_ns = 1 * SEC;
+	CU_ASSERT_EQUAL(emu_dir_conf_check(&c), -EINVAL);
+}
+
 static void
 test_rate_limit(void)
 {
@@ -871,6 +918,7 @@ register_tests(void)
 	    CU_add_test(s, "loss_rate", test_loss_rate) == NULL ||
 	    CU_add_test(s, "gilbert_elliott", test_gilbert_elliott) == NULL ||
 	    CU_add_test(s, "rate_limit", test_rate_limit) == NULL ||
+	    CU_add_test(s, "steps", test_steps) == NULL ||
 	    CU_add_test(s, "outage_window", test_outage_window) == NULL ||
 	    CU_add_test(s, "duplication", test_duplication) == NULL ||
 	    CU_add_test(s, "repeatable", test_repeatable) == NULL ||
