@@ -33,6 +33,8 @@
 #   --sample-ms MS  link counter sampling period (default 250)
 #   --no-check      measure and print the summary, no assertions (demo)
 #   --quiet         only the summary table (and errors) on stdout
+# Environment: BRAID_E2E_SEED=N replaces the profile's emulator seed
+# (tests/e2e/run_all.sh --seeds runs every profile with several).
 # Exit status 0 when every assertion passed.
 
 set -u
@@ -251,7 +253,11 @@ ok "both gateways running"
 # --- emulator -----------------------------------------------------------------
 # The profile's clock starts with the stream: outage windows and steps
 # move by LEAD.
-jq --argjson lead "$LEAD" '
+case "${BRAID_E2E_SEED:-}" in
+''|*[!0-9]*) SEED_ARG=null ;;
+*) SEED_ARG=$BRAID_E2E_SEED ;;
+esac
+jq --argjson lead "$LEAD" --argjson seed "$SEED_ARG" '
 	def shift: if type == "object" then
 		(if has("outages") then .outages |= map(.from_s += $lead | .to_s += $lead) else . end) |
 		(if has("steps") then .steps |= map(.at_s += $lead) else . end) |
@@ -259,6 +265,7 @@ jq --argjson lead "$LEAD" '
 			(.from_s = ((.from_s // 0) + $lead) |
 			 if has("to_s") then .to_s += $lead else . end) else . end)
 		else . end;
+	(if $seed != null then .seed = $seed else . end) |
 	.links |= map(.both |= shift | .a_to_b |= shift | .b_to_a |= shift |
 		with_entries(select(.value != null)))' \
 	"$PROFILE" > "$OUT/emu-profile.json" || fatal "emulator profile shifted"
