@@ -59,12 +59,13 @@ struct braid_gateway_conf {
 struct braid_gateway *braid_gateway_create(const struct braid_gateway_conf *conf,
 					   char *err, size_t errlen);
 
-/** Launch the worker lcores. @return 0 or -errno. */
+/** Launch the worker lcores, and the control thread that prints the
+ * console table ("braid-console"). @return 0 or -errno. */
 int braid_gateway_start(struct braid_gateway *gw);
 
 /**
- * Run the main lcore until stopped: its stages if any, console stats,
- * periodic control work. @return 0.
+ * Run the main lcore until stopped: its stages if any, periodic control
+ * work (--duration, automatic FEC). @return 0.
  */
 int braid_gateway_run_main(struct braid_gateway *gw);
 

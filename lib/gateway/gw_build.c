@@ -68,7 +68,7 @@ RTE_LOG_REGISTER(braid_gateway_logtype, braid.gateway, INFO);
  * retransmissions) take bursts of repairs. */
 #define GW_CTRL_RING_SIZE 1024
 #define GW_TO_PEER_RING_SIZE 4096
-/* The main lcore's console, --duration and management tick. */
+/* The main lcore's --duration and automatic FEC tick. */
 #define GW_HOOK_PERIOD_US 1000
 
 struct build_err {

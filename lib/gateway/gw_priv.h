@@ -2,6 +2,7 @@
 #ifndef BRAID_GW_PRIV_H
 #define BRAID_GW_PRIV_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -150,6 +151,9 @@ struct braid_gateway {
 	struct braid_runner *runner;
 	unsigned int stage_id[GW_CMD_STAGES];   /* runner index, by enum gw_cmd_stage */
 	struct braid_stats_console *console;
+	pthread_t console_thread;      /* prints it (gw_run.c), not an lcore */
+	uint32_t console_stop;         /* atomic */
+	bool console_running;
 	struct gw_mgmt *mgmt;          /* management server, running config (gw_mgmt_priv.h) */
 	uint64_t duration_ns;          /* 0 = run until stopped */
 	uint64_t started_ns;
@@ -180,7 +184,10 @@ int gw_cmd_batch_send(struct braid_gateway *gw, const struct gw_cmd_batch *batch
 enum braid_sched_policy gw_sched_policy(const struct braid_config_class *c,
 					uint32_t *link_mask);
 
-/* Main-lcore periodic work: console, --duration, management. */
+/* The console thread wakes this often to see whether a table is due. */
+#define GW_CONSOLE_POLL_US 10000
+
+/* Main-lcore periodic work: --duration, automatic FEC. */
 void gw_main_hook(void *arg, uint64_t now_ns);
 
 /* "fec": "auto" (gw_fec_auto.c): state from the configuration; one

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Running, stopping and freeing a gateway; reading its counters. */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <rte_ethdev.h>
@@ -10,11 +11,50 @@
 #include "braid_engine.h"
 #include "gw_priv.h"
 
+/* The console table is printed by a control thread, never by an lcore:
+ * a write to a file or a pipe can block (ext4 here held one for ~100 ms
+ * during a journal commit), and on the main lcore that held every packet
+ * of its stages. It reads the counters as management does. */
+static void *
+console_main(void *arg)
+{
+	struct braid_gateway *gw = arg;
+
+	while (!__atomic_load_n(&gw->console_stop, __ATOMIC_ACQUIRE)) {
+		braid_stats_console_tick(gw->console, braid_now_ns());
+		rte_delay_us_sleep(GW_CONSOLE_POLL_US);
+	}
+	return NULL;
+}
+
+static void
+console_join(struct braid_gateway *gw)
+{
+	if (!gw->console_running)
+		return;
+	__atomic_store_n(&gw->console_stop, 1, __ATOMIC_RELEASE);
+	pthread_join(gw->console_thread, NULL);
+	gw->console_running = false;
+}
+
 int
 braid_gateway_start(struct braid_gateway *gw)
 {
+	int ret;
+
 	gw->started_ns = braid_now_ns();
-	return braid_runner_start(gw->runner);
+	if (gw->console != NULL && !gw->console_running) {
+		gw->console_stop = 0;
+		ret = rte_ctrl_thread_create(&gw->console_thread, "braid-console", NULL,
+					     console_main, gw);
+		if (ret != 0)
+			return ret < 0 ? ret : -ret;
+		gw->console_running = true;
+	}
+	ret = braid_runner_start(gw->runner);
+	if (ret != 0)
+		console_join(gw);
+	return ret;
 }
 
 void
@@ -22,8 +62,6 @@ gw_main_hook(void *arg, uint64_t now_ns)
 {
 	struct braid_gateway *gw = arg;
 
-	if (gw->console != NULL)
-		braid_stats_console_tick(gw->console, now_ns);
 	gw_fec_auto_tick(gw, now_ns);
 	if (gw->duration_ns != 0 && now_ns - gw->started_ns >= gw->duration_ns)
 		braid_runner_stop(gw->runner);
@@ -70,8 +108,10 @@ braid_gateway_shutdown(struct braid_gateway *gw)
 	unsigned int in_use;
 	int ret;
 
-	/* No more management requests: they read what is being torn down. */
+	/* No more management requests or console tables: they read what is
+	 * being torn down. */
 	gw_mgmt_stop(gw);
+	console_join(gw);
 	/* Stop RX first: nothing new enters while the chains drain. */
 	braid_runner_stop(gw->runner);
 	ret = braid_runner_shutdown(gw->runner);
