@@ -291,6 +291,13 @@ walk_gateway(struct walk *w, const struct gw_mgmt *m)
 		walk_one(w, "braid_link_capacity_bits_per_second", "link", ln,
 			 BRAID_MGMT_GAUGE, (double)li.capacity_kbps * 1000.0,
 			 "Configured capacity of the link");
+		walk_one(w, "braid_link_estimated_capacity_bits_per_second", "link", ln,
+			 BRAID_MGMT_GAUGE, (double)li.estimated_kbps * 1000.0,
+			 "What the link's queue says it carries (at most the configured)");
+		walk_one(w, "braid_link_queue_delay_seconds", "link", ln, BRAID_MGMT_GAUGE,
+			 li.queue_us / 1e6, "Our direction's queueing delay (last probe)");
+		walk_one(w, "braid_link_capacity_cuts_total", "link", ln, BRAID_MGMT_COUNTER,
+			 (double)li.capacity_cuts, "Times the queue lowered the estimate");
 		if (li.rtt_min_us != 0) {
 			walk_one(w, "braid_link_rtt_seconds", "link", ln, BRAID_MGMT_GAUGE,
 				 li.srtt_us / 1e6, "Smoothed round-trip time");

@@ -524,6 +524,99 @@ rtt_sample(struct braid_link *lh, struct link_st *l, int64_t r, uint64_t now_ns)
 	link_winmin_add(&l->rtt_min, r, now_ns, lh->min_win_ns);
 }
 
+/*
+ * Capacity estimate of our direction (doc/link-health.md "Estimated
+ * capacity"). A probe waits in the link's queue behind our data, so its
+ * one-way delay above the windowed minimum (the clocks' offset cancels)
+ * is the queue the link holds. When the queue's floor over a look-back
+ * window stays above LINK_EST_HIGH_NS + 3 x its jitter, we send faster
+ * than the link carries: the estimate drops to LINK_EST_CUT of itself
+ * (LINK_EST_CUT_DEEP over LINK_EST_DEEP_NS of queue, looking back only
+ * LINK_EST_DEEP_WINDOW_NS: a link that lost most of its rate fills its
+ * queue in a few probe intervals), at most once per window plus an RTT
+ * so that a cut shows before the next. The jitter is
+ * taken from second differences of the samples, which a queue growing
+ * at a steady rate does not raise; jitter alone lifts single samples,
+ * not the window's floor. When the whole window stays below
+ * LINK_EST_LOW_NS + the jitter, LINK_EST_CALM_NS after the last cut, the
+ * estimate rises by LINK_EST_RISE of the configured capacity per
+ * LINK_EST_STEP_NS, up to the configured capacity.
+ */
+#define LINK_EST_WINDOW_NS (250ull * 1000 * 1000)
+#define LINK_EST_HIGH_NS (20ll * 1000 * 1000)
+#define LINK_EST_DEEP_NS (50ll * 1000 * 1000)
+#define LINK_EST_DEEP_WINDOW_NS (100ull * 1000 * 1000)
+#define LINK_EST_LOW_NS (5ll * 1000 * 1000)
+#define LINK_EST_CUT 0.7
+#define LINK_EST_CUT_DEEP 0.5
+#define LINK_EST_RISE 0.01
+#define LINK_EST_STEP_NS (100ull * 1000 * 1000)
+#define LINK_EST_CALM_NS (2000ull * 1000 * 1000)
+#define LINK_EST_FLOOR 0.05     /* of the configured capacity */
+
+static void link_capacity(struct braid_link *lh, uint16_t i, uint64_t now_ns, bool tick);
+
+static void
+est_sample(struct braid_link *lh, uint16_t i, const struct braid_probe_reply *r,
+	   uint64_t now_ns)
+{
+	struct link_st *l = &lh->links[i];
+	int64_t fwd = (int64_t)(r->probe_rx_ns - r->probe_tx_ns), q, d2;
+	int64_t floor = INT64_MAX, top = 0, floor_short = INT64_MAX;
+	double cap = (double)l->capacity_kbps, before = l->est;
+	unsigned int seen = 0, seen_short = 0;
+	bool deep, high;
+
+	link_winmin_add(&l->fwd_min, fwd, now_ns, lh->min_win_ns);
+	q = fwd - link_winmin_get(&l->fwd_min);
+	d2 = q - 2 * l->q_last + l->q_prev;
+	if (d2 < 0)
+		d2 = -d2;
+	l->q_jit += (d2 / 2 - l->q_jit) / 8;
+	l->q_prev = l->q_last;
+	l->q_last = q;
+	l->q_t[l->q_head] = now_ns;
+	l->q_v[l->q_head] = q;
+	l->q_head = (l->q_head + 1) % LINK_EST_SAMPLES;
+	if (l->q_n < LINK_EST_SAMPLES)
+		l->q_n++;
+	for (unsigned int k = 0; k < l->q_n; k++) {
+		if (now_ns - l->q_t[k] > LINK_EST_WINDOW_NS)
+			continue;
+		floor = RTE_MIN(floor, l->q_v[k]);
+		top = RTE_MAX(top, l->q_v[k]);
+		seen++;
+		if (now_ns - l->q_t[k] <= LINK_EST_DEEP_WINDOW_NS) {
+			floor_short = RTE_MIN(floor_short, l->q_v[k]);
+			seen_short++;
+		}
+	}
+	if (l->est <= 0.0 || l->est > cap)
+		l->est = cap;
+	deep = seen_short >= 2 && floor_short > LINK_EST_DEEP_NS + 3 * l->q_jit;
+	high = deep || (seen >= 3 && floor > LINK_EST_HIGH_NS + 3 * l->q_jit);
+	if (high && now_ns - l->est_cut_ns >= (deep ? LINK_EST_DEEP_WINDOW_NS : LINK_EST_WINDOW_NS) +
+						(uint64_t)RTE_MAX(l->srtt, 0)) {
+		l->est = RTE_MAX(l->est * (deep ? LINK_EST_CUT_DEEP : LINK_EST_CUT),
+				 cap * LINK_EST_FLOOR);
+		l->est_cut_ns = now_ns;
+		l->est_up_ns = now_ns;
+		l->est_cuts++;
+		lh->cnt.capacity_cuts++;
+		LINK_LOG(DEBUG, "link %u: queue %" PRId64 " us, capacity estimate %.0f -> %.0f kbit/s",
+			 i, floor / 1000, before, l->est);
+	} else if (l->est < cap && seen >= 3 && top < LINK_EST_LOW_NS + l->q_jit &&
+		   now_ns - l->est_cut_ns >= LINK_EST_CALM_NS &&
+		   now_ns - l->est_up_ns >= LINK_EST_STEP_NS) {
+		l->est = RTE_MIN(cap, l->est + cap * LINK_EST_RISE *
+			(double)(now_ns - l->est_up_ns) / (double)LINK_EST_STEP_NS);
+		l->est_up_ns = now_ns;
+	} else {
+		return;
+	}
+	link_capacity(lh, i, now_ns, false);
+}
+
 static void
 peer_view(struct braid_link *lh, struct link_st *l,
 	  const struct braid_probe_reply *r, uint64_t now_ns)
@@ -560,6 +653,7 @@ braid_link_reply_rx(struct braid_link *lh, uint16_t link,
 	struct link_st *l;
 	struct probe_slot *s;
 	uint64_t raw, proc;
+	bool late;
 
 	if (unlikely(link >= lh->n_links))
 		return -EINVAL;
@@ -571,7 +665,8 @@ braid_link_reply_rx(struct braid_link *lh, uint16_t link,
 		lh->cnt.replies_unmatched++;
 		return -ENOENT;
 	}
-	if (s->state == SLOT_OUT) {
+	late = s->state != SLOT_OUT;
+	if (!late) {
 		l->probes_answered++;
 	} else {
 		l->replies_late++;
@@ -588,6 +683,9 @@ braid_link_reply_rx(struct braid_link *lh, uint16_t link,
 	if ((int64_t)proc >= 0 && proc <= raw)
 		rtt_sample(lh, l, (int64_t)(raw - proc), now_ns);
 	peer_view(lh, l, reply, now_ns);
+	/* A late reply's delay is stale. */
+	if (!late)
+		est_sample(lh, link, reply, now_ns);
 	return 0;
 }
 
@@ -724,6 +822,9 @@ link_capacity(struct braid_link *lh, uint16_t i, uint64_t now_ns, bool tick)
 		 * to the links by the scheduler; discounting the loss as well
 		 * would pay for it twice. */
 		target = cap;
+		/* What the link's queue says it carries (est_sample()). */
+		if (l->est > 0.0 && l->est < target)
+			target = l->est;
 		if (l->state == BRAID_LINK_DEGRADED)
 			target = target * lh->degraded_permille / 1000.0;
 	}
@@ -859,6 +960,9 @@ link_publish(struct braid_link *lh, uint16_t i, uint64_t now_ns)
 		(uint64_t)(l->rate_bps / 1000.0) : 0;
 	in.usable_kbps = l->published_kbps;
 	in.capacity_kbps = l->capacity_kbps;
+	in.estimated_kbps = l->est > 0.0 ? (uint64_t)l->est : l->capacity_kbps;
+	in.queue_us = (uint32_t)RTE_MIN((uint64_t)RTE_MAX(l->q_last, 0) / 1000, UINT32_MAX);
+	in.capacity_cuts = l->est_cuts;
 	in.probes_sent = l->probes_sent;
 	in.probes_answered = l->probes_answered;
 	in.probes_lost = l->probes_lost;

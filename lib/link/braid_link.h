@@ -166,6 +166,11 @@ struct braid_link_info {
 	uint64_t delivered_kbps;   /**< received rate on the link (EWMA) */
 	uint64_t usable_kbps;      /**< published usable capacity */
 	uint64_t capacity_kbps;    /**< configured */
+	uint64_t estimated_kbps;   /**< what the link's queue says it
+				    *   carries (<= configured) */
+	uint32_t queue_us;         /**< our direction's queueing delay (last
+				    *   probe above the windowed minimum) */
+	uint64_t capacity_cuts;    /**< times the estimate was lowered */
 	uint64_t probes_sent;
 	uint64_t probes_answered;  /**< replies in time */
 	uint64_t probes_lost;      /**< unanswered after probe_timeout_ms */
@@ -204,6 +209,7 @@ struct braid_link_info {
 	X(session_changes) \
 	X(state_changes) \
 	X(capacity_updates) \
+	X(capacity_cuts)    /* the queue estimate lowered a link's capacity */ \
 	X(suspects) \
 	X(drop_stale_session) \
 	X(drop_bad_link) \

@@ -59,6 +59,9 @@ void link_seq_settled(const struct link_seq *q, uint64_t *expected,
 		      uint64_t *received, uint64_t *lost);
 
 /* Minimum over the last one to two windows (two buckets). */
+/* Queueing delay samples the capacity estimate looks back over. */
+#define LINK_EST_SAMPLES 16
+
 struct link_winmin {
 	bool valid;
 	int64_t cur;
@@ -149,6 +152,17 @@ struct link_st {
 	bool peer_valid;
 	uint64_t peer_rx, peer_lost, peer_ns;
 	double tx_total, tx_lostw;
+
+	/* our direction's queue, from the probes' one-way delay (est_sample()) */
+	struct link_winmin fwd_min;        /* probe rx (peer clock) - tx (ours) */
+	int64_t q_last, q_prev;            /* last two queueing delay samples, ns */
+	int64_t q_jit;                     /* its smoothed variation, ns */
+	uint64_t q_t[LINK_EST_SAMPLES];    /* recent samples: time, delay */
+	int64_t q_v[LINK_EST_SAMPLES];
+	unsigned int q_n, q_head;
+	double est;                        /* estimated capacity, kbit/s */
+	uint64_t est_cut_ns, est_up_ns;
+	uint64_t est_cuts;
 
 	/* capacity */
 	double usable;

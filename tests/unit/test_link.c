@@ -1046,6 +1046,57 @@ test_lossy_not_down(void)
 	sim_fini(&s);
 }
 
+/* The capacity estimate from the probes' one-way delay: ±50 ms of
+ * jitter cuts nothing; a standing queue of 80 ms on A's direction of
+ * link 1 cuts A's estimate (and usable capacity) within half a second;
+ * once the queue is gone it rises back to the configured rate. B, whose
+ * direction has no queue, keeps its estimate. */
+static void
+test_capacity_estimate(void)
+{
+	struct braid_link_conf c;
+	struct braid_link_info a, b;
+	struct sim s;
+	uint64_t t_q;
+
+	base_conf(&c, NL);
+	CU_ASSERT_FATAL(sim_init(&s, &c) == 0);
+	for (int i = 0; i < NL; i++) {
+		s.p[0][i].data_period = 2 * TMS;
+		s.p[1][i].data_period = 2 * TMS;
+	}
+	s.p[0][1].jit = 50 * TMS;
+	s.p[1][1].jit = 50 * TMS;
+	sim_run(&s, 20000 * TMS, NULL, NULL);
+	braid_link_info_get(s.o[0], 1, &a);
+	printf("\n  +-50 ms jitter, 20 s: %" PRIu64 " cuts\n", a.capacity_cuts);
+	CU_ASSERT_EQUAL(a.capacity_cuts, 0);
+	CU_ASSERT_EQUAL(a.estimated_kbps, 10000);
+	s.p[0][1].jit = 1 * TMS;
+	s.p[1][1].jit = 1 * TMS;
+	sim_run(&s, s.t + 3000 * TMS, NULL, NULL);
+	t_q = s.t;
+	s.p[0][1].base += 80 * TMS;
+	do {
+		sim_run(&s, s.t + 10 * TMS, NULL, NULL);
+		braid_link_info_get(s.o[0], 1, &a);
+	} while (a.capacity_cuts == 0 && s.t < t_q + 2000 * TMS);
+	printf("  80 ms queue: first cut after %.0f ms\n", (double)(s.t - t_q) / 1e6);
+	CU_ASSERT(a.capacity_cuts >= 1 && s.t - t_q <= 500 * TMS);
+	sim_run(&s, s.t + 500 * TMS, NULL, NULL);
+	braid_link_info_get(s.o[0], 1, &a);
+	braid_link_info_get(s.o[1], 1, &b);
+	CU_ASSERT(a.estimated_kbps < 10000 && a.usable_kbps <= a.estimated_kbps);
+	CU_ASSERT_EQUAL(b.capacity_cuts, 0);
+	CU_ASSERT_EQUAL(b.estimated_kbps, 10000);
+	s.p[0][1].base -= 80 * TMS;
+	sim_run(&s, s.t + 15000 * TMS, NULL, NULL);
+	braid_link_info_get(s.o[0], 1, &a);
+	printf("  queue gone: estimate %" PRIu64 " kbit/s after 15 s\n", a.estimated_kbps);
+	CU_ASSERT_EQUAL(a.estimated_kbps, 10000);
+	sim_fini(&s);
+}
+
 /* RTT thresholds with hysteresis: enter above 40 ms, leave below 30. */
 static void
 test_rtt_threshold(void)
@@ -1348,7 +1399,7 @@ test_mbuf_path(void)
 		unsigned int nstat = 0;
 
 		braid_link_stage_ops.stats(lh[0], count_stat, &nstat);
-		CU_ASSERT(nstat == 23);  /* every counter reported once */
+		CU_ASSERT(nstat == 24);  /* every counter reported once */
 		CU_ASSERT(strcmp(braid_link_stage_ops.kind, "link_health") == 0);
 	}
 	for (int side = 0; side < 2; side++) {
@@ -1492,6 +1543,7 @@ register_tests(void)
 	    CU_add_test(s, "silence of all links, or with the detector off", test_silence_all_or_off) == NULL ||
 	    CU_add_test(s, "200 ms good/bad does not flap", test_no_flap) == NULL ||
 	    CU_add_test(s, "20 % loss each way is not down", test_lossy_not_down) == NULL ||
+	    CU_add_test(s, "capacity estimate from the probes' queue", test_capacity_estimate) == NULL ||
 	    CU_add_test(s, "RTT thresholds with hysteresis", test_rtt_threshold) == NULL ||
 	    CU_add_test(s, "session change resets", test_session_change) == NULL ||
 	    CU_add_test(s, "admin down overrides", test_admin) == NULL ||
