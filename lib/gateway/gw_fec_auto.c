@@ -175,13 +175,10 @@ gw_fec_auto_tick(struct braid_gateway *gw, uint64_t now_ns)
 			class_tick(gw, k, &ln, dt, now_ns);
 }
 
-int
-gw_fec_auto_shape(const struct braid_gateway *gw, uint16_t k, struct braid_fec_shape *s,
-		  uint64_t *changes)
+const struct gw_fec_auto_class *
+gw_fec_auto_class(const struct braid_gateway *gw, uint16_t k)
 {
 	if (k >= gw->cfg.n_classes || !gw->cfg.classes[k].fec_auto)
-		return -ENOENT;
-	*s = gw->fec_auto.cls[k].ctl.cur;
-	*changes = gw->fec_auto.cls[k].changes;
-	return 0;
+		return NULL;
+	return &gw->fec_auto.cls[k];
 }

@@ -242,17 +242,16 @@ walk_loss(struct walk *w, const char *ln, const char *dir, uint32_t ppm)
 static void
 walk_fec_auto(struct walk *w, uint16_t k, const char *cn)
 {
-	struct braid_fec_shape s;
-	uint64_t changes;
+	const struct gw_fec_auto_class *a = gw_fec_auto_class(w->gw, k);
 
-	if (gw_fec_auto_shape(w->gw, k, &s, &changes) != 0)
+	if (a == NULL)
 		return;
-	walk_one(w, "braid_class_fec_data_per_block", "class", cn, BRAID_MGMT_GAUGE, s.k,
-		 "FEC data packets per block braid chose (fec auto)");
-	walk_one(w, "braid_class_fec_parity_per_block", "class", cn, BRAID_MGMT_GAUGE, s.m,
-		 "FEC parity packets per block braid chose (fec auto)");
+	walk_one(w, "braid_class_fec_data_per_block", "class", cn, BRAID_MGMT_GAUGE,
+		 a->ctl.cur.k, "FEC data packets per block braid chose (fec auto)");
+	walk_one(w, "braid_class_fec_parity_per_block", "class", cn, BRAID_MGMT_GAUGE,
+		 a->ctl.cur.m, "FEC parity packets per block braid chose (fec auto)");
 	walk_one(w, "braid_class_fec_shape_changes_total", "class", cn, BRAID_MGMT_COUNTER,
-		 (double)changes, "FEC shape changes braid made (fec auto)");
+		 (double)a->changes, "FEC shape changes braid made (fec auto)");
 }
 
 static void

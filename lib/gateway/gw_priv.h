@@ -191,11 +191,12 @@ enum braid_sched_policy gw_sched_policy(const struct braid_config_class *c,
 void gw_main_hook(void *arg, uint64_t now_ns);
 
 /* "fec": "auto" (gw_fec_auto.c): state from the configuration; one
- * decision per class every 250 ms (main hook); the shape in use. */
+ * decision per class every 250 ms (main hook); a class's controller
+ * (NULL: not automatic), read by management (ctl.cur: the shape in use). */
 void gw_fec_auto_init(struct braid_gateway *gw);
 void gw_fec_auto_tick(struct braid_gateway *gw, uint64_t now_ns);
-int gw_fec_auto_shape(const struct braid_gateway *gw, uint16_t k,
-		      struct braid_fec_shape *s, uint64_t *changes);
+const struct gw_fec_auto_class *gw_fec_auto_class(const struct braid_gateway *gw,
+						  uint16_t k);
 
 struct gw_ctrl *gw_ctrl_create(struct braid_gateway *gw);
 /* Shutdown: free what the control path still holds (pending packets). */

@@ -463,17 +463,18 @@ class_conf_json(const json_t *doc, uint16_t k)
 	return o;
 }
 
-/* "fec": "auto": the shape braid uses now and how often it changed. */
+/* "fec": "auto": the shape braid uses now, how often it changed it, and
+ * how often a change waited for full control rings (retried). */
 static int
 class_fec_auto_json(const struct braid_gateway *gw, uint16_t k, json_t *o)
 {
-	struct braid_fec_shape s;
-	uint64_t changes;
+	const struct gw_fec_auto_class *a = gw_fec_auto_class(gw, k);
 
-	if (gw_fec_auto_shape(gw, k, &s, &changes) != 0)
+	if (a == NULL)
 		return 0;
-	return jset(o, "fec_now", json_pack("{s:i, s:i, s:I}", "k", s.k, "m", s.m,
-					    "changes", (json_int_t)changes));
+	return jset(o, "fec_now", json_pack("{s:i, s:i, s:I, s:I}", "k", a->ctl.cur.k,
+					    "m", a->ctl.cur.m, "changes", (json_int_t)a->changes,
+					    "retries", (json_int_t)a->send_failed));
 }
 
 int

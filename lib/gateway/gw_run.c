@@ -165,6 +165,7 @@ braid_gateway_free(struct braid_gateway *gw)
 	if (gw == NULL)
 		return;
 	gw_mgmt_free(gw);
+	console_join(gw);
 	braid_stats_console_free(gw->console);
 	braid_runner_free(gw->runner);
 	free_stages(gw);
