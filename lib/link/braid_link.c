@@ -240,6 +240,14 @@ link_reset_peer(struct link_st *l)
 	l->jitter16 = 0;
 	memset(&l->tmin, 0, sizeof(l->tmin));
 	l->owdv16 = 0;
+	/* The peer's clock changed: its probe receive times start anew. The
+	 * estimate keeps its value and rises again once the queue is low. */
+	memset(&l->fwd_min, 0, sizeof(l->fwd_min));
+	l->q_last = 0;
+	l->q_prev = 0;
+	l->q_jit = 0;
+	l->q_n = 0;
+	l->q_head = 0;
 	l->snap_valid = false;
 	l->rx_total = 0;
 	l->rx_lostw = 0;
