@@ -548,7 +548,9 @@ rtt_sample(struct braid_link *lh, struct link_st *l, int64_t r, uint64_t now_ns)
  * not the window's floor. When the whole window stays below
  * LINK_EST_LOW_NS + the jitter, LINK_EST_CALM_NS after the last cut, the
  * estimate rises by LINK_EST_RISE of the configured capacity per
- * LINK_EST_STEP_NS, up to the configured capacity.
+ * LINK_EST_STEP_NS, up to the configured capacity, but for LINK_EST_HOLD_NS
+ * after a cut only up to LINK_EST_HOLD_X of the estimate that was cut:
+ * that one queued the link, and going back to it would queue it again.
  */
 #define LINK_EST_WINDOW_NS (250ull * 1000 * 1000)
 #define LINK_EST_HIGH_NS (20ll * 1000 * 1000)
@@ -561,6 +563,8 @@ rtt_sample(struct braid_link *lh, struct link_st *l, int64_t r, uint64_t now_ns)
 #define LINK_EST_STEP_NS (100ull * 1000 * 1000)
 #define LINK_EST_CALM_NS (2000ull * 1000 * 1000)
 #define LINK_EST_FLOOR 0.05     /* of the configured capacity */
+#define LINK_EST_HOLD_NS (10000ull * 1000 * 1000)
+#define LINK_EST_HOLD_X 0.9
 
 static void link_capacity(struct braid_link *lh, uint16_t i, uint64_t now_ns, bool tick);
 
@@ -607,6 +611,7 @@ est_sample(struct braid_link *lh, uint16_t i, const struct braid_probe_reply *r,
 						(uint64_t)RTE_MAX(l->srtt, 0)) {
 		l->est = RTE_MAX(l->est * (deep ? LINK_EST_CUT_DEEP : LINK_EST_CUT),
 				 cap * LINK_EST_FLOOR);
+		l->est_hold = RTE_MAX(before * LINK_EST_HOLD_X, l->est);
 		l->est_cut_ns = now_ns;
 		l->est_up_ns = now_ns;
 		l->est_cuts++;
@@ -616,7 +621,12 @@ est_sample(struct braid_link *lh, uint16_t i, const struct braid_probe_reply *r,
 	} else if (l->est < cap && seen >= 3 && top < LINK_EST_LOW_NS + l->q_jit &&
 		   now_ns - l->est_cut_ns >= LINK_EST_CALM_NS &&
 		   now_ns - l->est_up_ns >= LINK_EST_STEP_NS) {
-		l->est = RTE_MIN(cap, l->est + cap * LINK_EST_RISE *
+		double top_kbps = now_ns - l->est_cut_ns < LINK_EST_HOLD_NS ?
+				  RTE_MIN(cap, l->est_hold) : cap;
+
+		if (l->est >= top_kbps)
+			return;
+		l->est = RTE_MIN(top_kbps, l->est + cap * LINK_EST_RISE *
 			(double)(now_ns - l->est_up_ns) / (double)LINK_EST_STEP_NS);
 		l->est_up_ns = now_ns;
 	} else {

@@ -161,6 +161,7 @@ struct link_st {
 	int64_t q_v[LINK_EST_SAMPLES];
 	unsigned int q_n, q_head;
 	double est;                        /* estimated capacity, kbit/s */
+	double est_hold;                   /* rise limit after a cut */
 	uint64_t est_cut_ns, est_up_ns;
 	uint64_t est_cuts;
 
