@@ -89,13 +89,18 @@ if ! "$TOPO" setup -p "$P" -n 1 --kernel-gw; then
 fi
 ok "topology setup"
 
+# The emulator and the stream tools run above the rest of the host, as in
+# run_profile.sh: the latency checks measure the emulator, not the host's
+# scheduler (a 23 ms wait for a CPU once failed "max latency < 30 ms").
+NICE=${BRAID_E2E_NICE:--10}
+
 # run_phase NAME PROFILE_JSON RATE_KBPS SECONDS
 run_phase() {
 	local name=$1 rate=$3 secs=$4 i
 	echo "phase $name"
 	echo "$2" > "$TMP/profile.json"
 	rm -f "$TMP/ready" "$TMP/r.json" "$TMP/s.json" "$TMP/e.json"
-	ip netns exec "${P}emu" "$LINKEMU" --profile "$TMP/profile.json" \
+	nice -n "$NICE" ip netns exec "${P}emu" "$LINKEMU" --profile "$TMP/profile.json" \
 		--stats-file "$TMP/e.json" --ready-file "$TMP/ready" \
 		--duration 30 > "$TMP/emu.out" 2> "$TMP/emu.err" &
 	EMU_PID=$!
@@ -108,12 +113,12 @@ run_phase() {
 		cat "$TMP/emu.err"
 		return 1
 	fi
-	ip netns exec "${P}dst" "$TRAFFIC" recv --bind 10.202.0.2:9000 \
+	nice -n "$NICE" ip netns exec "${P}dst" "$TRAFFIC" recv --bind 10.202.0.2:9000 \
 		--duration $((secs + 5)) --linger-ms 500 --json "$TMP/r.json" \
 		--series "$TMP/series.csv" > "$TMP/rx.out" &
 	RX_PID=$!
 	sleep 0.3
-	ip netns exec "${P}src" "$TRAFFIC" send --dst 10.202.0.2:9000 \
+	nice -n "$NICE" ip netns exec "${P}src" "$TRAFFIC" send --dst 10.202.0.2:9000 \
 		--rate-kbps "$rate" --duration "$secs" --end-count 8 \
 		--end-gap-ms 10 --json > "$TMP/s.json"
 	wait "$RX_PID"
