@@ -79,7 +79,11 @@ braid_gateway_run_main(struct braid_gateway *gw)
 unsigned int
 braid_gateway_step(struct braid_gateway *gw, uint64_t now_ns)
 {
-	return braid_runner_step(gw->runner, now_ns);
+	unsigned int n = braid_runner_step(gw->runner, now_ns);
+
+	/* The main hook's control work, at virtual time too. */
+	gw_fec_auto_tick(gw, now_ns);
+	return n;
 }
 
 void

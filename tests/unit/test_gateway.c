@@ -70,6 +70,7 @@ struct pair_run {
 	uint16_t dport;
 	uint64_t restart_a_at;    /* 0: no restart */
 	uint64_t fed_at_restart;  /* first host seq fed to the new gateway A */
+	bool fec_timeout_auto;    /* the product's block timeout, not 5 ms */
 	/* results */
 	uint64_t fec_recovered, rtx_served;
 };
@@ -142,6 +143,8 @@ run_pair(struct pair_run *pr, const char *fec, int deadline_ms, char ta, char tb
 	uint64_t end;
 
 	gw_opts(&o, pr->link_kbps, fec, deadline_ms);
+	if (pr->fec_timeout_auto)
+		o.extra = " \"health\": {\"probe_interval_ms\": 50},";
 	CU_ASSERT_FATAL(braid_test_pair_open(p, "", ta, tb, &o, &o, &gw_tmpl) == 0);
 	observer = peer_decap(p->ca);
 	CU_ASSERT_FATAL(observer != NULL);
@@ -406,6 +409,28 @@ test_pair_fec_only(void)
 	free_run(pr);
 }
 
+/* "fec": "auto" on a clean path (and the product's block timeout): the
+ * class starts at 10+2 and, once the peer has reported no loss for the
+ * hold time, sends one parity per block of 12 (1000 packets/s, 12 ms
+ * blocks): over 8 s about 3 s at 20 % and 5 s at 8 %, none lost. */
+static void
+test_pair_fec_auto(void)
+{
+	struct pair_run *pr = new_run(0.0, 8000);
+	struct send_counts sc;
+
+	memset(&sc, 0, sizeof(sc));
+	pr->observe = &sc;
+	pr->fec_timeout_auto = true;
+	run_pair(pr, "\"auto\"", 400, 'k', 'l');
+	CU_ASSERT_EQUAL(pr->p->delivered, pr->n_pkts);
+	CU_ASSERT_EQUAL(pr->p->out_of_order, 0);
+	printf("\n  video: %" PRIu64 " data, %" PRIu64 " parity\n", sc.data[0], sc.parity[0]);
+	CU_ASSERT(sc.parity[0] > 0);
+	CU_ASSERT(sc.parity[0] * 100 < sc.data[0] * 16);   /* 10+2 would be 20 % */
+	free_run(pr);
+}
+
 /* ARQ with a deadline > 2 RTT: 10% random loss on every link (both ways:
  * NACKs and retransmissions are lost too) loses nothing. */
 static void
@@ -465,6 +490,7 @@ register_tests(void)
 	    CU_add_test(s, "class shares on saturated links", test_send_shares) == NULL ||
 	    CU_add_test(s, "pair: loss within FEC capacity", test_pair_fec_only) == NULL ||
 	    CU_add_test(s, "pair: 10% loss repaired by ARQ", test_pair_arq_10pct) == NULL ||
+	    CU_add_test(s, "pair: fec auto on a clean path", test_pair_fec_auto) == NULL ||
 	    CU_add_test(s, "pair: a link dies and returns", test_pair_link_death) == NULL ||
 	    CU_add_test(s, "pair: peer restart mid-stream", test_pair_restart) == NULL ||
 	    CU_add_test(s, "pair: 100 000 packets, 5% loss", test_pair_100k) == NULL ||
