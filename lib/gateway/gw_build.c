@@ -512,10 +512,9 @@ gw_link_changed(void *arg, uint16_t link, enum braid_link_state state,
 {
 	struct braid_gateway *gw = arg;
 	/* A suspect link (the peer's frames stopped arriving while other
-	 * links still hear it) is published with usable capacity 0: the
-	 * scheduler sends nothing there until link health hears it again,
-	 * tens of milliseconds before probes could call it down. */
-	bool up = (state == BRAID_LINK_UP || state == BRAID_LINK_DEGRADED) && usable_kbps > 0;
+	 * links still hear it) comes with usable capacity 0, which the
+	 * scheduler takes as down until link health hears it again. */
+	bool up = state == BRAID_LINK_UP || state == BRAID_LINK_DEGRADED;
 	struct braid_sched_cmd c = { .op = BRAID_SCHED_CMD_LINK_STATE, .id = link,
 		.link_state = { .up = up, .capacity_kbps = usable_kbps } };
 

@@ -1348,9 +1348,12 @@ braid_sched_apply(struct braid_sched *s, const struct braid_sched_cmd *c)
 {
 	switch (c->op) {
 	case BRAID_SCHED_CMD_LINK_STATE: {
-		int ret = braid_sched_link_set_up(s, c->id, c->link_state.up);
+		/* Up with nothing usable (link health's suspect link) carries
+		 * nothing: down here, its rate kept for when it returns. */
+		bool up = c->link_state.up && c->link_state.capacity_kbps > 0;
+		int ret = braid_sched_link_set_up(s, c->id, up);
 
-		if (ret == 0 && c->link_state.up && c->link_state.capacity_kbps > 0)
+		if (ret == 0 && up)
 			ret = braid_sched_link_set_capacity(s, c->id,
 							    c->link_state.capacity_kbps);
 		return ret;

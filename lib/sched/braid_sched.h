@@ -288,7 +288,8 @@ struct braid_sched_cmd {
 	union {
 		struct {
 			bool up;
-			uint64_t capacity_kbps;   /**< 0 = keep the rate */
+			uint64_t capacity_kbps;   /**< 0: nothing usable (down,
+						   *   the rate kept) */
 		} link_state;
 		struct { uint64_t capacity_kbps; } link_capacity;
 		struct { uint16_t factor_permille; } link_weight;
@@ -310,7 +311,8 @@ struct braid_sched_cmd {
 
 /**
  * Apply @p cmd with the matching setter above (on the scheduler's lcore).
- * LINK_STATE sets the rate only for a link that is up and given one.
+ * LINK_STATE: a link up with capacity 0 is set down (its rate kept);
+ * up with a capacity, set up at that rate.
  * @return the setter's result, -EINVAL for an unknown op.
  */
 int braid_sched_apply(struct braid_sched *s, const struct braid_sched_cmd *cmd);

@@ -1067,6 +1067,12 @@ test_apply(void)
 	offer(s, 3000, 10, &now, &st, b);
 	CU_ASSERT_EQUAL(b[2], 0);
 	CU_ASSERT(b[0] + b[1] >= 3000ULL * 125 * 10 * 98 / 100);
+	/* Up with no usable capacity (a suspect link): still nothing there. */
+	CU_ASSERT_EQUAL(braid_sched_apply(s, &(struct braid_sched_cmd){
+		.op = BRAID_SCHED_CMD_LINK_STATE, .id = 2, .link_state = { true, 0 } }), 0);
+	memset(b, 0, sizeof(b));
+	offer(s, 3000, 10, &now, &st, b);
+	CU_ASSERT_EQUAL(b[2], 0);
 	CU_ASSERT_EQUAL(braid_sched_apply(s, &(struct braid_sched_cmd){
 		.op = BRAID_SCHED_CMD_LINK_STATE, .id = 2, .link_state = { true, 8000 } }), 0);
 	memset(b, 0, sizeof(b));
