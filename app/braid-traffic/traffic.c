@@ -63,21 +63,6 @@ install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/* --start-at: a script starts several senders ahead and lets them begin
- * together, so that no process is being started while a stream runs. */
-static void
-wait_start(uint64_t at_ns)
-{
-	struct timespec ts = { .tv_sec = (time_t)(at_ns / 1000000000ull),
-			       .tv_nsec = (long)(at_ns % 1000000000ull) };
-
-	if (at_ns == 0)
-		return;
-	while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR &&
-	       !atomic_load(&g_stop))
-		;
-}
-
 static uint64_t
 mono_ns(void)
 {
@@ -87,14 +72,32 @@ mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void
-sleep_until(uint64_t t_ns)
+/* @return 0, or EINTR when a signal woke it early. */
+static int
+sleep_until_on(clockid_t clock, uint64_t t_ns)
 {
 	struct timespec ts = { .tv_sec = (time_t)(t_ns / 1000000000ull),
 			       .tv_nsec = (long)(t_ns % 1000000000ull) };
 
+	return clock_nanosleep(clock, TIMER_ABSTIME, &ts, NULL);
+}
+
+static void
+sleep_until(uint64_t t_ns)
+{
 	/* EINTR returns early; callers re-check g_stop and the clock. */
-	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	sleep_until_on(CLOCK_MONOTONIC, t_ns);
+}
+
+/* --start-at (wall clock): a script starts several senders ahead and lets
+ * them begin together, so that no process is being started while a
+ * stream runs. */
+static void
+wait_start(uint64_t at_ns)
+{
+	while (at_ns != 0 && sleep_until_on(CLOCK_REALTIME, at_ns) == EINTR &&
+	       !atomic_load(&g_stop))
+		;
 }
 
 /* "1.2.3.4:5000" or "[::1]:5000" -> sockaddr. */

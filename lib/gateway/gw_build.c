@@ -366,7 +366,7 @@ build_send_chain(struct braid_gateway *gw, struct build_err *e)
 	sc->n_classes = c->n_classes;
 	sc->n_links = c->n_links;
 	sc->mtu = max_inner;
-	sc->frame_overhead = BRAID_WIRE_OVERHEAD + GW_ETHER_L1_OVERHEAD;
+	sc->frame_overhead = GW_FRAME_OVERHEAD;
 	sc->clone_pool = gw->clone_pool;
 	for (unsigned int k = 0; k < c->n_classes; k++) {
 		const struct braid_config_class *cc = &c->classes[k];

@@ -47,8 +47,8 @@ links_now(const struct braid_gateway *gw, struct links_now *ln)
 	for (uint16_t l = 0; l < gw->cfg.n_links; l++) {
 		struct braid_link_info li;
 
-		if (braid_link_info_get(gw->link, l, &li) != 0 || li.usable_kbps == 0 ||
-		    (li.state != BRAID_LINK_UP && li.state != BRAID_LINK_DEGRADED))
+		if (braid_link_info_get(gw->link, l, &li) != 0 ||
+		    !braid_link_info_usable(&li) || li.usable_kbps == 0)
 			continue;
 		sum += (double)li.tx_loss_ppm * (double)li.usable_kbps;
 		weight += (double)li.usable_kbps;
@@ -65,7 +65,7 @@ links_now(const struct braid_gateway *gw, struct links_now *ln)
 static double
 wire_rate(struct gw_fec_auto_class *a, uint64_t bytes, uint64_t pkts, uint64_t dt_ns)
 {
-	double x = (double)(bytes + pkts * (BRAID_WIRE_OVERHEAD + GW_ETHER_L1_OVERHEAD)) *
+	double x = (double)(bytes + pkts * GW_FRAME_OVERHEAD) *
 		   8e6 / (double)dt_ns;
 	double w = RTE_MIN(1.0, (double)dt_ns / (double)GW_FEC_AUTO_RATE_TAU_NS);
 

@@ -212,6 +212,9 @@ uint64_t gw_class_deadline_ns(const struct braid_config *c, unsigned int k);
  * frame overhead. The scheduler charges each packet as its tunnel frame
  * plus this, so a link's configured rate holds on the wire. */
 #define GW_ETHER_L1_OVERHEAD 24
+/* What the scheduler charges a packet beyond its length: the tunnel's
+ * headers and Ethernet's framing (the automatic FEC charges the same). */
+#define GW_FRAME_OVERHEAD (BRAID_WIRE_OVERHEAD + GW_ETHER_L1_OVERHEAD)
 
 /* Longest automatic FEC block timeout. */
 #define GW_FEC_TIMEOUT_MAX_NS 50000000ULL
