@@ -15,7 +15,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$ROOT/build}
 [ $# -gt 0 ] && shift
 SETTINGS=${*:-0 20 200 1000}
-# Profile, tuning and run files of each setting; removed at exit.
+# Profile and run files of each setting; removed at exit.
 TMP=$(mktemp -d -t braid-idle.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -23,9 +23,7 @@ jq '.stream_kbps = 200 | .description = "clean at 200 kbit/s (idle back-off cost
 	"$ROOT/tests/e2e/profiles/clean.json" > "$TMP/clean_slow.json"
 printf '%-22s %-28s %s\n' "idle_sleep_max_us" "src->dst p50/p99/max ms" "dst->src p50/p99/max ms"
 for us in $SETTINGS; do
-	jq ".default.idle_sleep_max_us = $us" "$ROOT/tests/e2e/configs/tuning.json" \
-		> "$TMP/tuning-$us.json"
-	BRAID_E2E_TUNING="$TMP/tuning-$us.json" bash "$ROOT/tests/e2e/run_profile.sh" \
+	BRAID_E2E_IDLE_SLEEP_US=$us bash "$ROOT/tests/e2e/run_profile.sh" \
 		"$TMP/clean_slow.json" "$BUILD" --out "$TMP/run-$us" --duration 10 --no-check \
 		--quiet > /dev/null 2>&1
 	if [ ! -r "$TMP/run-$us/summary.json" ]; then

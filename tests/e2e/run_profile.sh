@@ -34,7 +34,8 @@
 #   --no-check      measure and print the summary, no assertions (demo)
 #   --quiet         only the summary table (and errors) on stdout
 # Environment: BRAID_E2E_SEED=N replaces the profile's emulator seed
-# (tests/e2e/run_all.sh --seeds runs every profile with several).
+# (tests/e2e/run_all.sh --seeds runs every profile with several);
+# BRAID_E2E_IDLE_SLEEP_US=N the gateways' idle sleep (tests/e2e/idle_cost.sh).
 # Exit status 0 when every assertion passed.
 
 set -u
@@ -220,7 +221,12 @@ ok "topology with $NLINKS links"
 
 GEN_ARGS=()
 [ "$ARP" = 1 ] && GEN_ARGS+=(--arp)
-[ -n "${BRAID_E2E_TUNING:-}" ] && GEN_ARGS+=(--tuning "$BRAID_E2E_TUNING")
+[ -n "${BRAID_E2E_IDLE_SLEEP_US:-}" ] &&
+	GEN_ARGS+=(--idle-sleep-max-us "$BRAID_E2E_IDLE_SLEEP_US")
+# The classes are the shipped example's (the embedded default).
+"$BRAID" -- --print-default-config > "$OUT/example.json" ||
+	fatal "braid --print-default-config"
+GEN_ARGS+=(-x "$OUT/example.json")
 for side in a b; do
 	"$GEN" -s "$side" -e "$PROFILE" "${GEN_ARGS[@]}" > "$OUT/gw$side.json" 2> "$OUT/gen-$side.log" ||
 		fatal "gateway configuration gw$side generated" "$(cat "$OUT/gen-$side.log")"
@@ -320,20 +326,20 @@ python3 "$E2E/sampler.py" "${SAMPLER_ARGS[@]}" --out "$OUT" --sample-ms "$SAMPLE
 	--start-ns "$T0" 2> "$OUT/sampler.err" &
 SAMPLER_PID=$!
 RX_T0=$(now_ns)
-nice -n "$NICE" ip netns exec "${P}dst" "$TRAFFIC" recv --bind 10.202.0.2:9000 --stream-id 1 \
+nice -n "$NICE" ip netns exec "${P}dst" "$TRAFFIC" recv --bind 10.202.0.2:5000 --stream-id 1 \
 	--duration $((DURATION + 15)) --linger-ms 1500 --json "$OUT/fwd-rx.json" \
 	--series "$OUT/fwd-series.csv" --packets "$OUT/fwd-packets.csv" > "$OUT/fwd-rx.out" 2>&1 &
 PIDS[rx1]=$!
-nice -n "$NICE" ip netns exec "${P}src" "$TRAFFIC" recv --bind 10.201.0.2:9000 --stream-id 2 \
+nice -n "$NICE" ip netns exec "${P}src" "$TRAFFIC" recv --bind 10.201.0.2:5000 --stream-id 2 \
 	--duration $((DURATION + 15)) --linger-ms 1500 --json "$OUT/rev-rx.json" \
 	--series "$OUT/rev-series.csv" --packets "$OUT/rev-packets.csv" > "$OUT/rev-rx.out" 2>&1 &
 PIDS[rx2]=$!
 # The senders begin together at T0 (--start-at).
-nice -n "$NICE" ip netns exec "${P}src" "$TRAFFIC" send --dst 10.202.0.2:9000 --stream-id 1 \
+nice -n "$NICE" ip netns exec "${P}src" "$TRAFFIC" send --dst 10.202.0.2:5000 --stream-id 1 \
 	--rate-kbps "$RATE" --size 1316 --duration "$DURATION" --json --start-at "$T0" \
 	> "$OUT/fwd-tx.json" 2> "$OUT/fwd-tx.err" &
 PIDS[tx1]=$!
-nice -n "$NICE" ip netns exec "${P}dst" "$TRAFFIC" send --dst 10.201.0.2:9000 --stream-id 2 \
+nice -n "$NICE" ip netns exec "${P}dst" "$TRAFFIC" send --dst 10.201.0.2:5000 --stream-id 2 \
 	--rate-kbps "$RATE" --size 1316 --duration "$DURATION" --json --start-at "$T0" \
 	> "$OUT/rev-tx.json" 2> "$OUT/rev-tx.err" &
 PIDS[tx2]=$!
