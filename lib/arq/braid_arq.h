@@ -198,8 +198,23 @@ void braid_arq_rx_set_rtt(struct braid_arq_rx *rx, uint64_t srtt_ns,
  */
 void braid_arq_rx_set_delay_spread(struct braid_arq_rx *rx, uint64_t spread_ns);
 
+/**
+ * The delay spread of the links that carry class @p class_id: those in
+ * time for its deadline (the sender keeps the class off the others), so
+ * a satellite hop that carries only a slower class does not hold this
+ * class's NACKs. Overrides braid_arq_rx_set_delay_spread() for the class.
+ * @return 0 or -EINVAL (no such class).
+ */
+int braid_arq_rx_class_set_delay_spread(struct braid_arq_rx *rx, uint16_t class_id,
+					uint64_t spread_ns);
+
 /** Reorder allowance now in force (ns). */
 uint64_t braid_arq_rx_allowance_ns(const struct braid_arq_rx *rx);
+
+/** Reorder allowance of class @p class_id now in force (ns): the conf's,
+ * else the class's spread, else braid_arq_rx_allowance_ns(). */
+uint64_t braid_arq_rx_class_allowance_ns(const struct braid_arq_rx *rx,
+					 uint16_t class_id);
 
 /** NACK repeat interval now in force: max(srtt + 4 rttvar, min_interval). */
 uint64_t braid_arq_rx_interval_ns(const struct braid_arq_rx *rx);

@@ -50,6 +50,8 @@ struct rx_class {
 	uint32_t top;    /* highest seq that got a slot + 1 (top - base <= size) */
 	int ng;          /* gaps this tick */
 	bool started;
+	bool spread_set;
+	uint64_t spread_ns;  /* the delay spread of this class's links */
 };
 
 struct braid_arq_rx {
@@ -248,12 +250,32 @@ braid_arq_rx_set_delay_spread(struct braid_arq_rx *rx, uint64_t spread_ns)
 	rx->spread_set = true;
 }
 
+int
+braid_arq_rx_class_set_delay_spread(struct braid_arq_rx *rx, uint16_t class_id,
+				    uint64_t spread_ns)
+{
+	if (class_id >= rx->n_classes)
+		return -EINVAL;
+	rx->cls[class_id].spread_ns = spread_ns;
+	rx->cls[class_id].spread_set = true;
+	return 0;
+}
+
 uint64_t
 braid_arq_rx_allowance_ns(const struct braid_arq_rx *rx)
 {
 	if (rx->allow_conf_ns != 0)
 		return rx->allow_conf_ns;
 	return rx->spread_set ? rx->spread_ns : rx->srtt_ns / 4;
+}
+
+uint64_t
+braid_arq_rx_class_allowance_ns(const struct braid_arq_rx *rx, uint16_t class_id)
+{
+	if (rx->allow_conf_ns == 0 && class_id < rx->n_classes &&
+	    rx->cls[class_id].spread_set)
+		return rx->cls[class_id].spread_ns;
+	return braid_arq_rx_allowance_ns(rx);
 }
 
 uint64_t
@@ -446,7 +468,7 @@ rx_class_nack(struct braid_arq_rx *rx, struct rx_class *cl, uint16_t c,
 	      uint64_t now_ns, struct braid_nack *out, uint16_t max,
 	      uint16_t *n_out, enum rx_stop *stop)
 {
-	const uint64_t allow = braid_arq_rx_allowance_ns(rx);
+	const uint64_t allow = braid_arq_rx_class_allowance_ns(rx, c);
 	const uint64_t interval = braid_arq_rx_interval_ns(rx);
 	const uint32_t size = cl->mask + 1;
 	struct braid_seq_range *runs = rx->runs;
@@ -676,28 +698,45 @@ arq_rx_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 #define ARQ_RX_UNMEASURED_NS 50000000ULL
 #define ARQ_RX_MIN_SPARE_NS  1000000ULL
 
+/* How late link @p li's frames come, beside the earliest link. */
 static uint64_t
-rx_delay_spread(const struct braid_link *lh)
+link_lateness(const struct braid_link_info *li)
 {
-	uint64_t spread = 0;
+	if (li->rx_packets < 64)
+		return ARQ_RX_UNMEASURED_NS;
+	return (uint64_t)RTE_MAX(li->owd_offset_us, 0) * 1000 +
+	       2ULL * li->jitter_us * 1000 + (uint64_t)li->owd_var_us * 1000;
+}
 
-	for (uint16_t l = 0; l < BRAID_LINK_MAX_LINKS; l++) {
-		struct braid_link_info li;
-		uint64_t late;
+/* The delay spread, for all links and for each class with ARQ over the
+ * links in time for its deadline (braid_link_info_fits(): what the
+ * sender uses to keep the class off slower links, measured here the same
+ * way from this end). */
+static void
+rx_delay_spread(struct braid_arq_rx *rx)
+{
+	struct braid_link_info li[BRAID_LINK_MAX_LINKS];
+	uint64_t all = 0;
+	uint16_t n = 0;
 
-		if (braid_link_info_get(lh, l, &li) != 0)
-			break;
-		if (li.state == BRAID_LINK_ADMIN_DOWN)
+	while (n < BRAID_LINK_MAX_LINKS && braid_link_info_get(rx->link, n, &li[n]) == 0)
+		n++;
+	for (uint16_t l = 0; l < n; l++)
+		if (li[l].state != BRAID_LINK_ADMIN_DOWN)
+			all = RTE_MAX(all, link_lateness(&li[l]));
+	braid_arq_rx_set_delay_spread(rx, all + ARQ_RX_MIN_SPARE_NS);
+	for (uint16_t c = 0; c < rx->n_classes; c++) {
+		struct braid_reorder_class_info ri;
+		uint64_t spread = 0;
+
+		if (!rx->cls[c].on || braid_reorder_class_info(rx->reorder, c, &ri) != 0)
 			continue;
-		if (li.rx_packets < 64) {
-			late = ARQ_RX_UNMEASURED_NS;
-		} else {
-			late = (uint64_t)RTE_MAX(li.owd_offset_us, 0) * 1000 +
-			       2ULL * li.jitter_us * 1000 + (uint64_t)li.owd_var_us * 1000;
-		}
-		spread = RTE_MAX(spread, late);
+		for (uint16_t l = 0; l < n; l++)
+			if (li[l].state != BRAID_LINK_ADMIN_DOWN &&
+			    braid_link_info_fits(&li[l], ri.deadline_ns / 1000, true))
+				spread = RTE_MAX(spread, link_lateness(&li[l]));
+		braid_arq_rx_class_set_delay_spread(rx, c, spread + ARQ_RX_MIN_SPARE_NS);
 	}
-	return spread + ARQ_RX_MIN_SPARE_NS;
 }
 
 static uint16_t
@@ -715,7 +754,7 @@ arq_rx_stage_poll(void *ctx, struct braid_burst *out, uint64_t now_ns)
 		braid_link_best2(rx->link, 0, &best);
 		if (best.srtt_ns != 0)
 			braid_arq_rx_set_rtt(rx, best.srtt_ns, best.rttvar_ns);
-		braid_arq_rx_set_delay_spread(rx, rx_delay_spread(rx->link));
+		rx_delay_spread(rx);
 	}
 	n = braid_arq_rx_poll(rx, now_ns, nacks, RTE_DIM(nacks));
 	/* Each NACK on the two best links: it is small, and the best one

@@ -878,8 +878,10 @@ braid_gateway_create(const struct braid_gateway_conf *conf, char *err, size_t er
 	}
 	if (ret == 0)
 		ret = build_runner(gw, &e);
-	if (ret == 0)
+	if (ret == 0) {
+		gw_fit_init(gw);
 		gw_fec_auto_init(gw);
+	}
 	if (ret == 0 && conf->console != NULL && gw->cfg.stats.console) {
 		gw->console = braid_stats_console_create(gw->runner, gw->stats_ports,
 				gw->n_ports, gw->cfg.stats.interval_ms, conf->console);

@@ -30,7 +30,7 @@ gw_fec_auto_init(struct braid_gateway *gw)
 				c->classes[k].fec_k, c->classes[k].fec_m });
 }
 
-/* What the links offer now. */
+/* What the links of a class (those in time for it) offer now. */
 struct links_now {
 	uint32_t loss_ppm;      /* transmit loss (peer's reports), weighted by
 				 * the capacity the scheduler may use on each */
@@ -39,7 +39,7 @@ struct links_now {
 };
 
 static void
-links_now(const struct braid_gateway *gw, struct links_now *ln)
+links_now(const struct braid_gateway *gw, uint32_t mask, struct links_now *ln)
 {
 	double sum = 0, weight = 0;
 
@@ -47,7 +47,7 @@ links_now(const struct braid_gateway *gw, struct links_now *ln)
 	for (uint16_t l = 0; l < gw->cfg.n_links; l++) {
 		struct braid_link_info li;
 
-		if (braid_link_info_get(gw->link, l, &li) != 0 ||
+		if (((mask >> l) & 1) == 0 || braid_link_info_get(gw->link, l, &li) != 0 ||
 		    !braid_link_info_usable(&li) || li.usable_kbps == 0)
 			continue;
 		sum += (double)li.tx_loss_ppm * (double)li.usable_kbps;
@@ -111,23 +111,24 @@ send_shape(struct braid_gateway *gw, uint16_t k, struct braid_fec_shape s)
 }
 
 static void
-class_tick(struct braid_gateway *gw, uint16_t k, const struct links_now *ln,
-	   uint64_t dt_ns, uint64_t now_ns)
+class_tick(struct braid_gateway *gw, uint16_t k, uint64_t dt_ns, uint64_t now_ns)
 {
 	const struct braid_config_class *cc = &gw->cfg.classes[k];
 	struct gw_fec_auto_class *a = &gw->fec_auto.cls[k];
 	struct braid_sched_class_stats st;
 	struct braid_fec_auto_in in = {
-		.loss_ppm = ln->loss_ppm,
 		.deadline_ms = cc->arq_deadline_ms != 0 ? cc->arq_deadline_ms : 1000,
 		.max_overhead_pct = cc->fec_max_overhead_pct,
 	};
 	struct braid_fec_auto before = a->ctl;
 	struct braid_fec_shape next;
+	struct links_now lnow, *ln = &lnow;
 	int ret;
 
 	if (braid_sched_class_stats(gw->sched, k, &st) != 0)
 		return;
+	links_now(gw, gw->fit.cls[k].mask, ln);
+	in.loss_ppm = ln->loss_ppm;
 	in.pkt_rate = (uint32_t)((st.dequeued - a->dequeued) * 1000000000ull / dt_ns);
 	in.max_overhead_pct = overhead_budget(cc->fec_max_overhead_pct,
 		wire_rate(a, st.bytes - a->bytes, st.dequeued - a->dequeued, dt_ns),
@@ -158,7 +159,6 @@ void
 gw_fec_auto_tick(struct braid_gateway *gw, uint64_t now_ns)
 {
 	struct gw_fec_auto *fa = &gw->fec_auto;
-	struct links_now ln;
 	uint64_t dt;
 
 	if (fa->last_ns == 0) {
@@ -169,10 +169,9 @@ gw_fec_auto_tick(struct braid_gateway *gw, uint64_t now_ns)
 	if (dt < GW_FEC_AUTO_PERIOD_NS)
 		return;
 	fa->last_ns = now_ns;
-	links_now(gw, &ln);
 	for (uint16_t k = 0; k < gw->cfg.n_classes; k++)
 		if (gw->cfg.classes[k].fec_auto)
-			class_tick(gw, k, &ln, dt, now_ns);
+			class_tick(gw, k, dt, now_ns);
 }
 
 const struct gw_fec_auto_class *

@@ -254,6 +254,22 @@ walk_fec_auto(struct walk *w, uint16_t k, const char *cn)
 		 (double)a->changes, "FEC shape changes braid made (fec auto)");
 }
 
+/* Links in time for the class's deadline, and its shortfalls. */
+static void
+walk_fit(struct walk *w, uint16_t k, const char *cn)
+{
+	const struct gw_fit_class *f = gw_fit_class(w->gw, k);
+
+	if (f == NULL)
+		return;
+	walk_one(w, "braid_class_links_in_time", "class", cn, BRAID_MGMT_GAUGE,
+		 __builtin_popcount(braid_sched_class_fit(w->gw->sched, k)),
+		 "Links whose delay fits the class's deadline (the links it uses)");
+	walk_one(w, "braid_class_shortfalls_total", "class", cn, BRAID_MGMT_COUNTER,
+		 (double)__atomic_load_n(&f->shortfalls, __ATOMIC_RELAXED),
+		 "Times the class's links in time could not carry it (drops or late)");
+}
+
 static void
 walk_gateway(struct walk *w, const struct gw_mgmt *m)
 {
@@ -336,6 +352,7 @@ walk_gateway(struct walk *w, const struct gw_mgmt *m)
 			 (double)braid_arq_rx_recovered(gw->arq_rx, k),
 			 "Retransmitted packets delivered in order (each filled a gap)");
 		walk_fec_auto(w, k, cn);
+		walk_fit(w, k, cn);
 	}
 	walk_one(w, "braid_config_generation", "gateway", c->name, BRAID_MGMT_GAUGE,
 		 (double)__atomic_load_n(&m->generation, __ATOMIC_RELAXED),

@@ -96,6 +96,25 @@ struct gw_fec_auto {
 	struct gw_fec_auto_class cls[BRAID_CONFIG_MAX_CLASSES];
 };
 
+/* Links in time for each class (gw_fit.c), run by the main hook;
+ * shortfall and shortfalls are read by management. */
+struct gw_fit_class {
+	uint32_t mask;                 /* links in time, as the scheduler has it */
+	uint64_t changes;              /* masks sent */
+	uint64_t send_failed;          /* not queued (ring full): retried */
+	uint64_t drops;                /* the scheduler's counts at the last tick */
+	uint64_t late;
+	uint64_t dequeued;
+	uint64_t last_short_ns;        /* last tick that saw drops or late sends */
+	bool shortfall;                /* its links in time cannot carry it */
+	uint64_t shortfalls;           /* times it entered shortfall */
+};
+
+struct gw_fit {
+	uint64_t last_ns;
+	struct gw_fit_class cls[BRAID_CONFIG_MAX_CLASSES];
+};
+
 struct braid_gateway {
 	struct braid_config cfg;
 	char name[24];
@@ -147,6 +166,7 @@ struct braid_gateway {
 	struct braid_arp *arp;          /* owned by the ctrl stage's lcore */
 
 	struct gw_fec_auto fec_auto;   /* "fec": "auto" classes (gw_fec_auto.c) */
+	struct gw_fit fit;             /* links in time per class (gw_fit.c) */
 
 	struct braid_runner *runner;
 	unsigned int stage_id[GW_CMD_STAGES];   /* runner index, by enum gw_cmd_stage */
@@ -187,8 +207,15 @@ enum braid_sched_policy gw_sched_policy(const struct braid_config_class *c,
 /* The console thread wakes this often to see whether a table is due. */
 #define GW_CONSOLE_POLL_US 10000
 
-/* Main-lcore periodic work: --duration, automatic FEC. */
+/* Main-lcore periodic work: --duration, links in time, automatic FEC. */
 void gw_main_hook(void *arg, uint64_t now_ns);
+
+/* Links in time (gw_fit.c): every class may use every link at start;
+ * one decision per class every 250 ms (main hook, before automatic FEC,
+ * which reads the mask); a class's state for management. */
+void gw_fit_init(struct braid_gateway *gw);
+void gw_fit_tick(struct braid_gateway *gw, uint64_t now_ns);
+const struct gw_fit_class *gw_fit_class(const struct braid_gateway *gw, uint16_t k);
 
 /* "fec": "auto" (gw_fec_auto.c): state from the configuration; one
  * decision per class every 250 ms (main hook); a class's controller

@@ -267,6 +267,30 @@ link_state_word(enum braid_link_state s)
 	}
 }
 
+/* What an operator must look at: classes whose links in time cannot
+ * carry them (gw_fit.c). */
+static json_t *
+status_warnings(const struct braid_gateway *gw)
+{
+	json_t *arr = json_array();
+	char msg[160];
+
+	for (uint16_t k = 0; arr != NULL && k < gw->cfg.n_classes; k++) {
+		const struct gw_fit_class *f = gw_fit_class(gw, k);
+
+		if (f == NULL || !__atomic_load_n(&f->shortfall, __ATOMIC_RELAXED))
+			continue;
+		snprintf(msg, sizeof(msg), "class %s: its links in time for its %.0f ms "
+			 "deadline cannot carry it (drops or late packets)", gw->cfg.classes[k].name,
+			 gw_class_deadline_ns(&gw->cfg, k) / 1e6);
+		if (json_array_append_new(arr, json_string(msg)) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
 int
 gw_rpc_status(void *arg, const json_t *params, json_t **result,
 	      struct braid_mgmt_error *err)
@@ -358,6 +382,8 @@ gw_rpc_status(void *arg, const json_t *params, json_t **result,
 		ret = jset(res, "lcores", json_incref(lcores));
 	if (ret == 0)
 		ret = jset(res, "mbufs_in_use", json_integer(braid_gateway_mbufs_in_use(gw)));
+	if (ret == 0)
+		ret = jset(res, "warnings", status_warnings(gw));
 	json_decref(cfg);
 	json_decref(links);
 	json_decref(lcores);
@@ -477,6 +503,31 @@ class_fec_auto_json(const struct braid_gateway *gw, uint16_t k, json_t *o)
 					    "retries", (json_int_t)a->send_failed));
 }
 
+/* The links a class may use for its deadline, and whether they fall short. */
+static int
+class_fit_json(const struct braid_gateway *gw, uint16_t k, json_t *o)
+{
+	const struct gw_fit_class *f = gw_fit_class(gw, k);
+	uint32_t mask = braid_sched_class_fit(gw->sched, k);
+	json_t *arr = json_array();
+
+	if (f == NULL || arr == NULL) {
+		json_decref(arr);
+		return f == NULL ? 0 : -ENOMEM;
+	}
+	for (uint16_t l = 0; l < gw->cfg.n_links; l++)
+		if (((mask >> l) & 1) && json_array_append_new(arr,
+					json_string(gw->cfg.links[l].name)) != 0) {
+			json_decref(arr);
+			return -ENOMEM;
+		}
+	if (jset(o, "links_in_time", arr) != 0)
+		return -ENOMEM;
+	return jset(o, "shortfall", json_pack("{s:b, s:I}", "now",
+		    __atomic_load_n(&f->shortfall, __ATOMIC_RELAXED),
+		    "count", (json_int_t)__atomic_load_n(&f->shortfalls, __ATOMIC_RELAXED)));
+}
+
 int
 gw_rpc_classes_list(void *arg, const json_t *params, json_t **result,
 		    struct braid_mgmt_error *err)
@@ -502,6 +553,7 @@ gw_rpc_classes_list(void *arg, const json_t *params, json_t **result,
 		    jset(o, "tx_bytes", json_integer((json_int_t)cs.bytes)) != 0 ||
 		    jset(o, "drops", json_integer((json_int_t)cs.drop_queue_full)) != 0 ||
 		    class_fec_auto_json(gw, k, o) != 0 ||
+		    class_fit_json(gw, k, o) != 0 ||
 		    json_array_append_new(arr, o) != 0)
 			ret = -ENOMEM;
 	}

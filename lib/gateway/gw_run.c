@@ -62,6 +62,7 @@ gw_main_hook(void *arg, uint64_t now_ns)
 {
 	struct braid_gateway *gw = arg;
 
+	gw_fit_tick(gw, now_ns);
 	gw_fec_auto_tick(gw, now_ns);
 	if (gw->duration_ns != 0 && now_ns - gw->started_ns >= gw->duration_ns)
 		braid_runner_stop(gw->runner);
@@ -82,6 +83,7 @@ braid_gateway_step(struct braid_gateway *gw, uint64_t now_ns)
 	unsigned int n = braid_runner_step(gw->runner, now_ns);
 
 	/* The main hook's control work, at virtual time too. */
+	gw_fit_tick(gw, now_ns);
 	gw_fec_auto_tick(gw, now_ns);
 	return n;
 }

@@ -1004,16 +1004,34 @@ link_publish(struct braid_link *lh, uint16_t i, uint64_t now_ns)
 	rte_seqcount_write_end(&p->sc);
 }
 
+/* A probe is lost when unanswered for probe_timeout_ms, or for the RTO
+ * of RFC 6298 (SRTT + 4 RTTVAR) where that is longer: a satellite hop's
+ * replies come after a second and are answers, not losses. At most the
+ * probes the slots remember. */
+static uint64_t
+link_probe_timeout(const struct braid_link *lh, const struct link_st *l)
+{
+	uint64_t rto;
+
+	if (!l->rtt_valid)
+		return lh->timeout_ns;
+	rto = (uint64_t)RTE_MAX(l->srtt, 0) + 4 * (uint64_t)RTE_MAX(l->rttvar, 0);
+	return RTE_MIN(RTE_MAX(lh->timeout_ns, rto),
+		       (uint64_t)(BRAID_LINK_PROBE_SLOTS - 1) * lh->interval_ns);
+}
+
 /* Probes unanswered for the timeout are lost (probes are in send order,
  * so the scan stops at the first one still in time). */
 static void
 link_timeouts(struct braid_link *lh, struct link_st *l, uint64_t now_ns)
 {
+	uint64_t timeout_ns = link_probe_timeout(lh, l);
+
 	while (l->scan_id != l->next_id) {
 		struct probe_slot *s = &l->slots[l->scan_id & LINK_SLOT_MASK];
 
 		if (s->state == SLOT_OUT && s->id == l->scan_id) {
-			if (now_ns - s->tx_ns < lh->timeout_ns)
+			if (now_ns - s->tx_ns < timeout_ns)
 				break;
 			s->state = SLOT_LOST;
 			l->probes_lost++;

@@ -105,7 +105,10 @@ struct braid_link_conf {
 	uint32_t hold_max_ms;          /**< up_hold_ms..3600000, default 60000:
 					*   cap of the exponential hold-down */
 	uint32_t probe_timeout_ms;     /**< default 1000: unanswered for this
-					*   long = lost; 1..(SLOTS-1) intervals */
+					*   long = lost (longer on a link whose
+					*   SRTT + 4 RTTVAR is more: a long
+					*   link's probes are not all "lost");
+					*   1..(SLOTS-1) intervals */
 	uint32_t loss_enter_ppm;       /**< default 50000 (5 %): degrade above */
 	uint32_t loss_leave_ppm;       /**< default 10000 (1 %): <= enter */
 	uint32_t rtt_enter_us;         /**< 0 = no RTT threshold (default) */
@@ -355,6 +358,39 @@ braid_link_info_usable(const struct braid_link_info *li)
 {
 	return (li->state == BRAID_LINK_UP || li->state == BRAID_LINK_DEGRADED) &&
 	       !li->suspect;
+}
+
+/** What a deadline must allow for a packet sent on the link of @p li:
+ * our direction's one-way delay (half the smoothed RTT: the two clocks
+ * are never compared) plus RTTVAR as the jitter margin. 0 = no RTT
+ * sample yet. */
+static inline uint64_t
+braid_link_info_delay_us(const struct braid_link_info *li)
+{
+	return li->srtt_us == 0 ? 0 : (uint64_t)li->srtt_us / 2 + li->rttvar_us;
+}
+
+/** A link in time leaves above the deadline; a link out of time comes
+ * back at or below this share of it (per-mille), so a link whose delay
+ * sits at the deadline does not flap in and out. */
+#define BRAID_LINK_FIT_BACK_PERMILLE 800u
+
+/**
+ * Whether the link of @p li fits a class whose packets must arrive within
+ * @p deadline_us (braid_link_info_delay_us()), given whether it did
+ * (@p was_fit, with hysteresis). A link not measured yet keeps @p was_fit.
+ */
+static inline bool
+braid_link_info_fits(const struct braid_link_info *li, uint64_t deadline_us,
+		     bool was_fit)
+{
+	uint64_t d = braid_link_info_delay_us(li);
+
+	if (d == 0)
+		return was_fit;
+	if (was_fit)
+		return d <= deadline_us;
+	return d * 1000 <= deadline_us * BRAID_LINK_FIT_BACK_PERMILLE;
 }
 
 /** The best links to the peer by smoothed RTT (braid_link_best2()). */

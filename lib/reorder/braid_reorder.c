@@ -483,6 +483,7 @@ braid_reorder_class_info(const struct braid_reorder *r, uint16_t class_id,
 	info->next_seq = cl->rsize != 0 ? cl->next : cl->dd_head;
 	info->high_seq = cl->dd_head - 1;
 	info->held = cl->held;
+	info->deadline_ns = cl->deadline_ns;
 	info->resets = cl->resets;
 	return 0;
 }

@@ -34,6 +34,8 @@ struct sched_class {
 	uint64_t quantum;        /**< weight * base_quantum, bytes */
 	uint64_t charge_mult;    /**< token units per byte of this class */
 	uint32_t link_mask;      /**< links the policy allows */
+	uint32_t fit_mask;       /**< links fast enough for the class's
+				  *   deadline; all by default */
 	uint32_t cap_bucket;     /**< priority bucket bytes, 0 = default */
 	uint32_t next_seq;
 	uint16_t next;           /**< active DRR list (circular) */
@@ -370,6 +372,7 @@ braid_sched_create(const struct braid_sched_conf *conf, int socket)
 			cl->link_mask = all_links(s->n_links);
 		else
 			cl->link_mask = cc->link_mask;
+		cl->fit_mask = all_links(s->n_links);
 		if (cc->priority) {
 			s->prio = (uint16_t)c;
 			cl->cap_bucket = cc->cap_bucket_bytes;
@@ -645,6 +648,7 @@ struct sched_pick {
 	uint64_t charge;     /**< token units of the (original) packet */
 	unsigned int want;   /**< copies (1 unless duplicate) */
 	bool dup_short;      /**< fewer copies for lack of room */
+	bool unfit;          /**< no link in time is up: on the others */
 };
 
 static inline void
@@ -719,6 +723,11 @@ sched_choose(const struct braid_sched *s, const struct sched_class *cl,
 
 	if (unlikely(allowed == 0))
 		return RES_NO_LINK;
+	/* Only the links in time, unless none of them is up: then late
+	 * beats nothing (counted by the caller, sent_unfit). */
+	pk->unfit = (allowed & cl->fit_mask) == 0;
+	if (likely(!pk->unfit))
+		allowed &= cl->fit_mask;
 	pk->charge = (uint64_t)(len + s->frame_overhead) * cl->charge_mult;
 	pk->dup_short = false;
 	if (likely(cl->policy != BRAID_SCHED_DUPLICATE)) {
@@ -767,6 +776,8 @@ sched_commit(struct braid_sched *s, struct sched_class *cl, struct rte_mbuf *m,
 	int l;
 
 	meta->seq = cl->next_seq++;
+	if (unlikely(pk->unfit))
+		s->ccnt[cl - s->cls].sent_unfit++;
 	if (likely(cl->policy != BRAID_SCHED_DUPLICATE)) {
 		l = sched_link_drr_pick(&s->drr, pk->elig, pk->charge);
 		s->links[l].tb.tokens -= pk->charge;
@@ -1201,6 +1212,28 @@ braid_sched_class_set_policy(struct braid_sched *s, uint16_t cls,
 }
 
 int
+braid_sched_class_set_fit(struct braid_sched *s, uint16_t cls, uint32_t fit_mask)
+{
+	uint32_t all;
+
+	if (s == NULL || cls >= s->n_classes)
+		return -EINVAL;
+	all = all_links(s->n_links);
+	if (fit_mask == 0 || (fit_mask & ~all) != 0)
+		return -EINVAL;
+	s->cls[cls].fit_mask = fit_mask;
+	return 0;
+}
+
+uint32_t
+braid_sched_class_fit(const struct braid_sched *s, uint16_t cls)
+{
+	if (s == NULL || cls >= s->n_classes)
+		return 0;
+	return s->cls[cls].fit_mask;
+}
+
+int
 braid_sched_class_set_weight(struct braid_sched *s, uint16_t cls,
 			     uint32_t weight)
 {
@@ -1373,6 +1406,8 @@ braid_sched_apply(struct braid_sched *s, const struct braid_sched_cmd *c)
 	case BRAID_SCHED_CMD_CLASS_PRIORITY:
 		return braid_sched_class_set_priority(s, c->id, c->class_priority.on,
 						      c->class_priority.rate_cap_kbps);
+	case BRAID_SCHED_CMD_CLASS_FIT:
+		return braid_sched_class_set_fit(s, c->id, c->class_fit.link_mask);
 	case BRAID_SCHED_CMD_CLASS_POLICY:
 		return braid_sched_class_set_policy(s, c->id, c->class_policy.policy,
 						    c->class_policy.dup_copies,

@@ -114,7 +114,9 @@ struct braid_sched_conf {
 	X(enqueued) X(dequeued) X(bytes) X(drop_queue_full) \
 	X(link_wait_polls)  /* polls the head waited for link tokens */ \
 	X(cap_wait_polls)   /* priority class: polls over its cap */ \
-	X(no_link_polls)    /* polls the head had no link up */
+	X(no_link_polls)    /* polls the head had no link up */ \
+	X(sent_unfit)       /* sent on a link too slow for the class's \
+			     * deadline: none in time was up */
 /** Per-link counters. */
 #define BRAID_SCHED_LINK_COUNTERS(X) \
 	X(sent_pkts) X(sent_bytes) \
@@ -247,6 +249,21 @@ int braid_sched_class_set_policy(struct braid_sched *s, uint16_t cls,
 				 enum braid_sched_policy policy,
 				 uint8_t dup_copies, uint32_t link_mask);
 
+/**
+ * Restrict class @p cls to the links of @p fit_mask (bit i = link i): those
+ * whose delay fits the class's deadline, as the gateway measures them.
+ * Applies on top of the policy's links; while none of the class's allowed
+ * links in @p fit_mask is up, the class uses its other allowed links (a
+ * late packet beats none) and counts each packet sent so as sent_unfit.
+ * All links at create. Applies from the next packet dequeued.
+ * @return 0 or -EINVAL (bad class, empty mask or a bit beyond n_links).
+ */
+int braid_sched_class_set_fit(struct braid_sched *s, uint16_t cls,
+			      uint32_t fit_mask);
+
+/** The fit mask of class @p cls (0 if out of range). */
+uint32_t braid_sched_class_fit(const struct braid_sched *s, uint16_t cls);
+
 /** Set the DRR weight (1..65535) of class @p cls (kept for when it leaves
  * priority if it is the priority class). @return 0 or -EINVAL. */
 int braid_sched_class_set_weight(struct braid_sched *s, uint16_t cls,
@@ -279,6 +296,7 @@ enum braid_sched_cmd_op {
 	BRAID_SCHED_CMD_CLASS_FEC,      /**< class FEC (k, m) charge */
 	BRAID_SCHED_CMD_CLASS_PRIORITY, /**< class strict priority and cap */
 	BRAID_SCHED_CMD_CLASS_POLICY,   /**< class link policy */
+	BRAID_SCHED_CMD_CLASS_FIT,      /**< class links in time */
 };
 
 /** A live change for the scheduler's lcore (control channel element). */
@@ -306,6 +324,7 @@ struct braid_sched_cmd {
 			uint8_t dup_copies;
 			uint32_t link_mask;
 		} class_policy;
+		struct { uint32_t link_mask; } class_fit;
 	};
 };
 

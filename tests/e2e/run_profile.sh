@@ -188,10 +188,21 @@ done
 NLINKS=$(jq '.links | length' "$PROFILE") || fatal "profile is JSON" "$PROFILE"
 RATE=$(jq '.stream_kbps // empty' "$PROFILE")
 [ -n "$RATE" ] || fatal "profile has stream_kbps" "$PROFILE"
-# Latency bound: the largest one-way delay of the profile (fixed delay +
-# jitter, any link, any direction) + 60 ms.
-MAXOWD=$(jq '[.links[] | (.both + .a_to_b), (.both + .b_to_a) |
-	(.delay_ms // 0) + (.jitter_ms // 0)] | max' "$PROFILE")
+# The classes are the shipped example's (the embedded default); the test
+# streams go to its video class (UDP port 5000).
+"$BRAID" -- --print-default-config > "$OUT/example.json" ||
+	fatal "braid --print-default-config"
+DEADLINE=$(jq '[.classes[] | select(any(.match[]?; .proto == "udp" and
+	(.dst_port | tostring | split("-") | (.[0] | tonumber) <= 5000 and
+	 (.[-1] | tonumber) >= 5000)))][0].arq.deadline_ms // empty' "$OUT/example.json")
+[ -n "$DEADLINE" ] || fatal "the example has a class for UDP port 5000 with a deadline"
+# Links in time: one-way delay (fixed + jitter, either direction) within
+# the stream class's deadline. braid keeps the stream off the others.
+FIT=$(jq -c --argjson d "$DEADLINE" '[.links[] | [(.both + .a_to_b), (.both + .b_to_a) |
+	(.delay_ms // 0) + (.jitter_ms // 0)] | max <= $d]' "$PROFILE")
+# Latency bound: the largest one-way delay of the links in time + 60 ms.
+MAXOWD=$(jq --argjson fit "$FIT" '[.links | to_entries[] | select($fit[.key]) | .value |
+	(.both + .a_to_b), (.both + .b_to_a) | (.delay_ms // 0) + (.jitter_ms // 0)] | max' "$PROFILE")
 LAT_BOUND=$(jq -n "$MAXOWD + 60")
 # harsh: residual loss <= 0.1 % and no latency bound; every other
 # profile: no packet lost, p99 within the bound.
@@ -223,9 +234,6 @@ GEN_ARGS=()
 [ "$ARP" = 1 ] && GEN_ARGS+=(--arp)
 [ -n "${BRAID_E2E_IDLE_SLEEP_US:-}" ] &&
 	GEN_ARGS+=(--idle-sleep-max-us "$BRAID_E2E_IDLE_SLEEP_US")
-# The classes are the shipped example's (the embedded default).
-"$BRAID" -- --print-default-config > "$OUT/example.json" ||
-	fatal "braid --print-default-config"
 GEN_ARGS+=(-x "$OUT/example.json")
 for side in a b; do
 	"$GEN" -s "$side" -e "$PROFILE" "${GEN_ARGS[@]}" > "$OUT/gw$side.json" 2> "$OUT/gen-$side.log" ||
@@ -534,16 +542,24 @@ for d in fwd rev; do
 		check "$what: p99 latency <= $LAT_BOUND ms" ".$d.lat_p99_ms <= $LAT_BOUND" \
 			".$d | {lat_p50_ms, lat_p99_ms, lat_p999_ms, lat_max_ms}"
 	fi
-	# The stream really crossed every link, and the links really were
-	# impaired: the test cannot pass on a path that bypasses the emulator.
-	# Each link's share of the bytes is at least half its share of the
-	# profile's capacity in that direction (a third of equal links: 1/6).
+	# The stream really crossed every link in time, and the links really
+	# were impaired: the test cannot pass on a path that bypasses the
+	# emulator. Each link in time's share of the bytes is at least half
+	# its share of the capacity in time in that direction (a third of
+	# equal links: 1/6); a link too slow for the deadline carries at most
+	# 2 % (its probes).
 	[ $d = fwd ] && dir=a_to_b || dir=b_to_a
-	cap_share=$(jq -c --arg dir "$dir" '[.links[] | (.[$dir].rate_kbps // .both.rate_kbps // 0)] |
+	cap_share=$(jq -c --arg dir "$dir" --argjson fit "$FIT" '[.links | to_entries[] |
+		if $fit[.key] then (.value[$dir].rate_kbps // .value.both.rate_kbps // 0) else 0 end] |
 		add as $t | map(if $t > 0 then . / $t else 0 end)' "$PROFILE")
-	check "$what: every link carried the stream (>= half its capacity share of link bytes)" \
-		"[.$d.link_share, $cap_share] | transpose | map(.[0] >= 0.5 * .[1]) | all" \
+	check "$what: every link in time carried the stream (>= half its capacity share of link bytes)" \
+		"[.$d.link_share, $cap_share, $FIT] | transpose | map(select(.[2]) | .[0] >= 0.5 * .[1]) | all" \
 		"{share: .$d.link_share, capacity_share: $cap_share}"
+	if jq -e 'all' <<< "$FIT" > /dev/null; then :; else
+		check "$what: links too slow for the ${DEADLINE} ms deadline carried <= 2 % of link bytes" \
+			"[.$d.link_share, $FIT] | transpose | map(select(.[1] | not) | .[0] <= 0.02) | all" \
+			"{share: .$d.link_share, in_time: $FIT}"
+	fi
 	if jq -e '[.links[] | .both, .a_to_b, .b_to_a | select(. != null) |
 		((.loss_pct // 0) > 0 or has("ge") or has("outages"))] | any' "$PROFILE" > /dev/null; then
 		check "$what: the emulator dropped frames as the profile says" \

@@ -469,6 +469,13 @@ test_rx_create(void)
 	CU_ASSERT(braid_arq_rx_interval_ns(rx) == BRAID_ARQ_DEFAULT_MIN_INTERVAL_NS);
 	braid_arq_rx_set_delay_spread(rx, 3 * MS);
 	CU_ASSERT(braid_arq_rx_allowance_ns(rx) == 3 * MS);
+	/* A class's own spread (its links in time) wins over the global one. */
+	CU_ASSERT(braid_arq_rx_class_allowance_ns(rx, 0) == 3 * MS);
+	CU_ASSERT(braid_arq_rx_class_set_delay_spread(rx, 0, 7 * MS) == 0);
+	CU_ASSERT(braid_arq_rx_class_set_delay_spread(rx, 2, 7 * MS) == -EINVAL);
+	CU_ASSERT(braid_arq_rx_class_allowance_ns(rx, 0) == 7 * MS);
+	CU_ASSERT(braid_arq_rx_class_allowance_ns(rx, 1) == 3 * MS);
+	CU_ASSERT(braid_arq_rx_allowance_ns(rx) == 3 * MS);
 	CU_ASSERT(braid_arq_rx_reset(rx, 2) == -EINVAL);
 	braid_arq_rx_free(rx);
 	braid_arq_rx_free(NULL);

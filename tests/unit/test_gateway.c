@@ -25,6 +25,7 @@
 #include "braid_meta.h"
 #include "braid_wire.h"
 #include "gw_pair.h"
+#include "gw_priv.h"
 #include "harness.h"
 
 #define PROFILE_DIR BRAID_SOURCE_ROOT "/drivers-cfg"
@@ -56,6 +57,9 @@ gw_opts(struct braid_test_gw_opts *o, uint32_t link_kbps, const char *video_fec,
  * wire are what doc/wire-format.md says). */
 struct send_counts {
 	uint64_t data[2], parity[2], frames_link[BRAID_TEST_LINKS], bad, arp, retx;
+	uint64_t data_link[BRAID_TEST_LINKS];   /* video data and parity ... */
+	const uint64_t *now;                    /* ... from this time on */
+	uint64_t from_ns;
 };
 
 /* One run: its parameters; the stream's results are in the pair. */
@@ -71,6 +75,10 @@ struct pair_run {
 	uint64_t restart_a_at;    /* 0: no restart */
 	uint64_t fed_at_restart;  /* first host seq fed to the new gateway A */
 	bool fec_timeout_auto;    /* the product's block timeout, not 5 ms */
+	/* the gateway A a restart replaced, freed by run_pair_close() */
+	struct braid_gateway *ga_old;
+	struct braid_config *ca_old;
+	struct braid_test_side sa_old;
 	/* results */
 	uint64_t fec_recovered, rtx_served;
 };
@@ -116,6 +124,10 @@ observe_frame(void *arg, struct rte_mbuf *m, int link)
 		sc->data[braid_meta(c)->class_id]++;
 	else if (info.type == BRAID_PKT_PARITY)
 		sc->parity[braid_meta(c)->class_id]++;
+	if (ret == BRAID_DECAP_OK && info.link_id == link && braid_meta(c)->class_id == 0 &&
+	    (sc->now == NULL || *sc->now >= sc->from_ns) &&
+	    (info.type == BRAID_PKT_DATA || info.type == BRAID_PKT_PARITY))
+		sc->data_link[link]++;
 	sc->frames_link[link]++;
 	rte_pktmbuf_free(c);
 }
@@ -132,13 +144,11 @@ dump_counter(void *arg, enum braid_stats_scope scope, const char *owner,
 		printf("    %s %s.%s = %" PRIu64 "\n", (const char *)arg, owner, flat, v);
 }
 
+/* Run the stream; the gateways stay open (run_pair_close()). */
 static void
-run_pair(struct pair_run *pr, const char *fec, int deadline_ms, char ta, char tb)
+run_pair_keep(struct pair_run *pr, const char *fec, int deadline_ms, char ta, char tb)
 {
 	struct braid_test_pair *p = pr->p;
-	struct braid_config *ca_old = NULL;
-	struct braid_gateway *ga_old = NULL;
-	struct braid_test_side sa_old;
 	struct braid_test_gw_opts o;
 	uint64_t end;
 
@@ -166,9 +176,9 @@ run_pair(struct pair_run *pr, const char *fec, int deadline_ms, char ta, char tb
 			 * takes over its links. */
 			pr->restart_a_at = 0;
 			pr->fed_at_restart = p->fed;
-			ga_old = p->ga;
-			ca_old = p->ca;
-			sa_old = p->a;
+			pr->ga_old = p->ga;
+			pr->ca_old = p->ca;
+			pr->sa_old = p->a;
 			CU_ASSERT_FATAL(braid_test_side_make(&p->a, "", (char)(ta - 'a' + 'A'), 1) == 0);
 			p->ca = braid_test_gw_config(&p->a, &o);
 			p->ga = braid_test_gw_create(&gw_tmpl, p->ca, 0xa0000002);
@@ -188,13 +198,21 @@ run_pair(struct pair_run *pr, const char *fec, int deadline_ms, char ta, char tb
 		braid_gateway_stats_walk(p->ga, dump_counter, (void *)"A");
 		braid_gateway_stats_walk(p->gb, dump_counter, (void *)"B");
 	}
+}
+
+/* Shut the pair of run_pair_keep() down: every mbuf back in its pool. */
+static void
+run_pair_close(struct pair_run *pr)
+{
+	struct braid_test_pair *p = pr->p;
+
 	/* Each gateway holds some of the other's mbufs (FEC pieces, reorder
 	 * buffers), and the pipes hold frames in flight: drain both, empty
 	 * the links, then every pool must be full again. */
 	braid_test_pair_drain(p);
-	if (ga_old != NULL) {
-		braid_gateway_shutdown(ga_old);
-		braid_test_side_flush(&sa_old);
+	if (pr->ga_old != NULL) {
+		braid_gateway_shutdown(pr->ga_old);
+		braid_test_side_flush(&pr->sa_old);
 	}
 	if (getenv("BRAID_TEST_DUMP") != NULL)
 		printf("    in use after flush: a %u, b %u, host %u\n",
@@ -202,16 +220,24 @@ run_pair(struct pair_run *pr, const char *fec, int deadline_ms, char ta, char tb
 		       rte_mempool_in_use_count(host_pool));
 	CU_ASSERT_EQUAL(braid_gateway_mbufs_in_use(p->ga), 0);
 	CU_ASSERT_EQUAL(braid_gateway_mbufs_in_use(p->gb), 0);
-	if (ga_old != NULL) {
-		CU_ASSERT_EQUAL(braid_gateway_mbufs_in_use(ga_old), 0);
-		braid_gateway_free(ga_old);
-		braid_config_free(ca_old);
-		braid_test_side_destroy(&sa_old);
+	if (pr->ga_old != NULL) {
+		CU_ASSERT_EQUAL(braid_gateway_mbufs_in_use(pr->ga_old), 0);
+		braid_gateway_free(pr->ga_old);
+		braid_config_free(pr->ca_old);
+		braid_test_side_destroy(&pr->sa_old);
+		pr->ga_old = NULL;
 	}
 	CU_ASSERT_EQUAL(rte_mempool_in_use_count(host_pool), 0);
 	braid_test_pair_close(p);
 	braid_decap_free(observer);
 	observer = NULL;
+}
+
+static void
+run_pair(struct pair_run *pr, const char *fec, int deadline_ms, char ta, char tb)
+{
+	run_pair_keep(pr, fec, deadline_ms, ta, tb);
+	run_pair_close(pr);
 }
 
 static struct pair_run *
@@ -431,6 +457,55 @@ test_pair_fec_auto(void)
 	free_run(pr);
 }
 
+/* Links in time: link 2 is 400 ms away, the video deadline 200 ms. Once
+ * link health has measured it (its first RTT sample, 0.8 s; until then
+ * every link is in time) the class keeps off it: nothing of it on link 2
+ * from 1.5 s on, nothing is lost, the other links carry it in time. Then
+ * with links of 3 Mbit/s the two in time cannot carry 8 Mbit/s: the class
+ * is in shortfall (counted, in status), not silently late. */
+static void
+test_pair_links_in_time(void)
+{
+	struct pair_run *pr = new_run(0.0, 4000);
+	struct send_counts sc;
+	const struct gw_fit_class *f;
+
+	memset(&sc, 0, sizeof(sc));
+	pr->observe = &sc;
+	sc.now = &pr->p->now;
+	sc.from_ns = 1500000000ULL;
+	pr->p->imp.delay_ns[2] = 400000000ULL;
+	run_pair_keep(pr, "{\"k\": 8, \"m\": 1}", 200, 'm', 'n');
+	f = gw_fit_class(pr->p->ga, 0);
+	printf("  video frames per link %" PRIu64 "/%" PRIu64 "/%" PRIu64
+	       ", links in time 0x%x, shortfalls %" PRIu64 "\n", sc.data_link[0],
+	       sc.data_link[1], sc.data_link[2], f->mask, f->shortfalls);
+	CU_ASSERT_EQUAL(f->mask, 0x3);
+	CU_ASSERT_EQUAL(sc.data_link[2], 0);
+	CU_ASSERT(sc.data_link[0] > pr->n_pkts / 8 && sc.data_link[1] > pr->n_pkts / 8);
+	CU_ASSERT_EQUAL(f->shortfalls, 0);
+	CU_ASSERT_EQUAL(pr->p->delivered, pr->n_pkts);
+	CU_ASSERT_EQUAL(pr->p->out_of_order, 0);
+	CU_ASSERT(pr->p->max_latency_ns < 200000000ULL);
+	run_pair_close(pr);
+	free_run(pr);
+
+	pr = new_run(0.0, 4000);
+	pr->link_kbps = 3000;
+	pr->p->imp.delay_ns[2] = 400000000ULL;
+	pr->stop_ns = 5000000000ULL;
+	run_pair_keep(pr, "{\"k\": 8, \"m\": 1}", 200, 'o', 'p');
+	f = gw_fit_class(pr->p->ga, 0);
+	printf("  3 Mbit/s links: links in time 0x%x, shortfalls %" PRIu64 ", now %d, "
+	       "delivered %" PRIu64 "/%" PRIu64 "\n", f->mask, f->shortfalls, f->shortfall,
+	       pr->p->delivered, pr->n_pkts);
+	CU_ASSERT_EQUAL(f->mask, 0x3);
+	CU_ASSERT(f->shortfalls >= 1);
+	CU_ASSERT(f->shortfall);
+	run_pair_close(pr);
+	free_run(pr);
+}
+
 /* ARQ with a deadline > 2 RTT: 10% random loss on every link (both ways:
  * NACKs and retransmissions are lost too) loses nothing. */
 static void
@@ -491,6 +566,7 @@ register_tests(void)
 	    CU_add_test(s, "pair: loss within FEC capacity", test_pair_fec_only) == NULL ||
 	    CU_add_test(s, "pair: 10% loss repaired by ARQ", test_pair_arq_10pct) == NULL ||
 	    CU_add_test(s, "pair: fec auto on a clean path", test_pair_fec_auto) == NULL ||
+	    CU_add_test(s, "pair: links in time, shortfall", test_pair_links_in_time) == NULL ||
 	    CU_add_test(s, "pair: a link dies and returns", test_pair_link_death) == NULL ||
 	    CU_add_test(s, "pair: peer restart mid-stream", test_pair_restart) == NULL ||
 	    CU_add_test(s, "pair: 100 000 packets, 5% loss", test_pair_100k) == NULL ||

@@ -390,6 +390,8 @@ test_links(void)
 	r = rpc(c, "status", NULL);
 	CU_ASSERT_STRING_EQUAL(jstr(r, "state"), "running");
 	CU_ASSERT_EQUAL(jint(r, "links.up"), BRAID_TEST_LINKS);
+	CU_ASSERT(json_is_array(jget(r, "warnings")));
+	CU_ASSERT_EQUAL(json_array_size(jget(r, "warnings")), 0);
 	json_decref(r);
 
 	/* links.list */
@@ -648,6 +650,11 @@ test_classes(void)
 	CU_ASSERT(jint(r, "classes.0.tx_bytes") > 0);
 	CU_ASSERT_EQUAL(jint(r, "classes.0.drops"), 0);
 	CU_ASSERT_PTR_NULL(jget(r, "classes.0.match"));
+	/* Every link is in time for its 300 ms deadline; no shortfall. */
+	CU_ASSERT_EQUAL(json_array_size(jget(r, "classes.0.links_in_time")), BRAID_TEST_LINKS);
+	CU_ASSERT_STRING_EQUAL(jstr(r, "classes.0.links_in_time.0"), "l0");
+	CU_ASSERT(json_is_false(jget(r, "classes.0.shortfall.now")));
+	CU_ASSERT_EQUAL(jint(r, "classes.0.shortfall.count"), 0);
 	CU_ASSERT_STRING_EQUAL(jstr(r, "classes.1.fec"), "off");
 	json_decref(r);
 	CU_ASSERT_EQUAL(rpc_err(c, "classes.list", json_pack("[i]", 1), NULL, 0, NULL),

@@ -1526,6 +1526,54 @@ test_probe_timeouts(void)
 	braid_link_free(lh);
 }
 
+/* A satellite hop (700 ms each way) beside a 10 ms link: its probes are
+ * answered after their configured 1 s timeout, and those answers count
+ * (the timeout grows to the RTO): it is up, nothing lost, and its delay
+ * is measured. braid_link_info_fits() keeps it out of a 600 ms deadline
+ * and in a 1 s one; a link at the deadline does not flap (hysteresis). */
+static void
+test_long_link(void)
+{
+	struct braid_link_conf c;
+	struct braid_link_info li[2];
+	struct sim s;
+
+	base_conf(&c, NL);
+	CU_ASSERT_FATAL(sim_init(&s, &c) == 0);
+	s.p[0][1].base = 700 * TMS;
+	s.p[1][1].base = 700 * TMS;
+	s.p[0][1].jit = 5 * TMS;
+	s.p[1][1].jit = 5 * TMS;
+	sim_run(&s, 15000 * TMS, NULL, NULL);
+	braid_link_info_get(s.o[0], 0, &li[0]);
+	braid_link_info_get(s.o[0], 1, &li[1]);
+	printf("\n  700 ms each way: %s, SRTT %u us, RTTVAR %u us, probes lost %" PRIu64
+	       ", late replies %" PRIu64 ", delay %" PRIu64 " us\n",
+	       li[1].state == BRAID_LINK_UP ? "up" : "not up", li[1].srtt_us, li[1].rttvar_us,
+	       li[1].probes_lost, li[1].replies_late, braid_link_info_delay_us(&li[1]));
+	CU_ASSERT_EQUAL(li[1].state, BRAID_LINK_UP);
+	/* Only the first probes, sent before the first RTT sample, time out. */
+	CU_ASSERT(li[1].probes_lost <= 1400 / 50 + 1);
+	CU_ASSERT(li[1].probes_answered > 200);
+	CU_ASSERT(li[1].srtt_us >= 1400000 && li[1].srtt_us <= 1412000);
+	CU_ASSERT(braid_link_info_delay_us(&li[1]) >= 700000 &&
+		  braid_link_info_delay_us(&li[1]) <= 720000);
+	CU_ASSERT(braid_link_info_delay_us(&li[0]) >= 10000 &&
+		  braid_link_info_delay_us(&li[0]) <= 20000);
+	CU_ASSERT(!braid_link_info_fits(&li[1], 600000, true));
+	CU_ASSERT(braid_link_info_fits(&li[1], 1000000, false));
+	CU_ASSERT(braid_link_info_fits(&li[0], 600000, false));
+	/* At the edge: in while in, out until 80 % of the deadline. */
+	CU_ASSERT(braid_link_info_fits(&li[1], braid_link_info_delay_us(&li[1]), true));
+	CU_ASSERT(!braid_link_info_fits(&li[1], braid_link_info_delay_us(&li[1]), false));
+	CU_ASSERT(braid_link_info_fits(&li[1], braid_link_info_delay_us(&li[1]) * 13 / 10, false));
+	/* Not measured: as it was. */
+	memset(&li[0], 0, sizeof(li[0]));
+	CU_ASSERT(braid_link_info_fits(&li[0], 1, true));
+	CU_ASSERT(!braid_link_info_fits(&li[0], 1, false));
+	sim_fini(&s);
+}
+
 static int
 register_tests(void)
 {
@@ -1537,6 +1585,7 @@ register_tests(void)
 	    CU_add_test(s, "best two links, commands", test_best2_and_commands) == NULL ||
 	    CU_add_test(s, "seq loss: reorder, dups, 2^32 wrap vs model", test_seq_loss) == NULL ||
 	    CU_add_test(s, "probe timeouts, late and unmatched replies", test_probe_timeouts) == NULL ||
+	    CU_add_test(s, "satellite hop: long RTT is up, not in time for a short deadline", test_long_link) == NULL ||
 	    CU_add_test(s, "RTT and jitter vs simulated truth", test_rtt_jitter) == NULL ||
 	    CU_add_test(s, "loss both ways, usable capacity", test_loss_capacity) == NULL ||
 	    CU_add_test(s, "dead link: suspect on silence, down in 3 intervals, recovery after hold", test_dead_and_recovery) == NULL ||

@@ -1088,6 +1088,92 @@ test_apply(void)
 
 /* ------------------------------------------------------------------ */
 
+
+/* Links in time (braid_sched_class_set_fit()): class 0 keeps to links 0
+ * and 2 while class 1 uses all three; with both fit links down, class 0
+ * goes on over link 1 and counts it (sent_unfit); back up, it leaves
+ * link 1 again. A command sets the mask too; bad masks are refused. */
+static void
+test_fit(void)
+{
+	static const uint64_t caps[3] = { 100000, 100000, 100000 };
+	struct braid_sched_conf c;
+	struct braid_sched *s;
+	struct braid_sched_class_stats cs;
+	struct rte_mbuf *pkts[32];
+	uint64_t now = 0, st = sub_seed(0xf1);
+	unsigned int on_link[2][3] = { { 0 } };
+	struct braid_sched_cmd cmd = { .op = BRAID_SCHED_CMD_CLASS_FIT, .id = 0,
+				       .class_fit = { (1U << 0) | (1U << 2) } };
+
+	conf_basic(&c, 2, caps, 3);
+	s = braid_sched_create(&c, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(braid_sched_class_fit(s, 0), 7);
+	CU_ASSERT_EQUAL(braid_sched_class_set_fit(s, 0, 0), -EINVAL);
+	CU_ASSERT_EQUAL(braid_sched_class_set_fit(s, 0, 1U << 3), -EINVAL);
+	CU_ASSERT_EQUAL(braid_sched_class_set_fit(s, 2, 1), -EINVAL);
+	CU_ASSERT_EQUAL(braid_sched_apply(s, &cmd), 0);
+	CU_ASSERT_EQUAL(braid_sched_class_fit(s, 0), 5);
+
+	for (unsigned int round = 0; round < 200; round++) {
+		uint16_t got;
+
+		top_up(s, 0, 8, &st);
+		top_up(s, 1, 8, &st);
+		now += 200000;
+		got = braid_sched_dequeue(s, pkts, 32, now);
+		for (unsigned int i = 0; i < got; i++) {
+			struct braid_meta *m = braid_meta(pkts[i]);
+
+			on_link[m->class_id][m->link_id]++;
+		}
+		free_all(pkts, got);
+	}
+	CU_ASSERT_EQUAL(on_link[0][1], 0);
+	CU_ASSERT(on_link[0][0] > 0 && on_link[0][2] > 0);
+	CU_ASSERT(on_link[1][0] > 0 && on_link[1][1] > 0 && on_link[1][2] > 0);
+	braid_sched_class_stats(s, 0, &cs);
+	CU_ASSERT_EQUAL(cs.sent_unfit, 0);
+
+	/* No link in time up: late beats nothing, counted. */
+	CU_ASSERT_EQUAL(braid_sched_link_set_up(s, 0, false), 0);
+	CU_ASSERT_EQUAL(braid_sched_link_set_up(s, 2, false), 0);
+	memset(on_link, 0, sizeof(on_link));
+	for (unsigned int round = 0; round < 20; round++) {
+		uint16_t got;
+
+		top_up(s, 0, 8, &st);
+		now += 200000;
+		got = braid_sched_dequeue(s, pkts, 32, now);
+		for (unsigned int i = 0; i < got; i++)
+			on_link[braid_meta(pkts[i])->class_id][braid_meta(pkts[i])->link_id]++;
+		free_all(pkts, got);
+	}
+	braid_sched_class_stats(s, 0, &cs);
+	CU_ASSERT(on_link[0][1] > 0);
+	CU_ASSERT_EQUAL(cs.sent_unfit, on_link[0][1]);
+
+	/* One fit link back: class 0 leaves link 1. */
+	CU_ASSERT_EQUAL(braid_sched_link_set_up(s, 2, true), 0);
+	drain_free(s);
+	memset(on_link, 0, sizeof(on_link));
+	for (unsigned int round = 0; round < 20; round++) {
+		uint16_t got;
+
+		top_up(s, 0, 8, &st);
+		now += 200000;
+		got = braid_sched_dequeue(s, pkts, 32, now);
+		for (unsigned int i = 0; i < got; i++)
+			on_link[braid_meta(pkts[i])->class_id][braid_meta(pkts[i])->link_id]++;
+		free_all(pkts, got);
+	}
+	CU_ASSERT(on_link[0][2] > 0);
+	CU_ASSERT_EQUAL(on_link[0][1], 0);
+	drain_free(s);
+	braid_sched_free(s);
+}
+
 /* Stage process over a burst; collects counters by name. */
 struct stat_kv {
 	unsigned int n;
@@ -1391,7 +1477,7 @@ test_stage_ops(void)
 	CU_ASSERT(stat_find(&kv, "starved_polls", BRAID_STAT_NONE, 0) >= 0);
 	CU_ASSERT(stat_find(&kv, "no_link_polls", 2, BRAID_STAT_NONE) == 0);
 	CU_ASSERT_EQUAL(stat_find(&kv, "enqueued", 9, BRAID_STAT_NONE), -1);
-	CU_ASSERT_EQUAL(kv.n, 7 + 3 * 7 + 2 * 4);
+	CU_ASSERT_EQUAL(kv.n, 7 + 3 * 8 + 2 * 4);
 
 	/* Drain ignores pacing; a class whose links are down is dropped. */
 	braid_sched_link_set_up(s, 1, false);
@@ -2077,6 +2163,7 @@ register_tests(void)
 	    CU_add_test(su, "live changes by command", test_apply) == NULL ||
 	    CU_add_test(su, "frame overhead charged", test_frame_overhead) == NULL ||
 	    CU_add_test(su, "pin", test_pin) == NULL ||
+	    CU_add_test(su, "links in time (fit mask)", test_fit) == NULL ||
 	    CU_add_test(su, "duplicate", test_duplicate) == NULL ||
 	    CU_add_test(su, "blocked_heads", test_blocked_heads) == NULL ||
 	    CU_add_test(su, "stage_ops", test_stage_ops) == NULL ||
