@@ -698,14 +698,17 @@ arq_rx_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 #define ARQ_RX_UNMEASURED_NS 50000000ULL
 #define ARQ_RX_MIN_SPARE_NS  1000000ULL
 
-/* How late link @p li's frames come, beside the earliest link. */
+/* How late link @p li's frames come, beside the earliest link: its
+ * fixed delay offset, and its jitter and queueing up to @p rtt_ns (a link
+ * queueing longer, one whose rate just fell, has a retransmission asked
+ * for after one RTT arrive sooner than the original). */
 static uint64_t
-link_lateness(const struct braid_link_info *li)
+link_lateness(const struct braid_link_info *li, uint64_t rtt_ns)
 {
 	if (li->rx_packets < 64)
 		return ARQ_RX_UNMEASURED_NS;
 	return (uint64_t)RTE_MAX(li->owd_offset_us, 0) * 1000 +
-	       2ULL * li->jitter_us * 1000 + (uint64_t)li->owd_var_us * 1000;
+	       RTE_MIN(2ULL * li->jitter_us * 1000 + (uint64_t)li->owd_var_us * 1000, rtt_ns);
 }
 
 /* The delay spread, for all links and for each class with ARQ over the
@@ -723,7 +726,7 @@ rx_delay_spread(struct braid_arq_rx *rx)
 		n++;
 	for (uint16_t l = 0; l < n; l++)
 		if (li[l].state != BRAID_LINK_ADMIN_DOWN)
-			all = RTE_MAX(all, link_lateness(&li[l]));
+			all = RTE_MAX(all, link_lateness(&li[l], rx->srtt_ns));
 	braid_arq_rx_set_delay_spread(rx, all + ARQ_RX_MIN_SPARE_NS);
 	for (uint16_t c = 0; c < rx->n_classes; c++) {
 		struct braid_reorder_class_info ri;
@@ -734,7 +737,7 @@ rx_delay_spread(struct braid_arq_rx *rx)
 		for (uint16_t l = 0; l < n; l++)
 			if (li[l].state != BRAID_LINK_ADMIN_DOWN &&
 			    braid_link_info_fits(&li[l], ri.deadline_ns / 1000, true))
-				spread = RTE_MAX(spread, link_lateness(&li[l]));
+				spread = RTE_MAX(spread, link_lateness(&li[l], rx->srtt_ns));
 		braid_arq_rx_class_set_delay_spread(rx, c, spread + ARQ_RX_MIN_SPARE_NS);
 	}
 }

@@ -404,6 +404,12 @@ transit_rel(struct braid_link *lh, uint64_t now_ns, uint64_t peer_tx_ns)
 static void
 link_capacity(struct braid_link *lh, uint16_t i, uint64_t now_ns, bool tick);
 
+/* A suspect link silent at least this long comes back at a lower
+ * capacity estimate (est_fall_back()). */
+#define LINK_SILENT_LONG_NS (250ull * 1000 * 1000)
+
+static void est_fall_back(struct braid_link *lh, struct link_st *l, uint64_t now_ns);
+
 /* A frame of the peer arrived on @p i: the mean gap between frames, and
  * the end of a receive silence (see link_silence()). */
 static inline void
@@ -428,6 +434,10 @@ link_heard(struct braid_link *lh, uint16_t i, uint64_t now_ns)
 		l->last_rx_ns = now_ns;
 	if (unlikely(l->suspect)) {
 		l->suspect = false;
+		/* Silent this long: not jitter (that lifts gaps for tens of
+		 * ms), a link whose rate fell or that died. */
+		if (now_ns - l->suspect_ns >= LINK_SILENT_LONG_NS)
+			est_fall_back(lh, l, now_ns);
 		link_capacity(lh, i, now_ns, false);
 	}
 }
@@ -509,6 +519,7 @@ braid_link_probe_rx(struct braid_link *lh, uint16_t link,
 	reply->reply_tx_ns = now_ns;
 	link_view(l, &exp, &reply->link_rx_packets, &reply->link_lost);
 	reply->link_max_seq = (uint32_t)l->seq.max;
+	reply->link_rx_bytes = (uint32_t)l->rx_bytes;
 	return 0;
 }
 
@@ -538,19 +549,32 @@ rtt_sample(struct braid_link *lh, struct link_st *l, int64_t r, uint64_t now_ns)
  * one-way delay above the windowed minimum (the clocks' offset cancels)
  * is the queue the link holds. When the queue's floor over a look-back
  * window stays above LINK_EST_HIGH_NS + 3 x its jitter, we send faster
- * than the link carries: the estimate drops to LINK_EST_CUT of itself
- * (LINK_EST_CUT_DEEP over LINK_EST_DEEP_NS of queue, looking back only
+ * than the link carries: the estimate drops below what the link
+ * delivered over that window (the peer's byte count in its replies,
+ * measured after the bottleneck: while a queue stands, that is the
+ * link's rate), far enough below that the queue drains within
+ * LINK_EST_DRAIN_NS (est_drain(): LINK_EST_DRAIN of it for a small
+ * queue, half for a deep one), never above LINK_EST_DRAIN of itself and
+ * never below LINK_EST_CUT_DEEP of it (a link at a third of its rate
+ * takes two cuts, a window and an RTT apart). A link that delivered at
+ * least LINK_EST_FULL of the estimate is not cut: a burst queued it
+ * (retransmissions moved from a failed link), its rate did not fall; without a delivered
+ * rate, to LINK_EST_CUT of itself (LINK_EST_CUT_DEEP over LINK_EST_DEEP_NS
+ * of queue). A queue over LINK_EST_DEEP_NS is judged over only
  * LINK_EST_DEEP_WINDOW_NS: a link that lost most of its rate fills its
- * queue in a few probe intervals), at most once per window plus an RTT
+ * queue in a few probe intervals. At most one cut per window plus an RTT
  * so that a cut shows before the next. The jitter is
  * taken from second differences of the samples, which a queue growing
  * at a steady rate does not raise; jitter alone lifts single samples,
  * not the window's floor. When the whole window stays below
  * LINK_EST_LOW_NS + the jitter, LINK_EST_CALM_NS after the last cut, the
- * estimate rises by LINK_EST_RISE of the configured capacity per
- * LINK_EST_STEP_NS, up to the configured capacity, but for LINK_EST_HOLD_NS
- * after a cut only up to LINK_EST_HOLD_X of the estimate that was cut:
- * that one queued the link, and going back to it would queue it again.
+ * estimate rises by LINK_EST_RISE of itself (at least LINK_EST_RISE_MIN
+ * of the configured capacity) per LINK_EST_STEP_NS, up to the configured
+ * capacity: from a third of it back to all in about 2.5 s, while a
+ * rise past the link's real rate builds a queue slowly enough to be cut
+ * before it matters. For LINK_EST_HOLD_NS after a cut it rises only up
+ * to LINK_EST_HOLD_X of what the link delivered then (of the estimate
+ * that was cut, without a delivered rate): that queued the link.
  */
 #define LINK_EST_WINDOW_NS (250ull * 1000 * 1000)
 #define LINK_EST_HIGH_NS (20ll * 1000 * 1000)
@@ -559,14 +583,68 @@ rtt_sample(struct braid_link *lh, struct link_st *l, int64_t r, uint64_t now_ns)
 #define LINK_EST_LOW_NS (5ll * 1000 * 1000)
 #define LINK_EST_CUT 0.7
 #define LINK_EST_CUT_DEEP 0.5
-#define LINK_EST_RISE 0.01
+#define LINK_EST_DRAIN 0.9
+#define LINK_EST_FULL 0.95      /* delivered share of the estimate: no cut */
+#define LINK_EST_DRAIN_NS (250ull * 1000 * 1000)
+#define LINK_EST_RATE_MIN_NS (40ull * 1000 * 1000)  /* span of a delivered rate */
+#define LINK_EST_RISE 0.05      /* of the estimate, per step */
+#define LINK_EST_RISE_MIN 0.01  /* of the configured capacity, per step */
 #define LINK_EST_STEP_NS (100ull * 1000 * 1000)
 #define LINK_EST_CALM_NS (2000ull * 1000 * 1000)
 #define LINK_EST_FLOOR 0.05     /* of the configured capacity */
-#define LINK_EST_HOLD_NS (10000ull * 1000 * 1000)
+#define LINK_EST_HOLD_NS (3000ull * 1000 * 1000)
 #define LINK_EST_HOLD_X 0.9
 
 static void link_capacity(struct braid_link *lh, uint16_t i, uint64_t now_ns, bool tick);
+
+/* Link @p l stopped carrying traffic (down, or suspect: silent): a link
+ * whose rate fell far enough to drop the probes, or that died. It comes
+ * back at half the estimate, and rises from there once calm, instead of
+ * at a rate that may queue it at once. */
+static void
+est_fall_back(struct braid_link *lh, struct link_st *l, uint64_t now_ns)
+{
+	double floor = (double)l->capacity_kbps * LINK_EST_FLOOR;
+
+	if (l->est <= floor)
+		return;
+	l->est_hold = l->est * LINK_EST_HOLD_X;
+	l->est = RTE_MAX(l->est * LINK_EST_CUT_DEEP, floor);
+	l->est_cut_ns = now_ns;
+	l->est_up_ns = now_ns;
+	l->est_cuts++;
+	lh->cnt.capacity_cuts++;
+}
+
+/* The share of the delivered rate to send at after a cut: enough below
+ * it that the standing queue (@p queue_ns) drains within
+ * LINK_EST_DRAIN_NS, at most LINK_EST_DRAIN; at least half. */
+static double
+est_drain(int64_t queue_ns)
+{
+	double x = 1.0 - (double)queue_ns / (double)LINK_EST_DRAIN_NS;
+
+	return RTE_MAX(RTE_MIN(x, LINK_EST_DRAIN), 0.5);
+}
+
+/* What our direction of link @p l delivered (kbit/s) over the samples of
+ * the last @p win_ns: the peer's bytes received between the oldest of them
+ * and the newest (sample @p cur), over the peer's own clock between the
+ * probes' arrivals. 0 when the samples span less than LINK_EST_RATE_MIN_NS. */
+static double
+est_delivered_kbps(const struct link_st *l, unsigned int cur, uint64_t now_ns, uint64_t win_ns)
+{
+	unsigned int old = cur;
+	uint64_t span;
+
+	for (unsigned int k = 0; k < l->q_n; k++)
+		if (now_ns - l->q_t[k] <= win_ns && l->q_peer_ns[k] < l->q_peer_ns[old])
+			old = k;
+	span = l->q_peer_ns[cur] - l->q_peer_ns[old];
+	if (span < LINK_EST_RATE_MIN_NS)
+		return 0;
+	return (double)(uint32_t)(l->q_bytes[cur] - l->q_bytes[old]) * 8e6 / (double)span;
+}
 
 static void
 est_sample(struct braid_link *lh, uint16_t i, const struct braid_probe_reply *r,
@@ -575,8 +653,8 @@ est_sample(struct braid_link *lh, uint16_t i, const struct braid_probe_reply *r,
 	struct link_st *l = &lh->links[i];
 	int64_t fwd = (int64_t)(r->probe_rx_ns - r->probe_tx_ns), q, d2;
 	int64_t floor = INT64_MAX, top = 0, floor_short = INT64_MAX;
-	double cap = (double)l->capacity_kbps, before = l->est;
-	unsigned int seen = 0, seen_short = 0;
+	double cap = (double)l->capacity_kbps, before = l->est, dlv;
+	unsigned int seen = 0, seen_short = 0, cur = l->q_head;
 	bool deep, high;
 
 	link_winmin_add(&l->fwd_min, fwd, now_ns, lh->min_win_ns);
@@ -589,6 +667,8 @@ est_sample(struct braid_link *lh, uint16_t i, const struct braid_probe_reply *r,
 	l->q_last = q;
 	l->q_t[l->q_head] = now_ns;
 	l->q_v[l->q_head] = q;
+	l->q_peer_ns[l->q_head] = r->probe_rx_ns;
+	l->q_bytes[l->q_head] = r->link_rx_bytes;
 	l->q_head = (l->q_head + 1) % LINK_EST_SAMPLES;
 	if (l->q_n < LINK_EST_SAMPLES)
 		l->q_n++;
@@ -609,15 +689,27 @@ est_sample(struct braid_link *lh, uint16_t i, const struct braid_probe_reply *r,
 	high = deep || (seen >= 3 && floor > LINK_EST_HIGH_NS + 3 * l->q_jit);
 	if (high && now_ns - l->est_cut_ns >= (deep ? LINK_EST_DEEP_WINDOW_NS : LINK_EST_WINDOW_NS) +
 						(uint64_t)RTE_MAX(l->srtt, 0)) {
-		l->est = RTE_MAX(l->est * (deep ? LINK_EST_CUT_DEEP : LINK_EST_CUT),
+		dlv = est_delivered_kbps(l, cur, now_ns, deep ? LINK_EST_DEEP_WINDOW_NS :
+								LINK_EST_WINDOW_NS);
+		/* The link delivers what we think it can: a burst queued it
+		 * (retransmissions after another link failed), its rate did
+		 * not fall. No cut. */
+		if (dlv >= l->est * LINK_EST_FULL)
+			return;
+		/* Never below half at once: the window may hold the start
+		 * of our sending, when the link delivered little because we
+		 * sent little. */
+		l->est = RTE_MAX(dlv > 0 ? RTE_MAX(RTE_MIN(dlv, l->est) * est_drain(q),
+						   l->est * LINK_EST_CUT_DEEP) :
+				 l->est * (deep ? LINK_EST_CUT_DEEP : LINK_EST_CUT),
 				 cap * LINK_EST_FLOOR);
-		l->est_hold = RTE_MAX(before * LINK_EST_HOLD_X, l->est);
+		l->est_hold = RTE_MAX((dlv > 0 ? dlv : before) * LINK_EST_HOLD_X, l->est);
 		l->est_cut_ns = now_ns;
 		l->est_up_ns = now_ns;
 		l->est_cuts++;
 		lh->cnt.capacity_cuts++;
-		LINK_LOG(DEBUG, "link %u: queue %" PRId64 " us, capacity estimate %.0f -> %.0f kbit/s",
-			 i, floor / 1000, before, l->est);
+		LINK_LOG(DEBUG, "link %u: queue %" PRId64 " us, delivered %.0f kbit/s, capacity "
+			 "estimate %.0f -> %.0f kbit/s", i, floor / 1000, dlv, before, l->est);
 	} else if (l->est < cap && seen >= 3 && top < LINK_EST_LOW_NS + l->q_jit &&
 		   now_ns - l->est_cut_ns >= LINK_EST_CALM_NS &&
 		   now_ns - l->est_up_ns >= LINK_EST_STEP_NS) {
@@ -626,8 +718,13 @@ est_sample(struct braid_link *lh, uint16_t i, const struct braid_probe_reply *r,
 
 		if (l->est >= top_kbps)
 			return;
-		l->est = RTE_MIN(top_kbps, l->est + cap * LINK_EST_RISE *
-			(double)(now_ns - l->est_up_ns) / (double)LINK_EST_STEP_NS);
+		/* One step per LINK_EST_STEP_NS of calm (a sample is due
+		 * every probe interval): the time since the cut is not
+		 * owed as one jump. */
+		l->est = RTE_MIN(top_kbps, l->est + RTE_MAX(l->est * LINK_EST_RISE,
+							    cap * LINK_EST_RISE_MIN) *
+			(double)RTE_MIN(now_ns - l->est_up_ns, 2 * LINK_EST_STEP_NS) /
+			(double)LINK_EST_STEP_NS);
 		l->est_up_ns = now_ns;
 	} else {
 		return;
@@ -800,6 +897,7 @@ link_eval(struct braid_link *lh, struct link_st *l, uint64_t now_ns)
 		if (q == BRAID_LINK_DOWN) {
 			l->worsened = true;
 			l->last_worsen_ns = now_ns;
+			est_fall_back(lh, l, now_ns);
 		}
 		l->health = q;
 		l->improving = false;
@@ -1075,6 +1173,7 @@ link_silence(struct braid_link *lh, uint16_t i, uint64_t now_ns)
 		    o->last_rx_ns <= l->last_rx_ns + thr / 2 || now_ns - o->last_rx_ns > thr)
 			continue;
 		l->suspect = true;
+		l->suspect_ns = now_ns;
 		l->suspects++;
 		lh->cnt.suspects++;
 		LINK_LOG(DEBUG, "link %u: suspect, silent %" PRIu64 " us (mean gap %" PRIu64

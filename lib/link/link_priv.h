@@ -128,6 +128,7 @@ struct link_st {
 	uint64_t gap_ewma_ns;     /* mean gap between them, EWMA 1/8 */
 	uint32_t gaps_seen;       /* up to LINK_SILENCE_WARMUP */
 	bool suspect;             /* silent while another link receives */
+	uint64_t suspect_ns;      /* since when */
 	uint64_t suspects;
 	struct link_seq seq;
 	uint64_t rx_bytes;
@@ -157,8 +158,10 @@ struct link_st {
 	struct link_winmin fwd_min;        /* probe rx (peer clock) - tx (ours) */
 	int64_t q_last, q_prev;            /* last two queueing delay samples, ns */
 	int64_t q_jit;                     /* its smoothed variation, ns */
-	uint64_t q_t[LINK_EST_SAMPLES];    /* recent samples: time, delay */
+	uint64_t q_t[LINK_EST_SAMPLES];    /* recent samples: time, delay, */
 	int64_t q_v[LINK_EST_SAMPLES];
+	uint64_t q_peer_ns[LINK_EST_SAMPLES]; /* the peer's clock at the probe, */
+	uint32_t q_bytes[LINK_EST_SAMPLES];   /* its bytes received (mod 2^32) */
 	unsigned int q_n, q_head;
 	double est;                        /* estimated capacity, kbit/s */
 	double est_hold;                   /* rise limit after a cut */

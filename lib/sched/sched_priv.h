@@ -24,22 +24,31 @@ struct sched_tb {
 	uint64_t rate;     /**< bytes per second, > 0 */
 	uint64_t fill_ns;  /**< ns from empty to full */
 	uint64_t last_ns;  /**< time of the last refill */
+	uint64_t debt_max; /**< units: SCHED_DEBT_MAX_NS of rate, >= depth */
 	uint64_t debt;     /**< bytes sent outside the scheduler, not paid yet
 			    *   (scaled); paid from new tokens first */
 };
 
-/** Set rate and depth (bytes) of @p tb; tokens and debt are clamped to
- * the depth (the debt stays at most one bucket, as sched_tb_charge()). */
+/* A debt (bytes sent outside the scheduler) is paid back up to this much
+ * of the link's rate: a burst of retransmissions after an outage delays
+ * new data on the link instead of queueing the link itself; beyond it the
+ * link is not starved longer. */
+#define SCHED_DEBT_MAX_NS (100ull * 1000 * 1000)
+
+/** Set rate and depth (bytes) of @p tb; tokens are clamped to the depth,
+ * the debt to its new cap (as sched_tb_charge()). */
 static inline void
 sched_tb_set(struct sched_tb *tb, uint64_t rate_Bps, uint64_t depth_bytes)
 {
 	tb->rate = rate_Bps;
 	tb->depth = depth_bytes * SCHED_TB_SCALE;
 	tb->fill_ns = (tb->depth + rate_Bps - 1) / rate_Bps;
+	/* rate (<= 5e10 B/s) * 1e8 ns: no overflow. */
+	tb->debt_max = RTE_MAX(tb->depth, rate_Bps * SCHED_DEBT_MAX_NS);
 	if (tb->tokens > tb->depth)
 		tb->tokens = tb->depth;
-	if (tb->debt > tb->depth)
-		tb->debt = tb->depth;
+	if (tb->debt > tb->debt_max)
+		tb->debt = tb->debt_max;
 }
 
 /** Add the tokens earned since the last refill. */
@@ -56,9 +65,10 @@ sched_tb_refill(struct sched_tb *tb, uint64_t now_ns)
 		tb->tokens = tb->depth;
 		return;
 	}
-	/* dt < fill_ns, so dt * rate < depth + rate: no overflow; with a
-	 * debt, dt is capped the same way (the debt is capped below). */
-	tb->tokens += RTE_MIN(dt, tb->fill_ns) * tb->rate;
+	/* At most what fills the bucket and pays the debt: dt * rate <=
+	 * depth + debt_max + rate, no overflow (rates up to 400 Gbit/s). */
+	dt = RTE_MIN(dt, tb->fill_ns + (tb->debt + tb->rate - 1) / tb->rate);
+	tb->tokens += dt * tb->rate;
 	if (tb->debt != 0) {
 		uint64_t pay = RTE_MIN(tb->tokens, tb->debt);
 
@@ -71,7 +81,8 @@ sched_tb_refill(struct sched_tb *tb, uint64_t now_ns)
 
 /** Charge @p bytes sent outside the scheduler (retransmissions, control
  * frames): from the tokens, the rest as a debt that new tokens pay first.
- * The debt is capped at one bucket so it cannot starve the link. */
+ * The debt is capped at SCHED_DEBT_MAX_NS of the rate (at least a bucket)
+ * so it cannot starve the link for longer. */
 static inline void
 sched_tb_charge(struct sched_tb *tb, uint64_t bytes)
 {
@@ -83,7 +94,7 @@ sched_tb_charge(struct sched_tb *tb, uint64_t bytes)
 	}
 	c -= tb->tokens;
 	tb->tokens = 0;
-	tb->debt = RTE_MIN(tb->debt + c, tb->depth);
+	tb->debt = RTE_MIN(tb->debt + c, tb->debt_max);
 }
 
 /** Link-level DRR state: deficits and quanta in token units. */

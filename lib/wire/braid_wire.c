@@ -295,7 +295,7 @@ braid_wire_probe_reply_build(struct rte_mempool *mp, uint16_t link_id,
 		.link_rx_packets = rte_cpu_to_be_64(reply->link_rx_packets),
 		.link_lost = rte_cpu_to_be_64(reply->link_lost),
 		.link_max_seq = rte_cpu_to_be_32(reply->link_max_seq),
-		.reserved1 = 0,
+		.link_rx_bytes = rte_cpu_to_be_32(reply->link_rx_bytes),
 	};
 	struct rte_mbuf *m;
 	void *data;
@@ -359,5 +359,6 @@ braid_wire_probe_reply_parse(struct rte_mbuf *m, struct braid_probe_reply *reply
 	reply->link_rx_packets = rte_be_to_cpu_64(p->link_rx_packets);
 	reply->link_lost = rte_be_to_cpu_64(p->link_lost);
 	reply->link_max_seq = rte_be_to_cpu_32(p->link_max_seq);
+	reply->link_rx_bytes = rte_be_to_cpu_32(p->link_rx_bytes);
 	return 0;
 }

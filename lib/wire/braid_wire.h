@@ -165,7 +165,8 @@ struct braid_probe_reply_wire {
 	rte_be64_t link_rx_packets; /**< replier: frames received on the link */
 	rte_be64_t link_lost;       /**< replier: link_seq gaps on the link */
 	rte_be32_t link_max_seq;    /**< replier: highest link_seq seen */
-	rte_be32_t reserved1;       /**< 0 */
+	rte_be32_t link_rx_bytes;   /**< replier: frame bytes received on the
+				     *   link, modulo 2^32 */
 } __rte_packed __rte_aligned(2);
 
 /** A probe in host order. */
@@ -183,6 +184,7 @@ struct braid_probe_reply {
 	uint64_t link_rx_packets;
 	uint64_t link_lost;
 	uint32_t link_max_seq;
+	uint32_t link_rx_bytes;   /**< modulo 2^32: use differences */
 };
 
 /* ---- sequence numbers (RFC 1982, SERIAL_BITS = 32) ---- */

@@ -9,7 +9,8 @@
 #   --seeds N   seeds S..S+N-1 per profile (default 3)
 #   --first S   the first seed (default 1, the profiles' own)
 #   PROFILE...  instead of CI's list
-# Prints each run's BRAID_RESULT line (with its seed) and, last,
+# Prints each run's BRAID_RESULT line (with its seed, p99 latency each way
+# against the bound and packets lost) and, last,
 # "N passed, N failed" over every assertion of every run. Exit 0 when
 # nothing failed. Needs root (run_profile.sh).
 
@@ -49,14 +50,20 @@ pass=0
 fail=0
 for p in "${PROFILES[@]}"; do
 	for ((s = FIRST; s < FIRST + SEEDS; s++)); do
-		line=$(BRAID_E2E_SEED=$s bash "$HERE/run_profile.sh" "$p" "$BUILD" --quiet 2>&1 |
-			grep '^BRAID_RESULT' | tail -1)
+		out=$(mktemp -d /tmp/braid-e2e-all.XXXXXX)
+		line=$(BRAID_E2E_SEED=$s bash "$HERE/run_profile.sh" "$p" "$BUILD" --quiet \
+			--out "$out" 2>&1 | grep '^BRAID_RESULT' | tail -1)
+		# The margins: p99 each way against the bound, residual loss.
+		lat=$(jq -r '"p99 \(.fwd.lat_p99_ms * 10 | round / 10) / \(.rev.lat_p99_ms * 10 |
+			round / 10) ms (bound \(.lat_bound_ms)), loss \(.fwd.lost) / \(.rev.lost)"' \
+			"$out/summary.json" 2>/dev/null)
+		rm -rf "$out"
 		if [ -z "$line" ]; then
 			echo "BRAID_RESULT suite=e2e_$p seed=$s passed=0 failed=1 (no result line)"
 			fail=$((fail + 1))
 			continue
 		fi
-		echo "${line/ passed=/ seed=$s passed=}"
+		echo "${line/ passed=/ seed=$s passed=}${lat:+ ($lat)}"
 		n=$(sed -n 's/.*passed=\([0-9]*\).*/\1/p' <<< "$line")
 		f=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' <<< "$line")
 		pass=$((pass + ${n:-0}))

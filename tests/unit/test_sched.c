@@ -206,17 +206,34 @@ test_link_charge(void)
 	m = mk_pkt(0, 1000);
 	CU_ASSERT_FATAL(m != NULL);
 	CU_ASSERT_EQUAL(braid_sched_enqueue(s, &m, 1), 1);
-	/* The debt is capped at one bucket (3000): 3000 + 1000 bytes = 4 ms. */
-	CU_ASSERT_EQUAL(braid_sched_dequeue(s, out, 4, 1000000000ULL + 3900000ULL), 0);
+	/* The debt (10 kB) is paid first: 10000 + 1000 bytes = 11 ms. */
+	CU_ASSERT_EQUAL(braid_sched_dequeue(s, out, 4, 1000000000ULL + 10900000ULL), 0);
 	{
 		uint16_t got = 0;
 		uint64_t t;
 
-		for (t = 1000000000ULL + 4000000ULL; got == 0 && t < 1100000000ULL; t += 100000)
+		for (t = 1000000000ULL + 11000000ULL; got == 0 && t < 1100000000ULL; t += 100000)
 			got = braid_sched_dequeue(s, out, 4, t);
-		/* Owed: one bucket (3000 B, maybe rounded up by the default
-		 * depth rule) + its own 1000 B at 1 MB/s: about 4..5 ms. */
-		CU_ASSERT(got == 1 && t <= 1000000000ULL + 6000000ULL);
+		printf("\n    10 kB owed: sent at %.1f ms", (double)(t - 1000000000ULL) / 1e6);
+		CU_ASSERT(got == 1 && t <= 1000000000ULL + 12000000ULL);
+	}
+	rte_pktmbuf_free_bulk(out, 1);
+	/* A debt beyond 100 ms of the rate (100 kB) is capped there: 500 kB
+	 * charged at t = 2 s hold the next packet 100 + 1 ms, not 500. */
+	CU_ASSERT_EQUAL(braid_sched_dequeue(s, out, 4, 2000000000ULL), 0);
+	CU_ASSERT_EQUAL(braid_sched_link_charge(s, 0, 503000), 0);
+	m = mk_pkt(0, 1000);
+	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT_EQUAL(braid_sched_enqueue(s, &m, 1), 1);
+	CU_ASSERT_EQUAL(braid_sched_dequeue(s, out, 4, 2000000000ULL + 100900000ULL), 0);
+	{
+		uint16_t got = 0;
+		uint64_t t;
+
+		for (t = 2000000000ULL + 101000000ULL; got == 0 && t < 2200000000ULL; t += 100000)
+			got = braid_sched_dequeue(s, out, 4, t);
+		printf(", 500 kB owed: sent at %.1f ms ", (double)(t - 2000000000ULL) / 1e6);
+		CU_ASSERT(got == 1 && t <= 2000000000ULL + 102000000ULL);
 	}
 	rte_pktmbuf_free_bulk(out, 1);
 	braid_sched_free(s);

@@ -309,6 +309,7 @@ mk_random(struct sent *s, uint64_t *rng)
 		s->reply.link_rx_packets = braid_test_rand(rng);
 		s->reply.link_lost = braid_test_rand(rng);
 		s->reply.link_max_seq = (uint32_t)braid_test_rand(rng);
+		s->reply.link_rx_bytes = (uint32_t)braid_test_rand(rng);
 		m = braid_wire_probe_reply_build(pool, s->link, &s->reply);
 		break;
 	}
@@ -414,7 +415,7 @@ reply_equal(const struct braid_probe_reply *a, const struct braid_probe_reply *b
 	return a->probe_id == b->probe_id && a->probe_tx_ns == b->probe_tx_ns &&
 	       a->probe_rx_ns == b->probe_rx_ns && a->reply_tx_ns == b->reply_tx_ns &&
 	       a->link_rx_packets == b->link_rx_packets && a->link_lost == b->link_lost &&
-	       a->link_max_seq == b->link_max_seq;
+	       a->link_max_seq == b->link_max_seq && a->link_rx_bytes == b->link_rx_bytes;
 }
 
 /* Check the decapsulated packet and its meta against what was sent. */
@@ -1164,7 +1165,7 @@ test_rx_decap_stage(void)
 		struct braid_probe_reply r = {
 			.probe_id = 42, .probe_tx_ns = 1, .probe_rx_ns = 2, .reply_tx_ns = 3,
 			.link_rx_packets = v.rx_packets, .link_lost = v.lost,
-			.link_max_seq = v.max_link_seq,
+			.link_max_seq = v.max_link_seq, .link_rx_bytes = 0xfedcba98,
 		}, back;
 		void *o = NULL;
 
