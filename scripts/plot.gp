@@ -6,6 +6,9 @@
 #                    braid put on each link, from the gateways' wan veths)
 #   fwd-latency.csv  braid-traffic series of src -> dst, time shifted to the
 #   rev-latency.csv  stream start: t_s,rx_pkts,rx_bytes,lat_p50_ms,lat_max_ms
+#   gwa-estimates.csv  what gwa (src -> dst) estimated: t_s, est_wan*,
+#                    usable_wan*, cfg_wan* (Mbit/s), fec_k, fec_m of the
+#                    video class (tests/e2e/estimates.py)
 #
 #   gnuplot -e "dir='results/X'; nlinks=3; duration=20; title='lossy'" scripts/plot.gp
 # writes DIR/braid.png.
@@ -16,7 +19,7 @@ if (!exists("title")) title = ""
 if (!exists("out")) out = dir . "/braid.png"
 if (!exists("duration")) duration = 20
 
-set terminal pngcairo size 1200,900 enhanced font "DejaVu Sans,10"
+set terminal pngcairo size 1200,1200 enhanced font "DejaVu Sans,10"
 set output out
 set datafile separator ","
 set datafile missing "NaN"
@@ -25,7 +28,7 @@ set grid
 set xrange [-1:duration + 2]
 set lmargin 10
 set rmargin 22
-set multiplot layout 3,1 title "braid e2e " . title . ": per-link throughput and end-to-end latency" font ",12"
+set multiplot layout 4,1 title "braid e2e " . title . ": per-link throughput, end-to-end latency, what braid estimated" font ",12"
 
 set title "throughput per link, src -> dst (gwa wan ports)"
 set xlabel "time since stream start (s)"
@@ -51,4 +54,21 @@ plot dir . "/fwd-latency.csv" using 1:4 with lines lw 2 title "src->dst p50", \
 	dir . "/rev-latency.csv" using 1:4 with lines lw 2 title "dst->src p50", \
 	"" using 1:5 with lines lw 1 title "dst->src max"
 unset logscale y
+
+set title "capacity gwa estimates per link (src -> dst), and its FEC parity share"
+set ylabel "Mbit/s"
+set yrange [0:*]
+set y2label "parity % of the video class"
+set y2range [0:50]
+set y2tics
+est = dir . "/gwa-estimates.csv"
+plot for [i=0:nlinks-1] est using 1:(column(i + 2)) every ::1 \
+	with lines lw 2 title sprintf("wan%d estimated", i), \
+	for [i=0:nlinks-1] est using 1:(column(2 * nlinks + i + 2)) every ::1 \
+	with lines lw 1 dt 2 title sprintf("wan%d configured", i), \
+	est using 1:(100.0 * column(3 * nlinks + 3) / (column(3 * nlinks + 2) + \
+	column(3 * nlinks + 3))) every ::1 axes x1y2 with steps lw 1 lc rgb "black" \
+	title "FEC m/(k+m)"
+unset y2tics
+unset y2label
 unset multiplot

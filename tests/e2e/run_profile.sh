@@ -35,7 +35,9 @@
 #   --quiet         only the summary table (and errors) on stdout
 # Environment: BRAID_E2E_SEED=N replaces the profile's emulator seed
 # (tests/e2e/run_all.sh --seeds runs every profile with several);
-# BRAID_E2E_IDLE_SLEEP_US=N the gateways' idle sleep (tests/e2e/idle_cost.sh).
+# BRAID_E2E_IDLE_SLEEP_US=N the gateways' idle sleep (tests/e2e/idle_cost.sh);
+# BRAID_E2E_EAL_ARGS="..." extra EAL arguments for both gateways (e.g.
+# --log-level=braid.link:debug to see every capacity cut).
 # Exit status 0 when every assertion passed.
 
 set -u
@@ -245,8 +247,10 @@ ok "gateway configurations valid (braid --check-config)"
 
 # --- gateways ---------------------------------------------------------------
 for side in a b; do
+	# shellcheck disable=SC2086 # BRAID_E2E_EAL_ARGS: extra EAL words
 	nice -n "$NICE" ip netns exec "${P}gw$side" "$BRAID" --lcores '0@(0,1)' --no-huge -m 512 \
-		--file-prefix "$FP-gw$side" --no-pci -- --config "$OUT/gw$side.json" \
+		--file-prefix "$FP-gw$side" --no-pci ${BRAID_E2E_EAL_ARGS:-} \
+		-- --config "$OUT/gw$side.json" \
 		> "$OUT/gw$side.out" 2>&1 &
 	PIDS[gw$side]=$!
 done
@@ -315,7 +319,8 @@ ok "tunnel carries a ping each way"
 # tests/e2e/sampler.py, one process started before the stream: links.raw
 # (tx_bytes of every wan veth of gwa (forward) and gwb (reverse), what braid
 # put on each link, every SAMPLE_MS, as "t_ns fwd0.. rev0.." lines) and
-# gwX-links.jsonl (the management port's link metrics once a second). It
+# gwX-links.jsonl (the management port's link and class metrics, every
+# SAMPLE_MS). It
 # starts no process while the stream runs (a fork/exec here now and then
 # held a vCPU for ~100 ms; see sampler.py).
 SAMPLER_ARGS=(--links "$NLINKS" --gw "a:${PIDS[gwa]}:${P}gwa" --gw "b:${PIDS[gwb]}:${P}gwb")
@@ -417,6 +422,11 @@ for d in fwd rev; do
 		{ $1 = sprintf("%.3f", $1 + off / 1000); print }' OFS=, \
 		"$OUT/$d-series.csv" > "$OUT/$d-latency.csv" 2>/dev/null
 done
+
+# What braid estimated (capacity per link, the video class's FEC shape),
+# same time base: gwX-estimates.csv (the plot's last panel).
+python3 "$E2E/estimates.py" --dir "$OUT" --links "$NLINKS" --t0-ns "$T0" \
+	2>> "$OUT/sampler.err"
 
 # summary.json: everything the table and the assertions read.
 first=$(head -1 "$OUT/links.raw")

@@ -8,9 +8,10 @@ queue draining for a second. One process, started before the stream:
   links.raw          "t_ns fwd0.. rev0.." every --sample-ms: tx_bytes of
                      each gateway's wan<i>, from /proc/PID/net/dev (the
                      gateway's namespace)
-  gwX-links.jsonl    once a second per gateway, {"t_ns", "samples"}: the
-                     management port's `stats braid_link_` (one JSON-RPC
-                     connection per gateway, opened inside its namespace)
+  gwX-links.jsonl    every --sample-ms per gateway, {"t_ns", "samples"}:
+                     the management port's `stats braid_link_` and
+                     `stats braid_class_` (one JSON-RPC connection per
+                     gateway, opened inside its namespace)
 
 usage: sampler.py --out DIR --links N --gw a:PID:NETNS --gw b:PID:NETNS
                   [--sample-ms MS] [--mgmt-port PORT] [--start-ns T] [--once]
@@ -139,11 +140,12 @@ def main():
         if now >= next_mgmt:
             for gw in gws:
                 samples = gw["mgmt"].stats("braid_link_")
+                classes = gw["mgmt"].stats("braid_class_")
                 if samples is not None:
                     gw["jsonl"].write(json.dumps(
-                        {"t_ns": time.time_ns(), "samples": samples},
+                        {"t_ns": time.time_ns(), "samples": samples + (classes or [])},
                         separators=(",", ":")) + "\n")
-            next_mgmt += 1.0
+            next_mgmt += period
         time.sleep(max(0.0, min(next_raw, next_mgmt) - time.monotonic()))
     return 0
 
