@@ -56,9 +56,11 @@ plot dir . "/fwd-latency.csv" using 1:4 with lines lw 2 title "src->dst p50", \
 unset logscale y
 
 set title "capacity gwa estimates per link (src -> dst), and its FEC parity share"
+set rmargin 30
 set ylabel "Mbit/s"
 set yrange [0:*]
-set y2label "parity % of the video class"
+set offsets 0, 0, 1, 0
+set y2label "video parity %"
 set y2range [0:50]
 set y2tics
 est = dir . "/gwa-estimates.csv"
