@@ -11,7 +11,9 @@
  * holds more than half its deadline at the rate it drains, or tail-drops,
  * or no link in time is up and it goes out late on the others (the
  * scheduler's sent_unfit). That is a counter, a warning in the log
- * and in "status", until GW_FIT_CLEAR_NS pass without either.
+ * and in "status", until GW_FIT_CLEAR_NS pass without any of them. The
+ * deadline is the configuration's at start (a live change of a class's
+ * ARQ deadline does not move its links yet).
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,14 +23,18 @@
 #define GW_FIT_PERIOD_NS (250ull * 1000 * 1000)
 #define GW_FIT_CLEAR_NS (2000ull * 1000 * 1000)
 
+static uint32_t
+all_links(const struct braid_gateway *gw)
+{
+	return gw->cfg.n_links >= 32 ? UINT32_MAX : (1U << gw->cfg.n_links) - 1;
+}
+
 void
 gw_fit_init(struct braid_gateway *gw)
 {
-	uint32_t all = gw->cfg.n_links >= 32 ? UINT32_MAX : (1U << gw->cfg.n_links) - 1;
-
 	memset(&gw->fit, 0, sizeof(gw->fit));
 	for (uint16_t k = 0; k < gw->cfg.n_classes; k++)
-		gw->fit.cls[k].mask = all;
+		gw->fit.cls[k].mask = all_links(gw);
 }
 
 /* "wan0, wan1" of the links in @p mask. */
@@ -71,7 +77,6 @@ class_tick(struct braid_gateway *gw, uint16_t k, uint64_t now_ns)
 	const struct braid_config_class *cc = &gw->cfg.classes[k];
 	struct gw_fit_class *f = &gw->fit.cls[k];
 	struct braid_sched_class_stats st;
-	uint32_t all = gw->cfg.n_links >= 32 ? UINT32_MAX : (1U << gw->cfg.n_links) - 1;
 	uint32_t mask = fit_mask(gw, k, f->mask);
 	uint64_t drops, late, sent;
 	unsigned int backlog;
@@ -81,7 +86,7 @@ class_tick(struct braid_gateway *gw, uint16_t k, uint64_t now_ns)
 	/* None in time: all of them (the scheduler refuses an empty mask);
 	 * whatever goes out then is late, counted below. */
 	if (mask == 0)
-		mask = all;
+		mask = all_links(gw);
 	if (mask != f->mask) {
 		struct braid_sched_cmd c = { .op = BRAID_SCHED_CMD_CLASS_FIT, .id = k,
 					     .class_fit = { mask } };

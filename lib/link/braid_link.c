@@ -558,9 +558,10 @@ rtt_sample(struct braid_link *lh, struct link_st *l, int64_t r, uint64_t now_ns)
  * never below LINK_EST_CUT_DEEP of it (a link at a third of its rate
  * takes two cuts, a window and an RTT apart). A link that delivered at
  * least LINK_EST_FULL of the estimate is not cut: a burst queued it
- * (retransmissions moved from a failed link), its rate did not fall; without a delivered
- * rate, to LINK_EST_CUT of itself (LINK_EST_CUT_DEEP over LINK_EST_DEEP_NS
- * of queue). A queue over LINK_EST_DEEP_NS is judged over only
+ * (retransmissions moved from a failed link), its rate did not fall.
+ * Without a delivered rate the cut is to LINK_EST_CUT of the estimate
+ * (LINK_EST_CUT_DEEP over LINK_EST_DEEP_NS of queue). A queue over
+ * LINK_EST_DEEP_NS is judged over only
  * LINK_EST_DEEP_WINDOW_NS: a link that lost most of its rate fills its
  * queue in a few probe intervals. At most one cut per window plus an RTT
  * so that a cut shows before the next. The jitter is
@@ -614,6 +615,8 @@ est_fall_back(struct braid_link *lh, struct link_st *l, uint64_t now_ns)
 	l->est_up_ns = now_ns;
 	l->est_cuts++;
 	lh->cnt.capacity_cuts++;
+	LINK_LOG(DEBUG, "link %td: stopped carrying traffic, capacity estimate -> %.0f kbit/s",
+		 l - lh->links, l->est);
 }
 
 /* The share of the delivered rate to send at after a cut: enough below
@@ -726,6 +729,9 @@ est_sample(struct braid_link *lh, uint16_t i, const struct braid_probe_reply *r,
 			(double)RTE_MIN(now_ns - l->est_up_ns, 2 * LINK_EST_STEP_NS) /
 			(double)LINK_EST_STEP_NS);
 		l->est_up_ns = now_ns;
+		lh->cnt.capacity_rises++;
+		LINK_LOG(DEBUG, "link %u: calm, capacity estimate %.0f -> %.0f kbit/s", i, before,
+			 l->est);
 	} else {
 		return;
 	}

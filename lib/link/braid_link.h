@@ -213,6 +213,7 @@ struct braid_link_info {
 	X(state_changes) \
 	X(capacity_updates) \
 	X(capacity_cuts)    /* the queue estimate lowered a link's capacity */ \
+	X(capacity_rises)   /* ... and raised it a step (calm queue) */ \
 	X(suspects) \
 	X(drop_stale_session) \
 	X(drop_bad_link) \

@@ -1104,6 +1104,13 @@ test_capacity_estimate(void)
 	braid_link_info_get(s.o[0], 1, &a);
 	printf("  queue gone: estimate %" PRIu64 " kbit/s after 15 s\n", a.estimated_kbps);
 	CU_ASSERT_EQUAL(a.estimated_kbps, 10000);
+	{
+		struct braid_link_stats cnt;
+
+		/* Back up in steps, each counted. */
+		braid_link_stats(s.o[0], &cnt);
+		CU_ASSERT(cnt.capacity_rises >= 10);
+	}
 	sim_fini(&s);
 }
 
@@ -1409,7 +1416,7 @@ test_mbuf_path(void)
 		unsigned int nstat = 0;
 
 		braid_link_stage_ops.stats(lh[0], count_stat, &nstat);
-		CU_ASSERT(nstat == 24);  /* every counter reported once */
+		CU_ASSERT(nstat == 25);  /* every counter reported once */
 		CU_ASSERT(strcmp(braid_link_stage_ops.kind, "link_health") == 0);
 	}
 	for (int side = 0; side < 2; side++) {
