@@ -280,7 +280,7 @@ static int
 cmd_top(struct ctl *c)
 {
 	struct braid_mgmt_top_view v = { 0 };
-	json_t *links_prev = NULL, *stats_prev = NULL, *links = NULL, *stats, *fp;
+	json_t *links_prev = NULL, *stats_prev = NULL, *links = NULL, *stats, *classes, *fp;
 	struct braid_mgmt_error err;
 	struct termios saved, raw;
 	struct sigaction sa;
@@ -322,8 +322,22 @@ cmd_top(struct ctl *c)
 			ret = EXIT_CONN;
 			break;
 		}
+		/* Per class (shape, links in time, repairs); none from an old
+		 * gateway. */
+		classes = NULL;
+		r = braid_mgmt_client_call(c->cl, "classes.list", NULL, &classes, &err);
+		if (r == -EREMOTEIO)
+			json_decref(err.data);
+		else if (r != 0) {
+			json_decref(links);
+			json_decref(stats);
+			fprintf(stderr, "braidctl: classes.list: %s\n", strerror(-r));
+			ret = EXIT_CONN;
+			break;
+		}
 		t_now = mono_s();
 		v.server = server;
+		v.classes_now = classes;
 		v.links_prev = links_prev;
 		v.links_now = links;
 		v.stats_prev = stats_prev;
@@ -341,6 +355,7 @@ cmd_top(struct ctl *c)
 			free(frame);
 			frame = NULL;
 		}
+		json_decref(classes);
 		json_decref(links_prev);
 		json_decref(stats_prev);
 		links_prev = links;

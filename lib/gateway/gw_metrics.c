@@ -336,6 +336,7 @@ walk_gateway(struct walk *w, const struct gw_mgmt *m)
 	for (uint16_t k = 0; k < c->n_classes; k++) {
 		const char *cn = c->classes[k].name;
 		struct braid_fec_dec_class_stats fs;
+		struct braid_reorder_class_info ri;
 		unsigned int q = RTE_MIN(braid_sched_class_backlog(gw->sched, k),
 					 c->classes[k].queue_packets);
 
@@ -351,6 +352,10 @@ walk_gateway(struct walk *w, const struct gw_mgmt *m)
 		walk_one(w, "braid_arq_recovered_packets_total", "class", cn, BRAID_MGMT_COUNTER,
 			 (double)braid_arq_rx_recovered(gw->arq_rx, k),
 			 "Retransmitted packets delivered in order (each filled a gap)");
+		if (braid_reorder_class_info(gw->reorder, k, &ri) == 0)
+			walk_one(w, "braid_class_lost_packets_total", "class", cn,
+				 BRAID_MGMT_COUNTER, (double)ri.lost,
+				 "Packets of the class the receiver gave up on (never delivered)");
 		walk_fec_auto(w, k, cn);
 		walk_fit(w, k, cn);
 	}

@@ -17,11 +17,13 @@
 
 #include "braid_mgmt.h"
 
-/** Metric families `braidctl top` sums for its recovery line. */
+/** Metric families `braidctl top` sums for its recovery line and shows
+ * per class (repaired by FEC, by ARQ, or lost). */
 #define BRAID_MGMT_TOP_FEC_METRIC "braid_fec_recovered_packets_total"
 #define BRAID_MGMT_TOP_ARQ_METRIC "braid_arq_recovered_packets_total"
-/** The `stats` filter `braidctl top` uses (matches both families). */
-#define BRAID_MGMT_TOP_STATS_FILTER "braid_*_recovered_packets_total"
+#define BRAID_MGMT_TOP_LOST_METRIC "braid_class_lost_packets_total"
+/** The `stats` filter `braidctl top` uses (matches the three families). */
+#define BRAID_MGMT_TOP_STATS_FILTER "braid_*_packets_total"
 
 /** `version` result: one line "braid 0.1.0 (DPDK ..., jansson ...)". @return 0/-EPROTO. */
 int braid_mgmt_fmt_version(FILE *f, const json_t *result);
@@ -62,6 +64,7 @@ struct braid_mgmt_top_view {
 	const json_t *links_now;   /**< links.list result now */
 	const json_t *stats_prev;  /**< stats result one interval ago, or NULL */
 	const json_t *stats_now;   /**< stats result now, or NULL */
+	const json_t *classes_now; /**< classes.list result now, or NULL */
 	double interval_s;         /**< time between prev and now (> 0) */
 	unsigned int width;        /**< terminal columns (>= 60 used) */
 	bool color;                /**< ANSI colours for link states */
@@ -70,7 +73,10 @@ struct braid_mgmt_top_view {
 /**
  * Render one `top` frame (no screen control codes: the caller clears).
  * Per link: state, TX rate with a bar against capacity_kbps, RX rate,
- * RTT, jitter, loss; then FEC and ARQ recoveries (totals and per second).
+ * RTT, jitter, loss; per class (with classes_now): the FEC shape in use,
+ * links in time, FEC and ARQ recoveries and packets lost (totals and per
+ * second), SHORT when in shortfall; then FEC and ARQ recoveries of all
+ * classes.
  * Rates need the previous results; without them they print "-".
  * @return 0 or -EPROTO (links_now is not {"links":[...]}).
  */

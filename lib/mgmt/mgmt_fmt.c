@@ -329,13 +329,17 @@ braid_mgmt_fmt_links(FILE *f, const json_t *r)
 	return t.err;
 }
 
+/* The FEC a class uses: "10+2", "off", or for "fec": "auto" the shape
+ * braid chose ("auto 20+1", from fec_now). */
 static void
 class_fec(const json_t *c, char *buf, size_t len)
 {
-	const json_t *fec = json_object_get(c, "fec");
+	const json_t *fec = json_object_get(c, "fec"), *now = json_object_get(c, "fec_now");
 	double k, m;
 
-	if (json_is_string(fec))
+	if (json_is_object(now) && num(now, "k", &k) && num(now, "m", &m))
+		snprintf(buf, len, "auto %.0f+%.0f", k, m);
+	else if (json_is_string(fec))
 		snprintf(buf, len, "%s", json_string_value(fec));
 	else if (json_is_object(fec) && num(fec, "k", &k) && num(fec, "m", &m))
 		snprintf(buf, len, "%.0f+%.0f", k, m);
@@ -586,23 +590,32 @@ rate(const json_t *now, const json_t *prev, const char *key, double dt)
 	return (a - b) / dt;
 }
 
+/* Sum of the samples of metric @p name (of class @p cls only, unless NULL). */
 static double
-metric_sum(const json_t *stats, const char *name, bool *found)
+metric_sum_class(const json_t *stats, const char *name, const char *cls, bool *found)
 {
-	const json_t *samples = json_object_get(stats, "samples"), *s, *n;
+	const json_t *samples = json_object_get(stats, "samples"), *s, *n, *c;
 	double sum = 0, v;
 	size_t i;
 
 	*found = false;
 	json_array_foreach(samples, i, s) {
 		n = json_object_get(s, "name");
+		c = json_object_get(json_object_get(s, "labels"), "class");
 		if (!json_is_string(n) || strcmp(json_string_value(n), name) != 0 ||
+		    (cls != NULL && (!json_is_string(c) || strcmp(json_string_value(c), cls) != 0)) ||
 		    !num(s, "value", &v))
 			continue;
 		sum += v;
 		*found = true;
 	}
 	return sum;
+}
+
+static double
+metric_sum(const json_t *stats, const char *name, bool *found)
+{
+	return metric_sum_class(stats, name, NULL, found);
 }
 
 static void
@@ -623,6 +636,67 @@ top_recovery(FILE *f, const struct braid_mgmt_top_view *v, const char *label,
 			(now - prev) / v->interval_s);
 	else
 		fprintf(f, "%s %.0f", label, now);
+}
+
+/* One repair count of class @p cls: "total" or "total +rate/s". */
+static void
+class_count(const struct braid_mgmt_top_view *v, const char *metric, const char *cls,
+	    char *buf, size_t len)
+{
+	bool have_now, have_prev;
+	double now, prev;
+
+	now = v->stats_now != NULL ?
+	      metric_sum_class(v->stats_now, metric, cls, &have_now) : 0;
+	if (v->stats_now == NULL || !have_now) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	prev = v->stats_prev != NULL ?
+	       metric_sum_class(v->stats_prev, metric, cls, &have_prev) : 0;
+	if (v->stats_prev != NULL && have_prev && now >= prev && v->interval_s > 0)
+		snprintf(buf, len, "%.0f +%.0f/s", now, (now - prev) / v->interval_s);
+	else
+		snprintf(buf, len, "%.0f", now);
+}
+
+/* Per class: the FEC shape in use, the links in time for its deadline
+ * (of all links), and how its losses were repaired: by FEC, by ARQ, or
+ * not (lost); "SHORT" when its links in time cannot carry it. */
+static void
+top_classes(FILE *f, const struct braid_mgmt_top_view *v, size_t n_links)
+{
+	const json_t *classes = json_object_get(v->classes_now, "classes"), *c;
+	char name[32], fec[24], fr[32], ar[32], lo[32], links[16];
+	int namew = 5;
+	size_t i;
+
+	if (!json_is_array(classes))
+		return;
+	json_array_foreach(classes, i, c) {
+		field(c, "name", name, sizeof(name));
+		if ((int)strlen(name) > namew)
+			namew = (int)strlen(name);
+	}
+	fprintf(f, "%-*s  %-10s  %6s  %16s  %16s  %14s\n", namew, "CLASS", "FEC", "LINKS",
+		"FEC RECOVERED", "ARQ RECOVERED", "LOST");
+	json_array_foreach(classes, i, c) {
+		const json_t *fit = json_object_get(c, "links_in_time");
+		const json_t *sf = json_object_get(json_object_get(c, "shortfall"), "now");
+
+		field(c, "name", name, sizeof(name));
+		class_fec(c, fec, sizeof(fec));
+		if (json_is_array(fit))
+			snprintf(links, sizeof(links), "%zu/%zu", json_array_size(fit), n_links);
+		else
+			snprintf(links, sizeof(links), "-");
+		class_count(v, BRAID_MGMT_TOP_FEC_METRIC, name, fr, sizeof(fr));
+		class_count(v, BRAID_MGMT_TOP_ARQ_METRIC, name, ar, sizeof(ar));
+		class_count(v, BRAID_MGMT_TOP_LOST_METRIC, name, lo, sizeof(lo));
+		fprintf(f, "%-*s  %-10s  %6s  %16s  %16s  %14s%s\n", namew, name, fec, links, fr,
+			ar, lo, json_is_true(sf) ? "  SHORT" : "");
+	}
+	fputc('\n', f);
 }
 
 int
@@ -687,6 +761,8 @@ braid_mgmt_fmt_top(FILE *f, const struct braid_mgmt_top_view *v)
 		fprintf(f, "  %11s  %8s  %8s  %7s\n", rx, rtt, jit, loss);
 	}
 	fputc('\n', f);
+	if (v->classes_now != NULL)
+		top_classes(f, v, json_array_size(links));
 	top_recovery(f, v, "FEC recovered", BRAID_MGMT_TOP_FEC_METRIC);
 	fputs("    ", f);
 	top_recovery(f, v, "ARQ recovered", BRAID_MGMT_TOP_ARQ_METRIC);

@@ -46,6 +46,7 @@ struct ro_class {
 	uint32_t hi;            /* highest held seq + 1 (while held > 0) */
 	bool started;
 	uint64_t resets;        /* braid_reorder_reset() of this class */
+	uint64_t lost;          /* its seqs skipped (the global lost, by class) */
 };
 
 struct braid_reorder {
@@ -152,6 +153,7 @@ ro_skip_to(struct ro_class *cl, uint32_t end, struct braid_burst *out,
 
 		if (cl->held == 0) {
 			cnt->lost += end - cl->next;
+			cl->lost += end - cl->next;
 			cl->next = end;
 			break;
 		}
@@ -165,6 +167,7 @@ ro_skip_to(struct ro_class *cl, uint32_t end, struct braid_burst *out,
 			cnt->reordered++;
 		} else {
 			cnt->lost++;
+			cl->lost++;
 		}
 		cl->next++;
 	}
@@ -484,6 +487,7 @@ braid_reorder_class_info(const struct braid_reorder *r, uint16_t class_id,
 	info->high_seq = cl->dd_head - 1;
 	info->held = cl->held;
 	info->deadline_ns = cl->deadline_ns;
+	info->lost = cl->lost;
 	info->resets = cl->resets;
 	return 0;
 }

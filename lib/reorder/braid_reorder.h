@@ -96,6 +96,8 @@ struct braid_reorder_class_info {
 	uint32_t high_seq;   /**< highest seq seen (dedup window head - 1) */
 	uint32_t held;       /**< packets held */
 	uint64_t deadline_ns;/**< longest hold behind a gap, now */
+	uint64_t lost;       /**< seqs of the class skipped as lost (never
+			      *   delivered), since create */
 	/** Times the class was reset (braid_reorder_reset()): whoever keeps
 	 * state about its gaps (the ARQ receiver) forgets it when this
 	 * changes. */

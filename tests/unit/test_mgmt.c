@@ -2289,6 +2289,29 @@ test_fmt_top(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "FEC recovered 130    ARQ recovered 5\n"));
 	CU_ASSERT_PTR_NULL(strstr(text, "Mbit/s"));
 	free(text);
+	/* Per class: the shape braid chose, links in time, repairs, shortfall. */
+	{
+		json_t *cl = json_loads("{\"classes\":[{\"name\":\"a\",\"fec\":\"auto\","
+					"\"fec_now\":{\"k\":20,\"m\":1},\"links_in_time\":[\"lte-a\"],"
+					"\"shortfall\":{\"now\":true,\"count\":1}},"
+					"{\"name\":\"b\",\"fec\":{\"k\":10,\"m\":2},"
+					"\"links_in_time\":[\"lte-a\",\"lte-b\",\"dsl\"]}]}", 0, NULL);
+
+		v.links_prev = lp;
+		v.stats_prev = sp;
+		v.classes_now = cl;
+		text = NULL;
+		f = open_memstream(&text, &len);
+		CU_ASSERT(braid_mgmt_fmt_top(f, &v) == 0);
+		fclose(f);
+		CU_ASSERT_PTR_NOT_NULL(strstr(text,
+			"CLASS  FEC          LINKS     FEC RECOVERED     ARQ RECOVERED            LOST\n"
+			"a      auto 20+1      1/3          110 +5/s                 -               -  SHORT\n"
+			"b      10+2           3/3           20 +5/s                 -               -\n"));
+		free(text);
+		v.classes_now = NULL;
+		json_decref(cl);
+	}
 	v.links_now = sn;      /* not {"links":[...]} */
 	f = open_memstream(&text, &len);
 	CU_ASSERT(braid_mgmt_fmt_top(f, &v) == -EPROTO);

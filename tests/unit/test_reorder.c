@@ -271,6 +271,9 @@ test_deadline(void)
 	CU_ASSERT(out_is((const uint32_t[]){ 7, 8 }, 2));
 	cnt(r, &c);
 	CU_ASSERT(c.lost == 4);
+	/* The class's own count is the same (one class). */
+	CU_ASSERT(braid_reorder_class_info(r, 0, &info) == 0);
+	CU_ASSERT(info.lost == 4);
 	braid_reorder_free(r);
 	CU_ASSERT(rte_mempool_in_use_count(pool) == 0);
 }
