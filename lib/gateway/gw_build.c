@@ -503,6 +503,13 @@ gw_class_deadline_ns(const struct braid_config *c, unsigned int k)
 	       1000000ULL;
 }
 
+void
+gw_class_deadlines_set(struct braid_gateway *gw, const struct braid_config *c)
+{
+	for (uint16_t k = 0; k < c->n_classes; k++)
+		__atomic_store_n(&gw->deadline_ns[k], gw_class_deadline_ns(c, k), __ATOMIC_RELAXED);
+}
+
 /* Link health changed a link's state or usable capacity: tell the
  * scheduler (on its own lcore, through its control channel; a full
  * channel is counted there as cmds_dropped). */
@@ -879,6 +886,7 @@ braid_gateway_create(const struct braid_gateway_conf *conf, char *err, size_t er
 	if (ret == 0)
 		ret = build_runner(gw, &e);
 	if (ret == 0) {
+		gw_class_deadlines_set(gw, &gw->cfg);
 		gw_fit_init(gw);
 		gw_fec_auto_init(gw);
 	}

@@ -117,7 +117,7 @@ class_tick(struct braid_gateway *gw, uint16_t k, uint64_t dt_ns, uint64_t now_ns
 	struct gw_fec_auto_class *a = &gw->fec_auto.cls[k];
 	struct braid_sched_class_stats st;
 	struct braid_fec_auto_in in = {
-		.deadline_ms = cc->arq_deadline_ms != 0 ? cc->arq_deadline_ms : 1000,
+		.deadline_ms = (uint32_t)(gw_class_deadline_now(gw, k) / 1000000),
 		.max_overhead_pct = cc->fec_max_overhead_pct,
 	};
 	struct braid_fec_auto before = a->ctl;

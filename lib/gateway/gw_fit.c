@@ -12,8 +12,8 @@
  * or no link in time is up and it goes out late on the others (the
  * scheduler's sent_unfit). That is a counter, a warning in the log
  * and in "status", until GW_FIT_CLEAR_NS pass without any of them. The
- * deadline is the configuration's at start (a live change of a class's
- * ARQ deadline does not move its links yet).
+ * deadline is the one in force (gw_class_deadline_now(): a live change of
+ * a class's ARQ deadline moves its links at the next tick).
  */
 #include <stdio.h>
 #include <string.h>
@@ -56,7 +56,7 @@ link_names(const struct braid_gateway *gw, uint32_t mask, char *buf, size_t len)
 static uint32_t
 fit_mask(const struct braid_gateway *gw, uint16_t k, uint32_t prev)
 {
-	uint64_t deadline_us = gw_class_deadline_ns(&gw->cfg, k) / 1000;
+	uint64_t deadline_us = gw_class_deadline_now(gw, k) / 1000;
 	uint32_t mask = 0;
 
 	for (uint16_t l = 0; l < gw->cfg.n_links; l++) {
@@ -96,7 +96,7 @@ class_tick(struct braid_gateway *gw, uint16_t k, uint64_t now_ns)
 		} else {
 			link_names(gw, mask, names, sizeof(names));
 			GW_LOG(INFO, "gateway %s: class %s: links in time for its %.0f ms deadline: %s",
-			       gw->cfg.name, cc->name, gw_class_deadline_ns(&gw->cfg, k) / 1e6, names);
+			       gw->cfg.name, cc->name, gw_class_deadline_now(gw, k) / 1e6, names);
 			f->mask = mask;
 			f->changes++;
 		}
@@ -114,7 +114,7 @@ class_tick(struct braid_gateway *gw, uint16_t k, uint64_t now_ns)
 	 * from full: 4096 packets hold seconds of a video stream). */
 	backlog = braid_sched_class_backlog(gw->sched, k);
 	slow = backlog != 0 && (double)backlog * (double)GW_FIT_PERIOD_NS >
-		(double)sent * (double)gw_class_deadline_ns(&gw->cfg, k) / 2;
+		(double)sent * (double)gw_class_deadline_now(gw, k) / 2;
 	if (drops == 0 && late == 0 && !slow) {
 		if (f->shortfall && now_ns - f->last_short_ns >= GW_FIT_CLEAR_NS) {
 			__atomic_store_n(&f->shortfall, false, __ATOMIC_RELAXED);
@@ -132,7 +132,7 @@ class_tick(struct braid_gateway *gw, uint16_t k, uint64_t now_ns)
 	if (late != 0)
 		GW_LOG(WARNING, "gateway %s: class %s: no link in time for its %.0f ms deadline "
 		       "is up: %" PRIu64 " packets sent on slower links", gw->cfg.name, cc->name,
-		       gw_class_deadline_ns(&gw->cfg, k) / 1e6, late);
+		       gw_class_deadline_now(gw, k) / 1e6, late);
 	else
 		GW_LOG(WARNING, "gateway %s: class %s: its links in time (%s) cannot carry it: "
 		       "%u packets queued, %" PRIu64 " sent and %" PRIu64 " dropped for a full "

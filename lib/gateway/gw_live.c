@@ -182,6 +182,7 @@ gw_live_commit(struct gw_mgmt *m, const struct braid_config *next,
 	if (ret < 0)
 		return ret;
 	memcpy(m->running, next, sizeof(*next));
+	gw_class_deadlines_set(gw, m->running);
 	m->dirty = true;
 	{
 		char list[BRAID_MGMT_ERRMSG_LEN];

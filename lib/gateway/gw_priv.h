@@ -167,6 +167,10 @@ struct braid_gateway {
 
 	struct gw_fec_auto fec_auto;   /* "fec": "auto" classes (gw_fec_auto.c) */
 	struct gw_fit fit;             /* links in time per class (gw_fit.c) */
+	/* Each class's deadline in force (ns, gw_class_deadline_ns() of the
+	 * running configuration): written by management after a live change,
+	 * read by the main hook (atomics). */
+	uint64_t deadline_ns[BRAID_CONFIG_MAX_CLASSES];
 
 	struct braid_runner *runner;
 	unsigned int stage_id[GW_CMD_STAGES];   /* runner index, by enum gw_cmd_stage */
@@ -233,6 +237,14 @@ void gw_ctrl_free(struct gw_ctrl *c);
 /* The longest a class's packet waits for a gap at the receiver: its ARQ
  * deadline, or the configured reorder window (gw_build.c). */
 uint64_t gw_class_deadline_ns(const struct braid_config *c, unsigned int k);
+/* The deadline of class @p k in force now (follows live changes). */
+static inline uint64_t
+gw_class_deadline_now(const struct braid_gateway *gw, unsigned int k)
+{
+	return __atomic_load_n(&gw->deadline_ns[k], __ATOMIC_RELAXED);
+}
+/* Publish the deadlines of @p c (at build, after a live change). */
+void gw_class_deadlines_set(struct braid_gateway *gw, const struct braid_config *c);
 
 /* What an Ethernet frame costs on the wire beyond its bytes: preamble
  * and SFD (8), FCS (4), inter-frame gap (12), as rte_sched's default

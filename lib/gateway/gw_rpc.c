@@ -282,7 +282,7 @@ status_warnings(const struct braid_gateway *gw)
 			continue;
 		snprintf(msg, sizeof(msg), "class %s: its links in time for its %.0f ms "
 			 "deadline cannot carry it (drops or late packets)", gw->cfg.classes[k].name,
-			 gw_class_deadline_ns(&gw->cfg, k) / 1e6);
+			 gw_class_deadline_now(gw, k) / 1e6);
 		if (json_array_append_new(arr, json_string(msg)) != 0) {
 			json_decref(arr);
 			return NULL;

@@ -44,6 +44,7 @@
 #include "braid_mgmt.h"
 #include "braid_mgmt_client.h"
 #include "gw_pair.h"
+#include "gw_priv.h"
 #include "harness.h"
 
 #define PROFILE_DIR BRAID_SOURCE_ROOT "/drivers-cfg"
@@ -824,6 +825,8 @@ test_class_modes_live(void)
 	CU_ASSERT(json_is_true(jget(r, "arq.enabled")));
 	CU_ASSERT_EQUAL(jint(r, "arq.deadline_ms"), 250);
 	json_decref(r);
+	/* The deadline in force for links in time and automatic FEC. */
+	CU_ASSERT_EQUAL(gw_class_deadline_now(p->ga, 0), 250 * MS);
 	braid_test_pair_run(p, 20 * MS, true);
 	p->imp.loss[0] = 0.02;
 	braid_test_pair_run(p, 500 * MS, true);
