@@ -59,31 +59,88 @@ links_now(const struct braid_gateway *gw, uint32_t mask, struct links_now *ln)
 	ln->loss_ppm = weight > 0 ? (uint32_t)(sum / weight) : 0;
 }
 
-/* The class's rate on the wire (frames as the scheduler charges them),
- * smoothed over GW_FEC_AUTO_RATE_TAU_NS: a 250 ms sample swings with the
- * sources' bursts, and the ceiling below must not flap with it. */
-static double
-wire_rate(struct gw_fec_auto_class *a, uint64_t bytes, uint64_t pkts, uint64_t dt_ns)
+/* Every class's data rate on the wire (frames as the scheduler charges
+ * them), smoothed over GW_FEC_AUTO_RATE_TAU_NS: a 250 ms sample swings
+ * with the sources' bursts, and the ceiling below must not flap with it.
+ * Its parity too (x (k + m) / k of its shape now), for the others' share. */
+static void
+wire_rates(struct braid_gateway *gw, uint64_t dt_ns)
 {
-	double x = (double)(bytes + pkts * GW_FRAME_OVERHEAD) *
-		   8e6 / (double)dt_ns;
 	double w = RTE_MIN(1.0, (double)dt_ns / (double)GW_FEC_AUTO_RATE_TAU_NS);
 
-	a->wire_kbps = a->wire_kbps == 0 ? x : a->wire_kbps + (x - a->wire_kbps) * w;
-	return a->wire_kbps;
+	for (uint16_t k = 0; k < gw->cfg.n_classes; k++) {
+		const struct braid_config_class *cc = &gw->cfg.classes[k];
+		struct gw_fec_auto_class *a = &gw->fec_auto.cls[k];
+		struct braid_sched_class_stats st;
+		double x;
+		uint8_t fk = cc->fec_auto ? a->ctl.cur.k : cc->fec_enabled ? cc->fec_k : 0;
+		uint8_t fm = cc->fec_auto ? a->ctl.cur.m : cc->fec_enabled ? cc->fec_m : 0;
+
+		if (braid_sched_class_stats(gw->sched, k, &st) != 0)
+			continue;
+		x = (double)(st.bytes - a->bytes + (st.dequeued - a->dequeued) * GW_FRAME_OVERHEAD) *
+		    8e6 / (double)dt_ns;
+		a->pkt_rate = (uint32_t)((st.dequeued - a->dequeued) * 1000000000ull / dt_ns);
+		a->dequeued = st.dequeued;
+		a->bytes = st.bytes;
+		a->wire_kbps = a->wire_kbps == 0 ? x : a->wire_kbps + (x - a->wire_kbps) * w;
+		a->total_kbps = fk != 0 ? a->wire_kbps * (fk + fm) / fk : a->wire_kbps;
+	}
+}
+
+double
+gw_fec_auto_room_kbps(double capacity_kbps, uint16_t k, uint16_t n, const double *total_kbps,
+		      const uint32_t *weight, int prio)
+{
+	double rest = capacity_kbps, wsum = 0, room;
+
+	if (prio >= 0 && prio != k)
+		rest -= total_kbps[prio];
+	if (rest <= 0)
+		return 0;
+	if (prio == k)
+		return rest;
+	for (uint16_t j = 0; j < n; j++)
+		if ((int)j != prio && (j == k || total_kbps[j] > 0))
+			wsum += weight[j];
+	room = rest;
+	for (uint16_t j = 0; j < n; j++)
+		if ((int)j != prio && j != k && total_kbps[j] > 0)
+			room -= RTE_MIN(total_kbps[j], rest * weight[j] / wsum);
+	return room;
+}
+
+/* What class @p k may fill of the links in time for it: their configured
+ * rate less what the other classes take (gw_fec_auto_room_kbps()). */
+static double
+class_room(const struct braid_gateway *gw, uint16_t k, uint64_t capacity_kbps)
+{
+	double total[BRAID_CONFIG_MAX_CLASSES];
+	uint32_t weight[BRAID_CONFIG_MAX_CLASSES];
+	int prio = -1;
+
+	for (uint16_t j = 0; j < gw->cfg.n_classes; j++) {
+		total[j] = gw->fec_auto.cls[j].total_kbps;
+		weight[j] = gw->cfg.classes[j].weight != 0 ? gw->cfg.classes[j].weight : 1;
+		if (gw->cfg.classes[j].priority)
+			prio = j;
+	}
+	return gw_fec_auto_room_kbps((double)capacity_kbps, k, gw->cfg.n_classes, total, weight,
+				     prio);
 }
 
 /* The class's overhead ceiling, lowered so that its data and parity fill
- * at most GW_FEC_AUTO_LOAD_PCT of the links that are up: a link out must
- * not leave the others with more parity than they can carry. */
+ * at most GW_FEC_AUTO_LOAD_PCT of its room on the links (links up and in
+ * time, less the other classes' share): a link out must not leave the
+ * others with more parity than they can carry. */
 static uint8_t
-overhead_budget(uint8_t cap_pct, double wire_kbps, uint64_t capacity_kbps)
+overhead_budget(uint8_t cap_pct, double wire_kbps, double room_kbps)
 {
 	double room;
 
 	if (wire_kbps <= 0)
 		return cap_pct;
-	room = 100.0 * ((double)capacity_kbps * GW_FEC_AUTO_LOAD_PCT / 100.0 / wire_kbps - 1.0);
+	room = 100.0 * (room_kbps * GW_FEC_AUTO_LOAD_PCT / 100.0 / wire_kbps - 1.0);
 	if (room >= cap_pct)
 		return cap_pct;
 	return room < 1.0 ? 1 : (uint8_t)room;
@@ -111,11 +168,10 @@ send_shape(struct braid_gateway *gw, uint16_t k, struct braid_fec_shape s)
 }
 
 static void
-class_tick(struct braid_gateway *gw, uint16_t k, uint64_t dt_ns, uint64_t now_ns)
+class_tick(struct braid_gateway *gw, uint16_t k, uint64_t now_ns)
 {
 	const struct braid_config_class *cc = &gw->cfg.classes[k];
 	struct gw_fec_auto_class *a = &gw->fec_auto.cls[k];
-	struct braid_sched_class_stats st;
 	struct braid_fec_auto_in in = {
 		.deadline_ms = (uint32_t)(gw_class_deadline_now(gw, k) / 1000000),
 		.max_overhead_pct = cc->fec_max_overhead_pct,
@@ -125,16 +181,11 @@ class_tick(struct braid_gateway *gw, uint16_t k, uint64_t dt_ns, uint64_t now_ns
 	struct links_now lnow, *ln = &lnow;
 	int ret;
 
-	if (braid_sched_class_stats(gw->sched, k, &st) != 0)
-		return;
 	links_now(gw, gw->fit.cls[k].mask, ln);
 	in.loss_ppm = ln->loss_ppm;
-	in.pkt_rate = (uint32_t)((st.dequeued - a->dequeued) * 1000000000ull / dt_ns);
-	in.max_overhead_pct = overhead_budget(cc->fec_max_overhead_pct,
-		wire_rate(a, st.bytes - a->bytes, st.dequeued - a->dequeued, dt_ns),
-		ln->capacity_kbps);
-	a->dequeued = st.dequeued;
-	a->bytes = st.bytes;
+	in.pkt_rate = a->pkt_rate;
+	in.max_overhead_pct = overhead_budget(cc->fec_max_overhead_pct, a->wire_kbps,
+					      class_room(gw, k, ln->capacity_kbps));
 	/* A NACK and its retransmission take about a round trip, after the
 	 * gap is seen: one RTT more and 10 ms for that, within the deadline. */
 	in.arq_fits = cc->arq_enabled && ln->rtt_max_us != 0 &&
@@ -169,9 +220,10 @@ gw_fec_auto_tick(struct braid_gateway *gw, uint64_t now_ns)
 	if (dt < GW_FEC_AUTO_PERIOD_NS)
 		return;
 	fa->last_ns = now_ns;
+	wire_rates(gw, dt);
 	for (uint16_t k = 0; k < gw->cfg.n_classes; k++)
 		if (gw->cfg.classes[k].fec_auto)
-			class_tick(gw, k, dt, now_ns);
+			class_tick(gw, k, now_ns);
 }
 
 const struct gw_fec_auto_class *

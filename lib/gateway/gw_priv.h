@@ -81,12 +81,15 @@ struct gw_cmd_batch {
 struct gw_ctrl;
 struct gw_mgmt;
 
-/* "fec": "auto": one controller per class, run by the main hook. */
+/* "fec": "auto": one controller per class, run by the main hook (the
+ * rates are kept for every class: the others' share of the links). */
 struct gw_fec_auto_class {
 	struct braid_fec_auto ctl;
 	uint64_t dequeued;             /* the scheduler's counts at the last tick */
 	uint64_t bytes;
-	double wire_kbps;              /* its rate on the wire, smoothed */
+	uint32_t pkt_rate;             /* packets/s over the last tick */
+	double wire_kbps;              /* its data's rate on the wire, smoothed */
+	double total_kbps;             /* ... with its parity (every class) */
 	uint64_t changes;              /* shapes sent */
 	uint64_t send_failed;          /* not queued (ring full): retried */
 };
@@ -228,6 +231,13 @@ void gw_fec_auto_init(struct braid_gateway *gw);
 void gw_fec_auto_tick(struct braid_gateway *gw, uint64_t now_ns);
 const struct gw_fec_auto_class *gw_fec_auto_class(const struct braid_gateway *gw,
 						  uint16_t k);
+/* What class @p k of @p n may fill of @p capacity_kbps when the others
+ * send @p total_kbps (data and parity): the priority class @p prio (-1:
+ * none) takes all it sends; each other class that sends takes what it
+ * sends up to its DRR share of the rest (@p weight), the share of the
+ * classes that send nothing is k's. */
+double gw_fec_auto_room_kbps(double capacity_kbps, uint16_t k, uint16_t n,
+			     const double *total_kbps, const uint32_t *weight, int prio);
 
 struct gw_ctrl *gw_ctrl_create(struct braid_gateway *gw);
 /* Shutdown: free what the control path still holds (pending packets). */

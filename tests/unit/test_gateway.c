@@ -506,6 +506,31 @@ test_pair_links_in_time(void)
 	free_run(pr);
 }
 
+/* The automatic FEC's room on the links: the priority class takes what
+ * it sends, the others what they send up to their DRR share of the rest;
+ * the share of classes that send nothing is the class's own. */
+static void
+test_fec_auto_room(void)
+{
+	uint32_t w[3] = { 1, 6, 2 };
+	double t[3] = { 2000, 9000, 20000 };
+
+	/* bulk saturating: its share of 28 Mbit/s is 2/8 = 7 Mbit/s */
+	CU_ASSERT_DOUBLE_EQUAL(gw_fec_auto_room_kbps(30000, 1, 3, t, w, 0), 21000, 1e-6);
+	t[2] = 3000;   /* bulk under its share: what it sends */
+	CU_ASSERT_DOUBLE_EQUAL(gw_fec_auto_room_kbps(30000, 1, 3, t, w, 0), 25000, 1e-6);
+	t[2] = 0;      /* bulk idle */
+	CU_ASSERT_DOUBLE_EQUAL(gw_fec_auto_room_kbps(30000, 1, 3, t, w, 0), 28000, 1e-6);
+	/* the priority class itself: all of it; no priority class */
+	CU_ASSERT_DOUBLE_EQUAL(gw_fec_auto_room_kbps(30000, 0, 3, t, w, 0), 30000, 1e-6);
+	t[2] = 20000;  /* class 0 a DRR class: 2000 of its 1/9, bulk 2/9 */
+	CU_ASSERT_DOUBLE_EQUAL(gw_fec_auto_room_kbps(30000, 1, 3, t, w, -1),
+			       30000 - 2000 - 30000 * 2.0 / 9, 1e-6);
+	/* the priority class takes it all */
+	t[0] = 40000;
+	CU_ASSERT_DOUBLE_EQUAL(gw_fec_auto_room_kbps(30000, 1, 3, t, w, 0), 0, 1e-6);
+}
+
 /* ARQ with a deadline > 2 RTT: 10% random loss on every link (both ways:
  * NACKs and retransmissions are lost too) loses nothing. */
 static void
@@ -567,6 +592,7 @@ register_tests(void)
 	    CU_add_test(s, "pair: 10% loss repaired by ARQ", test_pair_arq_10pct) == NULL ||
 	    CU_add_test(s, "pair: fec auto on a clean path", test_pair_fec_auto) == NULL ||
 	    CU_add_test(s, "pair: links in time, shortfall", test_pair_links_in_time) == NULL ||
+	    CU_add_test(s, "fec auto: room left by the other classes", test_fec_auto_room) == NULL ||
 	    CU_add_test(s, "pair: a link dies and returns", test_pair_link_death) == NULL ||
 	    CU_add_test(s, "pair: peer restart mid-stream", test_pair_restart) == NULL ||
 	    CU_add_test(s, "pair: 100 000 packets, 5% loss", test_pair_100k) == NULL ||
