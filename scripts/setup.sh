@@ -10,7 +10,7 @@ set -u
 
 PKGS=(dpdk dpdk-dev libdpdk-dev libisal-dev libjansson-dev libcunit1-dev
       meson ninja-build pkg-config gcc python3 iproute2 iputils-ping
-      tcpdump gnuplot-nox procps kmod jq ethtool)
+      tcpdump gnuplot-nox procps kmod jq ethtool clang libclang-rt-14-dev)
 
 say() { printf 'setup: %s\n' "$*"; }
 

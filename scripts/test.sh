@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: install what is missing, build, run every test
 # suite (unit, then end-to-end), build again with AddressSanitizer and
-# UndefinedBehaviorSanitizer and run the unit suites there. The last line
+# UndefinedBehaviorSanitizer and run the unit suites there, then run every
+# fuzzer (clang, libFuzzer) for 20 s from its seed corpus. The last line
 # is the total over every suite: "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -40,6 +41,19 @@ if build build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
 else
 	echo "test: sanitizer build failed"
 	logs+=("asan=/nonexistent/asan-build-failed")
+fi
+
+# Fuzzing: every libFuzzer target from its seed corpus for 20 s (clang,
+# build-fuzz/; scripts/fuzz.sh runs them longer).
+if { [ -d build-fuzz ] && CC=clang meson setup --reconfigure build-fuzz >/dev/null ||
+     CC=clang meson setup build-fuzz >/dev/null; } &&
+   ninja -C build-fuzz tests/fuzz_config tests/fuzz_mgmt tests/fuzz_wire; then
+	BRAID_FUZZ_SECONDS=20 meson test -C build-fuzz --no-rebuild --suite fuzz \
+		--print-errorlogs --num-processes 1 || true
+	logs+=("fuzz=build-fuzz/meson-logs/testlog.json")
+else
+	echo "test: fuzz build failed"
+	logs+=("fuzz=/nonexistent/fuzz-build-failed")
 fi
 
 echo
