@@ -14,6 +14,7 @@ fuzz_config the unit tests' configurations, the JSON examples of
             (BUILD_DIR/app/braid/braid -- --print-default-config)
 fuzz_mgmt   one JSON-RPC request per documented method (token "t", as the
             harness sets), a batch, and an HTTP GET /metrics
+fuzz_linkemu every e2e profile (tests/e2e/profiles/*.json)
 Inputs a fuzzer found crashing are kept beside them as regress-*.
 """
 import glob
@@ -97,9 +98,15 @@ def mgmt():
         b"\1GET /metrics HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer t\r\n\r\n")
 
 
+def linkemu():
+    for p in sorted(glob.glob(os.path.join(ROOT, "tests", "e2e", "profiles", "*.json"))):
+        shutil.copy(p, os.path.join(HERE, "corpus", "fuzz_linkemu",
+                                    "seed-" + os.path.basename(p)))
+
+
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build")
-    for t in ("fuzz_wire", "fuzz_config", "fuzz_mgmt"):
+    for t in ("fuzz_wire", "fuzz_config", "fuzz_mgmt", "fuzz_linkemu"):
         d = os.path.join(HERE, "corpus", t)
         os.makedirs(d, exist_ok=True)
         for p in glob.glob(os.path.join(d, "seed-*")):
@@ -107,6 +114,7 @@ def main():
     wire()
     config(build)
     mgmt()
+    linkemu()
     return 0
 
 
