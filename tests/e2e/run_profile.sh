@@ -37,7 +37,9 @@
 # (tests/e2e/run_all.sh --seeds runs every profile with several);
 # BRAID_E2E_IDLE_SLEEP_US=N the gateways' idle sleep (tests/e2e/idle_cost.sh);
 # BRAID_E2E_EAL_ARGS="..." extra EAL arguments for both gateways (e.g.
-# --log-level=braid.link:debug to see every capacity cut).
+# --log-level=braid.link:debug to see every capacity cut);
+# BRAID_E2E_VIDEO_FEC='{"k": 10, "m": 2}' the video class's FEC instead of
+# the example's "auto" (a comparison, not a CI setting).
 # Exit status 0 when every assertion passed.
 
 set -u
@@ -232,6 +234,15 @@ for ns in "${P}src" "${P}dst"; do
 done
 ok "topology with $NLINKS links"
 
+# A comparison only (doc/testing.md's overhead table), never CI: the
+# example's video class with another FEC, e.g. '{"k": 10, "m": 2}'.
+if [ -n "${BRAID_E2E_VIDEO_FEC:-}" ]; then
+	jq --argjson fec "$BRAID_E2E_VIDEO_FEC" \
+		'(.classes[] | select(.name == "video") | .fec) = $fec' \
+		"$OUT/example.json" > "$OUT/example.fec.json" &&
+		mv "$OUT/example.fec.json" "$OUT/example.json" ||
+		fatal "BRAID_E2E_VIDEO_FEC is a JSON FEC value" "$BRAID_E2E_VIDEO_FEC"
+fi
 GEN_ARGS=()
 [ "$ARP" = 1 ] && GEN_ARGS+=(--arp)
 [ -n "${BRAID_E2E_IDLE_SLEEP_US:-}" ] &&
