@@ -28,7 +28,11 @@
  * that are ready but did not fit stay held and go out on the next call.
  *
  * Threading: one lcore (the stage's) calls everything, including gaps and
- * reset. See doc/arq.md.
+ * reset, except braid_reorder_class_info(), which other threads call too
+ * (the metrics walker; the ARQ receiver for the deadline): each field is
+ * one aligned word, read without a lock, so a reader may see a field a
+ * moment old but never a torn one; fields may disagree with each other.
+ * See doc/arq.md.
  */
 #include <stdbool.h>
 #include <stdint.h>
