@@ -79,6 +79,7 @@ struct braid_arq_rx {
 	struct braid_arq_rx_stage_stats scnt __rte_cache_aligned;
 	uint64_t recovered[BRAID_ARQ_MAX_CLASSES];   /* scnt.recovered by class */
 	const struct braid_link *link;
+	uint64_t spread_next_ns;   /* the stage's next delay spread update */
 	struct rte_mempool *pool;
 	struct rte_ring *tx_ring;
 	uint64_t reorder_resets;                      /* last seen, all classes */
@@ -697,6 +698,9 @@ arq_rx_stage_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
  */
 #define ARQ_RX_UNMEASURED_NS 50000000ULL
 #define ARQ_RX_MIN_SPARE_NS  1000000ULL
+/* The spreads follow smoothed link measures: computed this often, not
+ * on every poll (a snapshot of every link, for every class). */
+#define ARQ_RX_SPREAD_PERIOD_NS 10000000ULL
 
 /* How late link @p li's frames come, beside the earliest link: its
  * fixed delay offset, and its jitter and queueing up to @p rtt_ns (a link
@@ -757,7 +761,10 @@ arq_rx_stage_poll(void *ctx, struct braid_burst *out, uint64_t now_ns)
 		braid_link_best2(rx->link, 0, &best);
 		if (best.srtt_ns != 0)
 			braid_arq_rx_set_rtt(rx, best.srtt_ns, best.rttvar_ns);
-		rx_delay_spread(rx);
+		if (now_ns >= rx->spread_next_ns) {
+			rx_delay_spread(rx);
+			rx->spread_next_ns = now_ns + ARQ_RX_SPREAD_PERIOD_NS;
+		}
 	}
 	n = braid_arq_rx_poll(rx, now_ns, nacks, RTE_DIM(nacks));
 	/* Each NACK on the two best links: it is small, and the best one
