@@ -183,6 +183,30 @@ test_set_fec(void)
 	braid_sched_free(s);
 }
 
+/* At @p t0 (a full bucket), charge @p owed bytes sent outside the
+ * scheduler and queue a 1000-byte packet: it must still wait at t0 +
+ * @p not_before; polled every 0.1 ms from there, when does it leave
+ * (ns after t0; 0.1 s later at most)? */
+static uint64_t
+owed_send_time(struct braid_sched *s, uint64_t t0, uint64_t owed, uint64_t not_before)
+{
+	struct rte_mbuf *m, *out[4];
+	uint16_t got = 0;
+	uint64_t t;
+
+	CU_ASSERT_EQUAL(braid_sched_dequeue(s, out, 4, t0), 0);
+	CU_ASSERT_EQUAL(braid_sched_link_charge(s, 0, owed), 0);
+	m = mk_pkt(0, 1000);
+	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT_EQUAL(braid_sched_enqueue(s, &m, 1), 1);
+	CU_ASSERT_EQUAL(braid_sched_dequeue(s, out, 4, t0 + not_before), 0);
+	for (t = t0 + not_before + 100000; got == 0 && t < t0 + 200000000ULL; t += 100000)
+		got = braid_sched_dequeue(s, out, 4, t);
+	CU_ASSERT_EQUAL(got, 1);
+	rte_pktmbuf_free_bulk(out, got);
+	return t - t0;
+}
+
 /* Bytes sent outside the scheduler are charged to the link: with the
  * bucket emptied and more owed than a bucket on a 1 MB/s link, a
  * 1000-byte packet waits until the (capped) debt and its own bytes are
@@ -193,49 +217,23 @@ test_link_charge(void)
 	static const uint64_t caps[1] = { 8000 };        /* 1 MB/s */
 	struct braid_sched_conf c;
 	struct braid_sched *s;
-	struct rte_mbuf *m, *out[4];
+	uint64_t t;
 
 	conf_basic(&c, 1, caps, 1);
 	c.links[0].bucket_bytes = 3000;
 	s = braid_sched_create(&c, SOCKET_ID_ANY);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_EQUAL(braid_sched_link_charge(s, 1, 10), -EINVAL);
-	/* Fill the bucket at t = 1 s, then spend it all plus 10 kB. */
-	CU_ASSERT_EQUAL(braid_sched_dequeue(s, out, 4, 1000000000ULL), 0);
-	CU_ASSERT_EQUAL(braid_sched_link_charge(s, 0, 13000), 0);
-	m = mk_pkt(0, 1000);
-	CU_ASSERT_FATAL(m != NULL);
-	CU_ASSERT_EQUAL(braid_sched_enqueue(s, &m, 1), 1);
-	/* The debt (10 kB) is paid first: 10000 + 1000 bytes = 11 ms. */
-	CU_ASSERT_EQUAL(braid_sched_dequeue(s, out, 4, 1000000000ULL + 10900000ULL), 0);
-	{
-		uint16_t got = 0;
-		uint64_t t;
-
-		for (t = 1000000000ULL + 11000000ULL; got == 0 && t < 1100000000ULL; t += 100000)
-			got = braid_sched_dequeue(s, out, 4, t);
-		printf("\n    10 kB owed: sent at %.1f ms", (double)(t - 1000000000ULL) / 1e6);
-		CU_ASSERT(got == 1 && t <= 1000000000ULL + 12000000ULL);
-	}
-	rte_pktmbuf_free_bulk(out, 1);
+	/* Fill the bucket at t = 1 s, then spend it all plus 10 kB: the debt
+	 * (10 kB) is paid first, 10000 + 1000 bytes = 11 ms. */
+	t = owed_send_time(s, 1000000000ULL, 13000, 10900000ULL);
+	printf("\n    10 kB owed: sent at %.1f ms", (double)t / 1e6);
+	CU_ASSERT(t >= 10900000ULL && t <= 12000000ULL);
 	/* A debt beyond 100 ms of the rate (100 kB) is capped there: 500 kB
 	 * charged at t = 2 s hold the next packet 100 + 1 ms, not 500. */
-	CU_ASSERT_EQUAL(braid_sched_dequeue(s, out, 4, 2000000000ULL), 0);
-	CU_ASSERT_EQUAL(braid_sched_link_charge(s, 0, 503000), 0);
-	m = mk_pkt(0, 1000);
-	CU_ASSERT_FATAL(m != NULL);
-	CU_ASSERT_EQUAL(braid_sched_enqueue(s, &m, 1), 1);
-	CU_ASSERT_EQUAL(braid_sched_dequeue(s, out, 4, 2000000000ULL + 100900000ULL), 0);
-	{
-		uint16_t got = 0;
-		uint64_t t;
-
-		for (t = 2000000000ULL + 101000000ULL; got == 0 && t < 2200000000ULL; t += 100000)
-			got = braid_sched_dequeue(s, out, 4, t);
-		printf(", 500 kB owed: sent at %.1f ms ", (double)(t - 2000000000ULL) / 1e6);
-		CU_ASSERT(got == 1 && t <= 2000000000ULL + 102000000ULL);
-	}
-	rte_pktmbuf_free_bulk(out, 1);
+	t = owed_send_time(s, 2000000000ULL, 503000, 100900000ULL);
+	printf(", 500 kB owed: sent at %.1f ms ", (double)t / 1e6);
+	CU_ASSERT(t >= 100900000ULL && t <= 102000000ULL);
 	braid_sched_free(s);
 	CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), 0);
 }
@@ -1106,6 +1104,27 @@ test_apply(void)
 /* ------------------------------------------------------------------ */
 
 
+/* @p rounds polls 0.2 ms apart, classes 0..n_cls-1 kept backlogged:
+ * count what each class sent on each link. */
+static void
+fit_rounds(struct braid_sched *s, unsigned int rounds, uint16_t n_cls, uint64_t *st,
+	   uint64_t *now, unsigned int on_link[2][3])
+{
+	struct rte_mbuf *pkts[32];
+
+	for (unsigned int round = 0; round < rounds; round++) {
+		uint16_t got;
+
+		for (uint16_t c = 0; c < n_cls; c++)
+			top_up(s, c, 8, st);
+		*now += 200000;
+		got = braid_sched_dequeue(s, pkts, 32, *now);
+		for (unsigned int i = 0; i < got; i++)
+			on_link[braid_meta(pkts[i])->class_id][braid_meta(pkts[i])->link_id]++;
+		free_all(pkts, got);
+	}
+}
+
 /* Links in time (braid_sched_class_set_fit()): class 0 keeps to links 0
  * and 2 while class 1 uses all three; with both fit links down, class 0
  * goes on over link 1 and counts it (sent_unfit); back up, it leaves
@@ -1117,7 +1136,6 @@ test_fit(void)
 	struct braid_sched_conf c;
 	struct braid_sched *s;
 	struct braid_sched_class_stats cs;
-	struct rte_mbuf *pkts[32];
 	uint64_t now = 0, st = sub_seed(0xf1);
 	unsigned int on_link[2][3] = { { 0 } };
 	struct braid_sched_cmd cmd = { .op = BRAID_SCHED_CMD_CLASS_FIT, .id = 0,
@@ -1133,20 +1151,7 @@ test_fit(void)
 	CU_ASSERT_EQUAL(braid_sched_apply(s, &cmd), 0);
 	CU_ASSERT_EQUAL(braid_sched_class_fit(s, 0), 5);
 
-	for (unsigned int round = 0; round < 200; round++) {
-		uint16_t got;
-
-		top_up(s, 0, 8, &st);
-		top_up(s, 1, 8, &st);
-		now += 200000;
-		got = braid_sched_dequeue(s, pkts, 32, now);
-		for (unsigned int i = 0; i < got; i++) {
-			struct braid_meta *m = braid_meta(pkts[i]);
-
-			on_link[m->class_id][m->link_id]++;
-		}
-		free_all(pkts, got);
-	}
+	fit_rounds(s, 200, 2, &st, &now, on_link);
 	CU_ASSERT_EQUAL(on_link[0][1], 0);
 	CU_ASSERT(on_link[0][0] > 0 && on_link[0][2] > 0);
 	CU_ASSERT(on_link[1][0] > 0 && on_link[1][1] > 0 && on_link[1][2] > 0);
@@ -1157,16 +1162,7 @@ test_fit(void)
 	CU_ASSERT_EQUAL(braid_sched_link_set_up(s, 0, false), 0);
 	CU_ASSERT_EQUAL(braid_sched_link_set_up(s, 2, false), 0);
 	memset(on_link, 0, sizeof(on_link));
-	for (unsigned int round = 0; round < 20; round++) {
-		uint16_t got;
-
-		top_up(s, 0, 8, &st);
-		now += 200000;
-		got = braid_sched_dequeue(s, pkts, 32, now);
-		for (unsigned int i = 0; i < got; i++)
-			on_link[braid_meta(pkts[i])->class_id][braid_meta(pkts[i])->link_id]++;
-		free_all(pkts, got);
-	}
+	fit_rounds(s, 20, 1, &st, &now, on_link);
 	braid_sched_class_stats(s, 0, &cs);
 	CU_ASSERT(on_link[0][1] > 0);
 	CU_ASSERT_EQUAL(cs.sent_unfit, on_link[0][1]);
@@ -1175,16 +1171,7 @@ test_fit(void)
 	CU_ASSERT_EQUAL(braid_sched_link_set_up(s, 2, true), 0);
 	drain_free(s);
 	memset(on_link, 0, sizeof(on_link));
-	for (unsigned int round = 0; round < 20; round++) {
-		uint16_t got;
-
-		top_up(s, 0, 8, &st);
-		now += 200000;
-		got = braid_sched_dequeue(s, pkts, 32, now);
-		for (unsigned int i = 0; i < got; i++)
-			on_link[braid_meta(pkts[i])->class_id][braid_meta(pkts[i])->link_id]++;
-		free_all(pkts, got);
-	}
+	fit_rounds(s, 20, 1, &st, &now, on_link);
 	CU_ASSERT(on_link[0][2] > 0);
 	CU_ASSERT_EQUAL(on_link[0][1], 0);
 	drain_free(s);
