@@ -215,6 +215,14 @@ struct braid_config_mgmt {
 	uint16_t metrics_port;        /**< 0: no Prometheus endpoint */
 };
 
+/** The tunnel's encryption (lib/crypto, doc/security.md). */
+struct braid_config_crypto {
+	char psk_file[BRAID_CONFIG_FILE_LEN];  /**< "" = the tunnel runs in clear */
+	char device[64];              /**< "auto", a cryptodev name or vdev driver */
+	uint32_t rekey_s;             /**< next key epoch after this long */
+	uint32_t rekey_mb;            /**< ... or after this many MiB sent */
+};
+
 struct braid_config_stats {
 	bool console;
 	uint32_t interval_ms;
@@ -238,6 +246,7 @@ struct braid_config {
 	struct braid_config_tx tx;
 	struct braid_config_lcores lcores;
 	struct braid_config_mgmt management;
+	struct braid_config_crypto crypto;
 	struct braid_config_stats stats;
 	uint32_t n_rules;
 	struct braid_config_rule rules[BRAID_CONFIG_MAX_RULES];

@@ -352,6 +352,12 @@ braid_config_to_json(const struct braid_config *c)
 	    j_uint(c->management.max_request_bytes));
 	put(&em, sec, "idle_timeout_s", j_uint(c->management.idle_timeout_s));
 	put(&em, sec, "metrics_port", j_uint(c->management.metrics_port));
+	sec = put(&em, root, "crypto", json_object());
+	put(&em, sec, "psk_file", c->crypto.psk_file[0] != '\0' ?
+	    json_string(c->crypto.psk_file) : json_null());
+	put(&em, sec, "device", json_string(c->crypto.device));
+	put(&em, sec, "rekey_s", j_uint(c->crypto.rekey_s));
+	put(&em, sec, "rekey_mb", j_uint(c->crypto.rekey_mb));
 
 	sec = put(&em, root, "stats", json_object());
 	put(&em, sec, "console", json_boolean(c->stats.console));

@@ -29,7 +29,7 @@
 static const char *const k_root[] = {
 	"name", "mempool", "ports", "links", "classes", "default_class",
 	"fec", "retransmit", "reorder", "health", "tx", "lcores",
-	"management", "stats", NULL };
+	"management", "crypto", "stats", NULL };
 static const char *const k_mempool[] = { "mbufs", "cache", "data_room", NULL };
 static const char *const k_port[] = {
 	"name", "role", "profile", "device", "mac", "ipv4", "mtu", NULL };
@@ -59,6 +59,7 @@ static const char *const k_map[] = { "lcore", "stages", NULL };
 static const char *const k_mgmt[] = {
 	"enabled", "address", "port", "token_file", "max_clients",
 	"max_request_bytes", "idle_timeout_s", "metrics_port", NULL };
+static const char *const k_crypto[] = { "psk_file", "device", "rekey_s", "rekey_mb", NULL };
 static const char *const k_stats[] = { "console", "interval_ms", NULL };
 
 static const char *const v_role[] = { "lan", "link", NULL };
@@ -1474,6 +1475,39 @@ parse_management(struct cfg_ctx *x)
 	}
 }
 
+/* ---- crypto ------------------------------------------------------------------ */
+
+static void
+parse_crypto(struct cfg_ctx *x)
+{
+	struct braid_config_crypto *k = &x->c->crypto;
+	const json_t *o = section(x, x->root, "crypto", k_crypto);
+	const json_t *pf = member(o, "psk_file");
+	const char *s;
+	bool bad;
+
+	if (pf != NULL && !json_is_null(pf)) {
+		s = json_is_string(pf) ? str_value(x, pf, "$.crypto.psk_file") : NULL;
+		if (s == NULL || s[0] == '\0' || strlen(s) >= BRAID_CONFIG_FILE_LEN)
+			err_type(x, "$.crypto.psk_file",
+				 "null or a file path of 1..255 characters", pf);
+		else
+			snprintf(k->psk_file, sizeof(k->psk_file), "%s", s);
+	}
+	snprintf(k->device, sizeof(k->device), "auto");
+	s = get_str(x, o, "$.crypto", "device", false, &bad);
+	if (s != NULL) {
+		if (s[0] == '\0' || strlen(s) >= sizeof(k->device))
+			err_type(x, "$.crypto.device",
+				 "\"auto\", a crypto device name or a vdev driver (1..63 characters)",
+				 member(o, "device"));
+		else
+			snprintf(k->device, sizeof(k->device), "%s", s);
+	}
+	get_u32(x, o, "$.crypto", "rekey_s", false, 10, 86400, 120, &k->rekey_s);
+	get_u32(x, o, "$.crypto", "rekey_mb", false, 1, 1048576, 4096, &k->rekey_mb);
+}
+
 /* ---- entry ------------------------------------------------------------------- */
 
 void
@@ -1496,4 +1530,5 @@ cfg_validate(struct cfg_ctx *x)
 	parse_small_sections(x);
 	parse_lcores(x);
 	parse_management(x);
+	parse_crypto(x);
 }

@@ -37,6 +37,8 @@ struct braid_meta {
 /** First packet of a new peer session: receive stages reset their state
  * for that peer before taking it (in band, so ordering is exact). */
 #define BRAID_META_F_SESSION 0x08
+/** A sealed frame whose tag verified (lib/crypto open stage). */
+#define BRAID_META_F_OPENED  0x10
 
 /** Offset of struct braid_meta in the mbuf; set by braid_meta_register(). */
 extern int braid_meta_offset;

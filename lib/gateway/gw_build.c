@@ -257,6 +257,12 @@ wire_link(const struct braid_gateway *gw, unsigned int l, struct braid_wire_link
 	w->local_port = lc->local_port;
 	w->peer_port = lc->peer_port;
 	w->mtu = RTE_MAX(gw->port_mtu[lc->port], (uint16_t)GW_LINK_MTU_MIN);
+	if (gw->crypto_on) {
+		/* The seal stage adds its counter and tag, writes the IPv4
+		 * checksum and a zero UDP checksum (the tag covers more). */
+		w->mtu = (uint16_t)(w->mtu - BRAID_CRYPTO_OVERHEAD);
+		return;
+	}
 	/* Every tunnel frame carries a UDP checksum: the IPv4 checksum covers
 	 * only the outer IP header, and a damaged braid header (sequence,
 	 * FEC block) must be a counted drop, not a wrong packet. The NIC
@@ -352,8 +358,8 @@ build_send_chain(struct braid_gateway *gw, struct build_err *e)
 	/* Largest inner packet any link carries. */
 	for (unsigned int l = 0; l < c->n_links; l++) {
 		uint32_t mtu = gw->port_mtu[c->links[l].port];
-		uint32_t inner = mtu > BRAID_WIRE_OVERHEAD - RTE_ETHER_HDR_LEN ?
-				 mtu - (uint32_t)(BRAID_WIRE_OVERHEAD - RTE_ETHER_HDR_LEN) : 64;
+		uint32_t inner = mtu > gw_frame_overhead(gw) - RTE_ETHER_HDR_LEN ?
+				 mtu - (uint32_t)(gw_frame_overhead(gw) - RTE_ETHER_HDR_LEN) : 64;
 
 		max_inner = l == 0 ? inner : RTE_MIN(max_inner, inner);
 	}
@@ -366,7 +372,7 @@ build_send_chain(struct braid_gateway *gw, struct build_err *e)
 	sc->n_classes = c->n_classes;
 	sc->n_links = c->n_links;
 	sc->mtu = max_inner;
-	sc->frame_overhead = GW_FRAME_OVERHEAD;
+	sc->frame_overhead = gw_frame_overhead(gw) + GW_ETHER_L1_OVERHEAD;
 	sc->clone_pool = gw->clone_pool;
 	for (unsigned int k = 0; k < c->n_classes; k++) {
 		const struct braid_config_class *cc = &c->classes[k];
@@ -665,6 +671,8 @@ build_recv_chain(struct braid_gateway *gw, struct build_err *e)
 	/* braid always sends UDP checksums (wire_link()). */
 	dc.require_udp_cksum = true;
 	dc.confirm_session = true;
+	/* With crypto, only frames the open stage verified are taken. */
+	dc.require_sealed = gw->crypto_on;
 	gw->decap = braid_decap_create(&dc, SOCKET_ID_ANY);
 	if (gw->decap == NULL)
 		return fail(e, rte_errno, "rx_decap: %s", rte_strerror(rte_errno));
@@ -810,8 +818,14 @@ build_runner(struct braid_gateway *gw, struct build_err *e)
 	add_stage(rc, c, "fec", &braid_fec_enc_stage_ops, gw->fec, 0, BRAID_STAGE_FEC);
 	add_stage(rc, c, "rtx", &braid_rtx_stage_ops, gw->rtx, 0, BRAID_STAGE_RTX);
 	add_stage(rc, c, "encap", &gw_encap_stage_ops, gw, 0, GW_ENCAP_WITH);
+	if (gw->crypto_on)
+		add_stage(rc, c, "seal", &braid_crypto_seal_stage_ops, gw->seal, 0,
+			  GW_ENCAP_WITH);
 	add_stage(rc, c, "link_tx", &braid_tx_stage_ops, gw->link_tx, 0, BRAID_STAGE_LINK_TX);
 	add_stage(rc, c, "link_rx", &braid_port_rx_stage_ops, gw->link_rx, 1, BRAID_STAGE_LINK_RX);
+	if (gw->crypto_on)
+		add_stage(rc, c, "open", &braid_crypto_open_stage_ops, gw->open, 1,
+			  BRAID_STAGE_RX_DECAP);
 	add_stage(rc, c, "rx_decap", &braid_decap_stage_ops, gw->decap, 1, BRAID_STAGE_RX_DECAP);
 	add_stage(rc, c, "link_health", &braid_link_stage_ops, gw->link, 1, GW_LINK_HEALTH_WITH);
 	add_stage(rc, c, "fec_decode", &braid_fec_dec_stage_ops, gw->fec_dec, 1,
@@ -833,6 +847,71 @@ build_runner(struct braid_gateway *gw, struct build_err *e)
 			return fail(e, ENOENT, "runner: no stage %s", cmd_stage_name[i]);
 		gw->stage_id[i] = (unsigned int)idx;
 	}
+	if (gw->crypto_on) {
+		int si = braid_runner_stage_find(gw->runner, "seal");
+		int oi = braid_runner_stage_find(gw->runner, "open");
+
+		if (si < 0 || oi < 0)
+			return fail(e, ENOENT, "runner: no seal or open stage");
+		gw->seal_stage = (unsigned int)si;
+		gw->open_stage = (unsigned int)oi;
+	}
+	return 0;
+}
+
+/* The tunnel's encryption: the device, the two stages, the handshake. */
+static int
+build_crypto(struct braid_gateway *gw, struct build_err *e)
+{
+	const struct braid_config_crypto *k = &gw->cfg.crypto;
+	struct braid_crypto_seal_conf sc = { 0 };
+	struct braid_crypto_open_conf oc = { 0 };
+	uint8_t psk[BRAID_CRYPTO_PSK_LEN];
+	char why[320], name[64];
+	int ret;
+
+	if (!gw->crypto_on) {
+		GW_LOG(WARNING, "crypto: no crypto.psk_file: the tunnel runs in clear "
+		       "(anyone on the path reads and can inject LAN traffic)");
+		return 0;
+	}
+	ret = braid_crypto_psk_read(k->psk_file, psk, why, sizeof(why));
+	if (ret < 0)
+		return fail(e, -ret, "crypto.psk_file: %s", why);
+	ret = braid_crypto_dev_open(k->device, SOCKET_ID_ANY, 2, &gw->crypto_dev, why,
+				    sizeof(why));
+	if (ret < 0) {
+		braid_crypto_wipe(psk, sizeof(psk));
+		return fail(e, -ret, "crypto.device: %s", why);
+	}
+	gw_objname(gw, "hello", name, sizeof(name));
+	gw->hello_ring = rte_ring_create(name, GW_CTRL_RING_SIZE, SOCKET_ID_ANY,
+					 RING_F_SP_ENQ | RING_F_SC_DEQ);
+	gw->hello = gw_hello_create(gw, psk);
+	braid_crypto_wipe(psk, sizeof(psk));
+	if (gw->hello_ring == NULL || gw->hello == NULL)
+		return fail(e, ENOMEM, "crypto: no memory for the handshake");
+	gw_objname(gw, "seal", name, sizeof(name));
+	sc.name = name;
+	sc.dev = &gw->crypto_dev;
+	sc.qp = 0;
+	sc.pool = gw->pkt_pool;
+	sc.rekey_bytes = (uint64_t)k->rekey_mb << 20;
+	sc.rekey_ns = (uint64_t)k->rekey_s * 1000000000ULL;
+	gw->seal = braid_crypto_seal_create(&sc, SOCKET_ID_ANY);
+	if (gw->seal == NULL)
+		return fail(e, rte_errno, "seal: %s", rte_strerror(rte_errno));
+	gw_objname(gw, "open", name, sizeof(name));
+	oc.name = name;
+	oc.dev = &gw->crypto_dev;
+	oc.qp = 1;
+	oc.n_links = gw->cfg.n_links;
+	oc.hello_ring = gw->hello_ring;
+	gw->open = braid_crypto_open_create(&oc, SOCKET_ID_ANY);
+	if (gw->open == NULL)
+		return fail(e, rte_errno, "open: %s", rte_strerror(rte_errno));
+	GW_LOG(INFO, "crypto: AES-256-GCM on %s (%s)", gw->crypto_dev.name,
+	       gw->crypto_dev.driver);
 	return 0;
 }
 
@@ -874,6 +953,9 @@ braid_gateway_create(const struct braid_gateway_conf *conf, char *err, size_t er
 		ret = build_rings(gw, &e);
 	if (ret == 0)
 		ret = build_arp(gw, &e);
+	gw->crypto_on = gw->cfg.crypto.psk_file[0] != '\0';
+	if (ret == 0)
+		ret = build_crypto(gw, &e);
 	if (ret == 0)
 		ret = build_send_chain(gw, &e);
 	if (ret == 0)

@@ -82,6 +82,7 @@ gw_ctrl_release(struct gw_ctrl *c)
 	free_ring_contents(c->gw->ctrl_tx);
 	free_ring_contents(c->gw->lan_inject);
 	free_ring_contents(c->gw->link_inject);
+	free_ring_contents(c->gw->hello_ring);
 }
 
 void
@@ -140,7 +141,8 @@ on_nack(struct gw_ctrl *c, struct rte_mbuf *m, uint64_t now_ns)
 				c->cnt.drop_retx_ring_full++;
 				break;
 			}
-			charged[use[k & 1]] += orders[i].bytes + GW_ETHER_L1_OVERHEAD;
+			charged[use[k & 1]] += orders[i].bytes + GW_ETHER_L1_OVERHEAD +
+					       (gw->crypto_on ? BRAID_CRYPTO_OVERHEAD : 0);
 			sent++;
 		}
 		c->cnt.retx_sent += sent;
@@ -264,6 +266,8 @@ ctrl_poll(void *ctx, struct braid_burst *out, uint64_t now_ns)
 	RTE_SET_USED(out);
 	work = ctrl_rx(c, now_ns);
 	work += punt_rx(c, now_ns);
+	if (c->gw->hello != NULL)
+		work += gw_hello_poll(c->gw->hello, now_ns);
 	track_nexthops(c, now_ns);
 	k = braid_arp_poll(c->gw->arp, now_ns, arp, RTE_DIM(arp));
 	arp_send(c, arp, k);
@@ -280,6 +284,8 @@ ctrl_stats(const void *ctx, braid_stat_fn fn, void *arg)
 	braid_arq_tx_stats_report(c->gw->arq_tx, fn, arg);
 	braid_arp_stats(c->gw->arp, &ac);
 	BRAID_COUNTERS_REPORT(BRAID_ARP_COUNTERS, &ac, fn, arg);
+	if (c->gw->hello != NULL)
+		gw_hello_stats(c->gw->hello, fn, arg);
 }
 
 /* The ARQ sender runs here: its live changes (class deadline). */

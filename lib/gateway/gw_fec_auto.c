@@ -78,7 +78,8 @@ wire_rates(struct braid_gateway *gw, uint64_t dt_ns)
 
 		if (braid_sched_class_stats(gw->sched, k, &st) != 0)
 			continue;
-		x = (double)(st.bytes - a->bytes + (st.dequeued - a->dequeued) * GW_FRAME_OVERHEAD) *
+		x = (double)(st.bytes - a->bytes + (st.dequeued - a->dequeued) *
+		     (gw_frame_overhead(gw) + GW_ETHER_L1_OVERHEAD)) *
 		    8e6 / (double)dt_ns;
 		a->pkt_rate = (uint32_t)((st.dequeued - a->dequeued) * 1000000000ull / dt_ns);
 		a->dequeued = st.dequeued;

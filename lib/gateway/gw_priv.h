@@ -15,6 +15,7 @@
 #include "braid_counters.h"
 #include "braid_meta.h"
 #include "braid_config.h"
+#include "braid_crypto.h"
 #include "braid_decap.h"
 #include "braid_encap.h"
 #include "braid_fec.h"
@@ -166,6 +167,16 @@ struct braid_gateway {
 	struct rte_ring *ctrl_ring;    /* NACKs from link health */
 	struct rte_ring *punt_ring;    /* ARP / ICMP from classify and decap */
 	struct gw_ctrl *ctrl;
+
+	/* crypto (crypto.psk_file set): seal after encap, open before
+	 * rx_decap, the handshake on ctrl */
+	bool crypto_on;
+	struct braid_crypto_dev crypto_dev;
+	struct braid_crypto_seal *seal;
+	struct braid_crypto_open *open;
+	struct rte_ring *hello_ring;   /* HELLOs from open to ctrl */
+	struct gw_hello *hello;
+	unsigned int seal_stage, open_stage;   /* runner indexes */
 	struct braid_arp *arp;          /* owned by the ctrl stage's lcore */
 
 	struct gw_fec_auto fec_auto;   /* "fec": "auto" classes (gw_fec_auto.c) */
@@ -244,6 +255,17 @@ struct gw_ctrl *gw_ctrl_create(struct braid_gateway *gw);
 void gw_ctrl_release(struct gw_ctrl *c);
 void gw_ctrl_free(struct gw_ctrl *c);
 
+/* The handshake (gw_hello.c), run by the control stage. */
+struct gw_hello;
+struct gw_hello *gw_hello_create(struct braid_gateway *gw, const uint8_t psk[32]);
+void gw_hello_free(struct gw_hello *g);
+unsigned int gw_hello_poll(struct gw_hello *g, uint64_t now_ns);
+void gw_hello_stats(const struct gw_hello *g, braid_stat_fn fn, void *arg);
+/* Is a peer session keyed (its id in @p peer_session)? Any thread. */
+bool gw_hello_established(const struct gw_hello *g, uint32_t *peer_session);
+/* Did a HELLO fail its MAC in the last 10 s? Any thread. */
+bool gw_hello_auth_failing(const struct gw_hello *g, uint64_t now_ns);
+
 /* The longest a class's packet waits for a gap at the receiver: its ARQ
  * deadline, or the configured reorder window (gw_build.c). */
 uint64_t gw_class_deadline_ns(const struct braid_config *c, unsigned int k);
@@ -261,9 +283,15 @@ void gw_class_deadlines_set(struct braid_gateway *gw, const struct braid_config 
  * frame overhead. The scheduler charges each packet as its tunnel frame
  * plus this, so a link's configured rate holds on the wire. */
 #define GW_ETHER_L1_OVERHEAD 24
-/* What the scheduler charges a packet beyond its length: the tunnel's
- * headers and Ethernet's framing (the automatic FEC charges the same). */
-#define GW_FRAME_OVERHEAD (BRAID_WIRE_OVERHEAD + GW_ETHER_L1_OVERHEAD)
+
+/* Bytes a tunnel frame has beyond its inner packet (with the crypto
+ * stage's counter and tag when it runs). The scheduler charges a packet
+ * this plus Ethernet's framing (the automatic FEC charges the same). */
+static inline uint32_t
+gw_frame_overhead(const struct braid_gateway *gw)
+{
+	return BRAID_WIRE_OVERHEAD + (gw->crypto_on ? BRAID_CRYPTO_OVERHEAD : 0);
+}
 
 /* Longest automatic FEC block timeout. */
 #define GW_FEC_TIMEOUT_MAX_NS 50000000ULL

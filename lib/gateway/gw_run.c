@@ -163,6 +163,10 @@ free_stages(struct braid_gateway *gw)
 	braid_lan_free(gw->lan);
 	gw_ctrl_free(gw->ctrl);
 	braid_arp_free(gw->arp);
+	gw_hello_free(gw->hello);
+	braid_crypto_seal_free(gw->seal);
+	braid_crypto_open_free(gw->open);
+	braid_crypto_dev_close(&gw->crypto_dev);
 }
 
 void
@@ -180,6 +184,7 @@ braid_gateway_free(struct braid_gateway *gw)
 	rte_ring_free(gw->link_inject);
 	rte_ring_free(gw->lan_inject);
 	rte_ring_free(gw->ctrl_tx);
+	rte_ring_free(gw->hello_ring);
 	for (unsigned int i = 0; i < gw->n_ports; i++) {
 		/* braid_port_close() stops a started port first. */
 		if (gw->port_up[i])

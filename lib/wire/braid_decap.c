@@ -51,6 +51,7 @@ struct braid_decap {
 	struct rte_ring *punt_ring;
 	bool require_udp_cksum;
 	bool confirm_session;
+	bool require_sealed;
 	/* Stage state. */
 	uint32_t session;
 	uint32_t prev_session;
@@ -80,6 +81,8 @@ static const char *const verdict_names[BRAID_DECAP_VERDICT_MAX] = {
 	[BRAID_DECAP_DROP_BAD_CLASS] = "drop_bad_class",
 	[BRAID_DECAP_DROP_BAD_LENGTH] = "drop_bad_length",
 	[BRAID_DECAP_DROP_BAD_FEC] = "drop_bad_fec",
+	[BRAID_DECAP_DROP_UNSEALED] = "drop_unsealed",
+	[BRAID_DECAP_DROP_SEALED] = "drop_sealed",
 };
 
 #define CNT_OFF(f) offsetof(struct braid_decap_stats, f)
@@ -98,6 +101,8 @@ static const size_t verdict_counter[BRAID_DECAP_VERDICT_MAX] = {
 	[BRAID_DECAP_DROP_BAD_TYPE] = CNT_OFF(drop_bad_type),
 	[BRAID_DECAP_DROP_BAD_CLASS] = CNT_OFF(drop_bad_class),
 	[BRAID_DECAP_DROP_BAD_LENGTH] = CNT_OFF(drop_bad_length),
+	[BRAID_DECAP_DROP_UNSEALED] = CNT_OFF(drop_unsealed),
+	[BRAID_DECAP_DROP_SEALED] = CNT_OFF(drop_sealed),
 	[BRAID_DECAP_DROP_BAD_FEC] = CNT_OFF(drop_bad_fec),
 };
 
@@ -141,6 +146,7 @@ braid_decap_create(const struct braid_decap_conf *conf, int socket)
 	d->punt_ring = conf->punt_ring;
 	d->require_udp_cksum = conf->require_udp_cksum;
 	d->confirm_session = conf->confirm_session;
+	d->require_sealed = conf->require_sealed;
 	for (uint16_t i = 0; i < conf->n_links; i++) {
 		const struct braid_wire_link *l = &conf->links[i];
 		rte_be16_t port = rte_cpu_to_be_16(l->local_port);
@@ -233,6 +239,7 @@ braid_decap_one(const struct braid_decap *d, struct rte_mbuf *m,
 	uint16_t inner_len, link_id, class_id;
 	uint64_t flags;
 	uint8_t type, mflags;
+	const bool opened = (braid_meta(m)->flags & BRAID_META_F_OPENED) != 0;
 
 	/* Ethernet */
 	if (pkt_len < RTE_ETHER_HDR_LEN)
@@ -282,7 +289,8 @@ braid_decap_one(const struct braid_decap *d, struct rte_mbuf *m,
 	udp_len = rte_be_to_cpu_16(udp->dgram_len);
 	if (udp_len != tl - hl || !port_is_local(d, udp->dst_port))
 		return BRAID_DECAP_DROP_BAD_UDP;
-	if (udp->dgram_cksum == 0 && d->require_udp_cksum)
+	/* An opened frame's tag covered more than a checksum would. */
+	if (udp->dgram_cksum == 0 && d->require_udp_cksum && !opened)
 		return BRAID_DECAP_DROP_BAD_CKSUM;
 	if (udp->dgram_cksum != 0) {
 		flags = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
@@ -303,6 +311,10 @@ braid_decap_one(const struct braid_decap *d, struct rte_mbuf *m,
 		return BRAID_DECAP_DROP_BAD_MAGIC;
 	if (bh->version != BRAID_WIRE_VERSION)
 		return BRAID_DECAP_DROP_BAD_VERSION;
+	if (d->require_sealed && !opened)
+		return BRAID_DECAP_DROP_UNSEALED;
+	if (bh->flags & BRAID_WIRE_F_SEALED)
+		return BRAID_DECAP_DROP_SEALED;
 	type = bh->type;
 	if (type == 0 || type > BRAID_PKT_TYPE_MAX)
 		return BRAID_DECAP_DROP_BAD_TYPE;

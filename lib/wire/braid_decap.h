@@ -62,6 +62,8 @@ enum braid_decap_verdict {
 	BRAID_DECAP_DROP_BAD_CLASS,  /**< class id >= n_classes */
 	BRAID_DECAP_DROP_BAD_LENGTH, /**< inner/payload lengths inconsistent */
 	BRAID_DECAP_DROP_BAD_FEC,    /**< k/m/index/block out of range */
+	BRAID_DECAP_DROP_UNSEALED,   /**< in clear where crypto is required */
+	BRAID_DECAP_DROP_SEALED,     /**< sealed, and this gateway has no crypto */
 	BRAID_DECAP_VERDICT_MAX
 };
 
@@ -94,6 +96,10 @@ struct braid_decap_conf {
 	 * (drop_session_unconfirmed): one damaged or forged frame cannot
 	 * reset the receive state. false: the first frame switches. */
 	bool confirm_session;
+	/** Take braid frames only when the crypto open stage verified them
+	 * (BRAID_META_F_OPENED); others are drop_unsealed. Opened frames
+	 * need no UDP checksum: their tag covers more. */
+	bool require_sealed;
 };
 
 /**
@@ -123,6 +129,8 @@ struct braid_decap_conf {
 	X(drop_bad_class) \
 	X(drop_bad_length) \
 	X(drop_bad_fec) \
+	X(drop_unsealed) \
+	X(drop_sealed) \
 	X(drop_stale_session) \
 	X(drop_session_unconfirmed) \
 	X(drop_ctrl_full) \

@@ -48,11 +48,18 @@ struct rte_mempool;
 #define BRAID_PKT_NACK        3 /**< retransmission request */
 #define BRAID_PKT_PROBE       4 /**< link probe */
 #define BRAID_PKT_PROBE_REPLY 5 /**< answer to a probe */
-#define BRAID_PKT_TYPE_MAX    5
+#define BRAID_PKT_TYPE_MAX    5 /**< largest type rx_decap accepts */
+/** Key exchange (lib/crypto), sent in clear and authenticated by the
+ * pre-shared key. Carries no link_seq (0): the open stage takes it before
+ * rx_decap, so it never counts in a link's loss. */
+#define BRAID_PKT_HELLO       6
 
 /** Header flags. Unknown bits are sent as zero and ignored on receive. */
 #define BRAID_WIRE_F_RETX 0x01 /**< a retransmission (BRAID_META_F_RETX) */
 #define BRAID_WIRE_F_DUP  0x02 /**< a duplicate copy (BRAID_META_F_DUP) */
+/** Sealed by lib/crypto: an 8-byte counter follows the header, a 16-byte
+ * tag ends the payload, reserved0 holds the key epoch's low 8 bits. */
+#define BRAID_WIRE_F_SEALED 0x04
 
 /** Inner protocol of data packets (an ethertype). */
 #define BRAID_WIRE_PROTO_IPV4 RTE_ETHER_TYPE_IPV4
@@ -276,6 +283,13 @@ int braid_wire_nack_decode(const void *buf, size_t len, struct braid_nack *nack)
  */
 struct rte_mbuf *braid_wire_nack_build(struct rte_mempool *mp, uint16_t link_id,
 				       const struct braid_nack *nack);
+
+/**
+ * A HELLO (lib/crypto's handshake) for link @p link_id: @p len bytes of
+ * @p payload, meta set for encap. @return NULL with rte_errno.
+ */
+struct rte_mbuf *braid_wire_hello_build(struct rte_mempool *mp, uint16_t link_id,
+					const void *payload, size_t len);
 
 /**
  * Allocate a probe mbuf (payload struct braid_probe_wire) for @p link_id;

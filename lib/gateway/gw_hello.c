@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The session handshake on the control stage (lib/crypto's braid_hello):
+ * HELLOs from the open stage's ring are verified and answered on the
+ * link they came in on; while no peer session is confirmed, a HELLO goes
+ * out on every link every GW_HELLO_INTERVAL_NS. A new peer session hands
+ * its two direction keys to the seal and open stages by command.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_udp.h>
+
+#include "braid_hello.h"
+#include "gw_priv.h"
+
+#define GW_HELLO_INTERVAL_NS 250000000ULL
+/* At most one answer per link in this long (old HELLOs replayed in a
+ * flood get answers at this rate, and change nothing). */
+#define GW_HELLO_REPLY_GAP_NS 20000000ULL
+/* A bad HELLO MAC is reported in status for this long. */
+#define GW_HELLO_WARN_NS 10000000000ULL
+
+#define HELLO_GW_COUNTERS(X) \
+	X(drop_hello_foreign) X(drop_hello_send) X(hello_replies_limited) X(drop_key_cmd)
+
+struct gw_hello {
+	struct braid_gateway *gw;
+	struct braid_hello h;
+	uint64_t next_ns;
+	uint64_t reply_ns[BRAID_CONFIG_MAX_LINKS];
+	/* read by management */
+	bool established;
+	uint32_t peer_session;
+	uint64_t bad_mac_ns;               /* last HELLO that failed its MAC */
+	struct { BRAID_COUNTERS_FIELDS(HELLO_GW_COUNTERS) } cnt;
+};
+
+struct gw_hello *
+gw_hello_create(struct braid_gateway *gw, const uint8_t psk[32])
+{
+	struct gw_hello *g = rte_zmalloc("gw_hello", sizeof(*g), RTE_CACHE_LINE_SIZE);
+
+	if (g == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	g->gw = gw;
+	if (braid_hello_init(&g->h, psk, gw->session_id) != 0) {
+		rte_free(g);
+		rte_errno = EIO;
+		return NULL;
+	}
+	return g;
+}
+
+void
+gw_hello_free(struct gw_hello *g)
+{
+	if (g == NULL)
+		return;
+	braid_hello_clear(&g->h);
+	rte_free(g);
+}
+
+static void
+send_hello(struct gw_hello *g, uint16_t link, const uint8_t *echo)
+{
+	uint8_t msg[BRAID_HELLO_LEN];
+	struct rte_mbuf *m;
+
+	if (braid_hello_build(&g->h, echo, msg) != 0) {
+		g->cnt.drop_hello_send++;
+		return;
+	}
+	m = braid_wire_hello_build(g->gw->pkt_pool, link, msg, sizeof(msg));
+	if (m == NULL || rte_ring_mp_enqueue(g->gw->ctrl_tx, m) != 0) {
+		rte_pktmbuf_free(m);
+		g->cnt.drop_hello_send++;
+	}
+}
+
+static void
+install(struct gw_hello *g, const struct braid_hello_result *r)
+{
+	struct braid_gateway *gw = g->gw;
+	struct braid_crypto_cmd tx = { .op = BRAID_CRYPTO_CMD_SET_SESSION,
+				       .session_id = gw->session_id };
+	struct braid_crypto_cmd rx = { .op = BRAID_CRYPTO_CMD_SET_SESSION,
+				       .session_id = r->peer_session };
+
+	memcpy(tx.prk, r->tx_prk, sizeof(tx.prk));
+	memcpy(rx.prk, r->rx_prk, sizeof(rx.prk));
+	/* Open first: the peer may already send under its key. */
+	if (braid_runner_cmd_send(gw->runner, gw->open_stage, &rx) != 0 ||
+	    braid_runner_cmd_send(gw->runner, gw->seal_stage, &tx) != 0)
+		g->cnt.drop_key_cmd++;
+	braid_crypto_wipe(&tx, sizeof(tx));
+	braid_crypto_wipe(&rx, sizeof(rx));
+	__atomic_store_n(&g->peer_session, r->peer_session, __ATOMIC_RELAXED);
+	__atomic_store_n(&g->established, true, __ATOMIC_RELEASE);
+	GW_LOG(INFO, "crypto: session with peer %08x keyed", r->peer_session);
+}
+
+/* The HELLO in frame @p m (as the link port received it). */
+static void
+on_hello(struct gw_hello *g, struct rte_mbuf *m, uint64_t now_ns)
+{
+	const struct braid_gateway *gw = g->gw;
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
+	const uint32_t hl = (uint32_t)(ip->version_ihl & 0xf) * 4;
+	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)((const uint8_t *)ip + hl);
+	const struct braid_hdr *bh = (const struct braid_hdr *)(udp + 1);
+	const uint32_t off = RTE_ETHER_HDR_LEN + hl + sizeof(*udp) + sizeof(*bh);
+	const struct braid_config_link *lc;
+	struct braid_hello_result r;
+	uint8_t buf[BRAID_HELLO_LEN];
+	const uint8_t *payload;
+	uint16_t link = rte_be_to_cpu_16(bh->link_id);
+	enum braid_hello_verdict v;
+
+	/* The open stage checked the headers up to the braid header. */
+	lc = link < gw->cfg.n_links ? &gw->cfg.links[link] : NULL;
+	if (lc == NULL || rte_be_to_cpu_32(ip->dst_addr) != lc->local_ip ||
+	    rte_be_to_cpu_16(udp->dst_port) != lc->local_port ||
+	    rte_be_to_cpu_32(ip->src_addr) != lc->peer_ip ||
+	    (lc->peer_port != 0 && rte_be_to_cpu_16(udp->src_port) != lc->peer_port) ||
+	    rte_be_to_cpu_16(bh->inner_len) != BRAID_HELLO_LEN ||
+	    rte_pktmbuf_pkt_len(m) < off + BRAID_HELLO_LEN) {
+		g->cnt.drop_hello_foreign++;
+		return;
+	}
+	payload = rte_pktmbuf_read(m, off, BRAID_HELLO_LEN, buf);
+	v = braid_hello_receive(&g->h, rte_be_to_cpu_32(bh->session_id), payload,
+				BRAID_HELLO_LEN, &r);
+	if (v == BRAID_HELLO_BAD_MAC) {
+		if (now_ns - g->bad_mac_ns > GW_HELLO_WARN_NS)
+			GW_LOG(WARNING, "crypto: a HELLO on link %s failed authentication: "
+			       "the pre-shared keys differ, or it was forged", lc->name);
+		__atomic_store_n(&g->bad_mac_ns, now_ns, __ATOMIC_RELAXED);
+		return;
+	}
+	if (v != BRAID_HELLO_OK)
+		return;
+	if (r.new_session)
+		install(g, &r);
+	if (r.reply) {
+		if (g->reply_ns[link] != 0 && now_ns - g->reply_ns[link] < GW_HELLO_REPLY_GAP_NS) {
+			g->cnt.hello_replies_limited++;
+		} else {
+			g->reply_ns[link] = now_ns;
+			send_hello(g, link, r.echo);
+		}
+	}
+	braid_crypto_wipe(&r, sizeof(r));
+}
+
+unsigned int
+gw_hello_poll(struct gw_hello *g, uint64_t now_ns)
+{
+	struct rte_mbuf *m[BRAID_BURST];
+	unsigned int n = rte_ring_sc_dequeue_burst(g->gw->hello_ring, (void **)m,
+						   BRAID_BURST, NULL);
+
+	for (unsigned int i = 0; i < n; i++)
+		on_hello(g, m[i], now_ns);
+	if (n > 0)
+		rte_pktmbuf_free_bulk(m, n);
+	if (braid_hello_pending(&g->h) && now_ns >= g->next_ns) {
+		g->next_ns = now_ns + GW_HELLO_INTERVAL_NS;
+		for (uint16_t l = 0; l < g->gw->cfg.n_links; l++)
+			if (g->gw->cfg.links[l].admin_up)
+				send_hello(g, l, NULL);
+		n++;
+	}
+	return n;
+}
+
+void
+gw_hello_stats(const struct gw_hello *g, braid_stat_fn fn, void *arg)
+{
+	BRAID_COUNTERS_REPORT(BRAID_HELLO_COUNTERS, &g->h.cnt, fn, arg);
+	BRAID_COUNTERS_REPORT(HELLO_GW_COUNTERS, &g->cnt, fn, arg);
+}
+
+bool
+gw_hello_established(const struct gw_hello *g, uint32_t *peer_session)
+{
+	*peer_session = __atomic_load_n(&g->peer_session, __ATOMIC_RELAXED);
+	return __atomic_load_n(&g->established, __ATOMIC_ACQUIRE);
+}
+
+bool
+gw_hello_auth_failing(const struct gw_hello *g, uint64_t now_ns)
+{
+	uint64_t t = __atomic_load_n(&g->bad_mac_ns, __ATOMIC_RELAXED);
+
+	return t != 0 && now_ns - t < GW_HELLO_WARN_NS;
+}
