@@ -1504,7 +1504,7 @@ parse_crypto(struct cfg_ctx *x)
 		else
 			snprintf(k->device, sizeof(k->device), "%s", s);
 	}
-	get_u32(x, o, "$.crypto", "rekey_s", false, 10, 86400, 120, &k->rekey_s);
+	get_u32(x, o, "$.crypto", "rekey_s", false, 1, 86400, 120, &k->rekey_s);
 	get_u32(x, o, "$.crypto", "rekey_mb", false, 1, 1048576, 4096, &k->rekey_mb);
 }
 

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 #include <rte_mbuf.h>
@@ -75,6 +77,7 @@ struct pair_run {
 	uint64_t restart_a_at;    /* 0: no restart */
 	uint64_t fed_at_restart;  /* first host seq fed to the new gateway A */
 	bool fec_timeout_auto;    /* the product's block timeout, not 5 ms */
+	const char *psk_a, *psk_b; /* crypto.psk_file of each side (NULL: clear) */
 	/* the gateway A a restart replaced, freed by run_pair_close() */
 	struct braid_gateway *ga_old;
 	struct braid_config *ca_old;
@@ -149,13 +152,23 @@ static void
 run_pair_keep(struct pair_run *pr, const char *fec, int deadline_ms, char ta, char tb)
 {
 	struct braid_test_pair *p = pr->p;
-	struct braid_test_gw_opts o;
+	struct braid_test_gw_opts o, ob;
+	char xa[512], xb[512];
 	uint64_t end;
 
 	gw_opts(&o, pr->link_kbps, fec, deadline_ms);
 	if (pr->fec_timeout_auto)
 		o.extra = " \"health\": {\"probe_interval_ms\": 50},";
-	CU_ASSERT_FATAL(braid_test_pair_open(p, "", ta, tb, &o, &o, &gw_tmpl) == 0);
+	ob = o;
+	if (pr->psk_a != NULL) {
+		snprintf(xa, sizeof(xa), "%s \"crypto\": {\"psk_file\": \"%s\"},", o.extra,
+			 pr->psk_a);
+		snprintf(xb, sizeof(xb), "%s \"crypto\": {\"psk_file\": \"%s\"},", o.extra,
+			 pr->psk_b);
+		o.extra = xa;
+		ob.extra = xb;
+	}
+	CU_ASSERT_FATAL(braid_test_pair_open(p, "", ta, tb, &o, &ob, &gw_tmpl) == 0);
 	observer = peer_decap(p->ca);
 	CU_ASSERT_FATAL(observer != NULL);
 	p->mix = pr->mix;
@@ -396,6 +409,118 @@ test_pair_garbage(void)
 	free_run(pr);
 }
 
+/* ---- crypto ---------------------------------------------------------- */
+
+/* A pre-shared key file (mode 0600) with key bytes @p fill; its path. */
+static const char *
+psk_file(char *path, size_t len, uint8_t fill)
+{
+	FILE *f;
+
+	snprintf(path, len, "/tmp/braid_test_psk_%d_%02x", (int)getpid(), fill);
+	f = fopen(path, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	for (int i = 0; i < 32; i++)
+		fprintf(f, "%02x", (unsigned int)(fill + i) & 0xff);
+	fprintf(f, "\n");
+	fclose(f);
+	chmod(path, 0600);
+	return path;
+}
+
+/* Encrypted tunnel, 2% loss and 1% corrupted frames both ways: the
+ * stream arrives complete, once, in order; every frame on the links
+ * (but HELLOs) was sealed, every damaged one a counted drop. */
+static void
+test_pair_crypto(void)
+{
+	struct pair_run *pr = new_run(0.02, 6000);
+	char pa[64];
+	uint64_t sealed, opened, unsealed, bad;
+
+	pr->psk_a = pr->psk_b = psk_file(pa, sizeof(pa), 0x10);
+	pr->p->imp.corrupt = 0.01;
+	run_pair_keep(pr, "{\"k\": 8, \"m\": 2}", 300, 'q', 'r');
+	sealed = braid_gateway_counter(pr->p->ga, "seal", "sealed");
+	opened = braid_gateway_counter(pr->p->gb, "open", "opened");
+	unsealed = braid_gateway_counter(pr->p->gb, "rx_decap", "drop_unsealed");
+	bad = braid_gateway_counter(pr->p->gb, "open", "drop_auth") +
+	      braid_gateway_counter(pr->p->gb, "open", "drop_malformed") +
+	      braid_gateway_counter(pr->p->gb, "rx_decap", "drop_bad_cksum") +
+	      braid_gateway_counter(pr->p->gb, "rx_decap", "drop_short") +
+	      braid_gateway_counter(pr->p->gb, "rx_decap", "drop_not_ipv4") +
+	      braid_gateway_counter(pr->p->gb, "rx_decap", "drop_bad_udp") +
+	      braid_gateway_counter(pr->p->gb, "rx_decap", "drop_foreign") +
+	      braid_gateway_counter(pr->p->gb, "rx_decap", "drop_bad_magic") +
+	      braid_gateway_counter(pr->p->gb, "rx_decap", "drop_bad_version") +
+	      braid_gateway_counter(pr->p->gb, "open", "drop_no_key") + unsealed;
+	printf("  crypto: sealed %" PRIu64 ", opened %" PRIu64 ", damaged and refused %" PRIu64
+	       " (corrupted %" PRIu64 "), sessions %" PRIu64 "\n", sealed, opened, bad,
+	       pr->p->imp.corrupted, braid_gateway_counter(pr->p->gb, "ctrl", "sessions"));
+	CU_ASSERT_EQUAL(pr->p->delivered, pr->n_pkts);
+	CU_ASSERT_EQUAL(pr->p->dups, 0);
+	CU_ASSERT_EQUAL(pr->p->out_of_order, 0);
+	CU_ASSERT(sealed > pr->n_pkts && opened > pr->n_pkts * 9 / 10);
+	CU_ASSERT(braid_gateway_counter(pr->p->gb, "open", "drop_auth") > 0);
+	CU_ASSERT(braid_gateway_counter(pr->p->ga, "ctrl", "sessions") == 1);
+	CU_ASSERT(braid_gateway_counter(pr->p->gb, "ctrl", "sessions") == 1);
+	CU_ASSERT(braid_gateway_counter(pr->p->ga, "ctrl", "drop_hello_mac") == 0);
+	CU_ASSERT(bad <= pr->p->imp.corrupted);
+	run_pair_close(pr);
+	unlink(pa);
+	free_run(pr);
+}
+
+/* Different keys: nothing crosses, and both sides say why. */
+static void
+test_pair_crypto_wrong_key(void)
+{
+	struct pair_run *pr = new_run(0, 1000);
+	char pa[64], pb[64];
+
+	pr->psk_a = psk_file(pa, sizeof(pa), 0x20);
+	pr->psk_b = psk_file(pb, sizeof(pb), 0x21);
+	pr->stop_ns = 2000000000ULL;
+	run_pair_keep(pr, "{\"k\": 8, \"m\": 2}", 300, 's', 't');
+	CU_ASSERT_EQUAL(pr->p->delivered, 0);
+	CU_ASSERT(braid_gateway_counter(pr->p->ga, "ctrl", "drop_hello_mac") > 0);
+	CU_ASSERT(braid_gateway_counter(pr->p->gb, "ctrl", "drop_hello_mac") > 0);
+	CU_ASSERT(braid_gateway_counter(pr->p->ga, "ctrl", "sessions") == 0);
+	CU_ASSERT(braid_gateway_counter(pr->p->ga, "seal", "drop_no_key") > 0);
+	CU_ASSERT(braid_gateway_counter(pr->p->gb, "open", "opened") == 0);
+	run_pair_close(pr);
+	unlink(pa);
+	unlink(pb);
+	free_run(pr);
+}
+
+/* The sender restarts (a new session, new keys) mid-stream: the receiver
+ * takes the new session after its handshake, the stream resumes, and
+ * nothing is delivered twice. */
+static void
+test_pair_crypto_restart(void)
+{
+	struct pair_run *pr = new_run(0.02, 5000);
+	uint64_t missing_after = 0;
+	char pa[64];
+
+	pr->psk_a = pr->psk_b = psk_file(pa, sizeof(pa), 0x30);
+	pr->restart_a_at = 2500000000ULL;
+	pr->stop_ns = pr->n_pkts * pr->pkt_gap_ns + 2000000000ULL;
+	run_pair_keep(pr, "{\"k\": 8, \"m\": 2}", 300, 'u', 'v');
+	for (uint64_t q = pr->fed_at_restart + 100; q < pr->n_pkts; q++)
+		missing_after += !pr->p->seen[q];
+	printf("  crypto restart at seq %" PRIu64 ": %" PRIu64 " missing after the first 100 ms\n",
+	       pr->fed_at_restart, missing_after);
+	CU_ASSERT_EQUAL(pr->p->dups, 0);
+	CU_ASSERT_EQUAL(pr->p->out_of_order, 0);
+	CU_ASSERT_EQUAL(missing_after, 0);
+	CU_ASSERT(braid_gateway_counter(pr->p->gb, "ctrl", "sessions") == 2);
+	run_pair_close(pr);
+	unlink(pa);
+	free_run(pr);
+}
+
 /* Big links: 3 x 100 Gbit/s configure (buffers and budgets sized from
  * the capacity stay within their libraries' limits). */
 static void
@@ -597,6 +722,9 @@ register_tests(void)
 	    CU_add_test(s, "pair: peer restart mid-stream", test_pair_restart) == NULL ||
 	    CU_add_test(s, "pair: 100 000 packets, 5% loss", test_pair_100k) == NULL ||
 	    CU_add_test(s, "pair: corrupted and random frames", test_pair_garbage) == NULL ||
+	    CU_add_test(s, "pair: encrypted, loss and damage", test_pair_crypto) == NULL ||
+	    CU_add_test(s, "pair: different keys", test_pair_crypto_wrong_key) == NULL ||
+	    CU_add_test(s, "pair: encrypted, peer restart", test_pair_crypto_restart) == NULL ||
 	    CU_add_test(s, "100 Gbit/s links", test_big_links) == NULL)
 		return -1;
 	return 0;
