@@ -10,7 +10,8 @@ set -u
 
 PKGS=(dpdk dpdk-dev libdpdk-dev libisal-dev libjansson-dev libcunit1-dev
       meson ninja-build pkg-config gcc python3 iproute2 iputils-ping
-      tcpdump gnuplot-nox procps kmod jq ethtool clang libclang-rt-14-dev)
+      tcpdump gnuplot-nox procps kmod jq ethtool clang libclang-rt-14-dev
+      libssl-dev openssl)
 
 say() { printf 'setup: %s\n' "$*"; }
 

@@ -288,7 +288,32 @@ status_warnings(const struct braid_gateway *gw)
 			return NULL;
 		}
 	}
+	if (arr != NULL && gw->hello != NULL && gw_hello_auth_failing(gw->hello, braid_now_ns()) &&
+	    json_array_append_new(arr, json_string("crypto: HELLOs from the peer fail "
+			"authentication: the pre-shared keys differ (or someone forges them)")) != 0) {
+		json_decref(arr);
+		return NULL;
+	}
 	return arr;
+}
+
+/* The tunnel's encryption as status shows it. */
+static json_t *
+status_crypto(const struct braid_gateway *gw)
+{
+	uint32_t peer = 0;
+	char sid[16];
+	bool up;
+
+	if (!gw->crypto_on)
+		return json_pack("{s:b}", "enabled", 0);
+	up = gw_hello_established(gw->hello, &peer);
+	snprintf(sid, sizeof(sid), "%08x", peer);
+	return json_pack("{s:b, s:s, s:s, s:s, s:o, s:b}", "enabled", 1,
+			 "device", gw->crypto_dev.name, "driver", gw->crypto_dev.driver,
+			 "session", up ? "keyed" : "handshake",
+			 "peer_session", up ? json_string(sid) : json_null(),
+			 "auth_failing", gw_hello_auth_failing(gw->hello, braid_now_ns()));
 }
 
 int
@@ -382,6 +407,8 @@ gw_rpc_status(void *arg, const json_t *params, json_t **result,
 		ret = jset(res, "lcores", json_incref(lcores));
 	if (ret == 0)
 		ret = jset(res, "mbufs_in_use", json_integer(braid_gateway_mbufs_in_use(gw)));
+	if (ret == 0)
+		ret = jset(res, "crypto", status_crypto(gw));
 	if (ret == 0)
 		ret = jset(res, "warnings", status_warnings(gw));
 	json_decref(cfg);

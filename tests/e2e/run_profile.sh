@@ -30,6 +30,9 @@
 #   --out DIR       keep every file of the run there (default: a temporary
 #                   directory, removed at exit)
 #   --arp           no static next_hop_mac: gateways resolve next hops by ARP
+#   --crypto        the tunnel encrypted (crypto.psk_file, one fresh key for
+#                   both) with a new key epoch every second (rekey_s 1):
+#                   the same bounds, and no frame refused
 #   --sample-ms MS  link counter sampling period (default 250)
 #   --no-check      measure and print the summary, no assertions (demo)
 #   --quiet         only the summary table (and errors) on stdout
@@ -60,6 +63,7 @@ DURATION=20
 LEAD=5
 OUT=
 ARP=0
+CRYPTO=0
 SAMPLE_MS=250
 CHECK=1
 QUIET=0
@@ -69,6 +73,7 @@ while [ $# -gt 0 ]; do
 	--lead) LEAD=${2:-}; shift 2 ;;
 	--out) OUT=${2:-}; shift 2 ;;
 	--arp) ARP=1; shift ;;
+	--crypto) CRYPTO=1; shift ;;
 	--sample-ms) SAMPLE_MS=${2:-}; shift 2 ;;
 	--no-check) CHECK=0; shift ;;
 	--quiet) QUIET=1; shift ;;
@@ -97,6 +102,7 @@ fi
 NAME=$(basename "$PROFILE" .json)
 SUITE=e2e_$NAME
 [ "$ARP" = 1 ] && SUITE=${SUITE}_arp
+[ "$CRYPTO" = 1 ] && SUITE=${SUITE}_crypto
 
 BRAID=$BUILD/app/braid/braid
 LINKEMU=$BUILD/app/braid-linkemu/braid-linkemu
@@ -248,6 +254,10 @@ GEN_ARGS=()
 [ -n "${BRAID_E2E_IDLE_SLEEP_US:-}" ] &&
 	GEN_ARGS+=(--idle-sleep-max-us "$BRAID_E2E_IDLE_SLEEP_US")
 GEN_ARGS+=(-x "$OUT/example.json")
+if [ "$CRYPTO" = 1 ]; then
+	( umask 077; openssl rand -hex 32 > "$OUT/psk" ) || fatal "pre-shared key written" "$OUT/psk"
+	GEN_ARGS+=(--psk "$OUT/psk" --rekey-s 1)
+fi
 for side in a b; do
 	"$GEN" -s "$side" -e "$PROFILE" "${GEN_ARGS[@]}" > "$OUT/gw$side.json" 2> "$OUT/gen-$side.log" ||
 		fatal "gateway configuration gw$side generated" "$(cat "$OUT/gen-$side.log")"
@@ -383,6 +393,9 @@ for side in a b; do
 		timeout 5 ip netns exec "${P}gw$side" "$BRAIDCTL" -s 127.0.0.1:9099 -T 2000 \
 			--json stats > "$OUT/gw$side-stats.json" 2> "$OUT/gw$side-stats.err" ||
 			rm -f "$OUT/gw$side-stats.json"
+		timeout 5 ip netns exec "${P}gw$side" "$BRAIDCTL" -s 127.0.0.1:9099 -T 2000 \
+			--json status > "$OUT/gw$side-status.json" 2>> "$OUT/gw$side-stats.err" ||
+			rm -f "$OUT/gw$side-status.json"
 	fi
 done
 
@@ -544,6 +557,29 @@ check() {
 [ "$gw_clean" = 1 ] && ok "gateways stop on SIGTERM with every mbuf back in its pool" ||
 	ko "gateways stop on SIGTERM with every mbuf back in its pool" "${gw_detail[@]}"
 [ "$emu_rc" = 0 ] && ok "emulator exits 0" || ko "emulator exits 0" "exit $emu_rc"
+if [ "$CRYPTO" = 1 ]; then
+	# stage counter of gwX's stats: braid_stage_<name>_total or a drop reason
+	stage_sum() {
+		jq "[.samples[] | select(.labels.stage == \"$2\" and
+			(.name == \"braid_stage_$3_total\" or
+			 (.name == \"braid_stage_dropped_packets_total\" and .labels.reason == \"$3\")))
+			| .value] | add // 0" "$OUT/gw$1-stats.json" 2>/dev/null
+	}
+	for side in a b; do
+		keyed=$(jq -r '.crypto.session // "none"' "$OUT/gw$side-status.json" 2>/dev/null)
+		[ "$keyed" = keyed ] && ok "gw$side: crypto session keyed (status)" ||
+			ko "gw$side: crypto session keyed (status)" "status.crypto.session: $keyed"
+		rekeys=$(stage_sum "$side" seal rekeys)
+		[ "${rekeys:-0}" -ge $((DURATION / 2)) ] &&
+			ok "gw$side: a new key epoch every second ($rekeys)" ||
+			ko "gw$side: a new key epoch every second" "seal rekeys: ${rekeys:-none}"
+		bad=$(( $(stage_sum "$side" open auth) + $(stage_sum "$side" open replay) +
+			$(stage_sum "$side" open old_key) + $(stage_sum "$side" rx_decap unsealed) ))
+		[ "$bad" = 0 ] && ok "gw$side: no frame refused by the open stage or rx_decap" ||
+			ko "gw$side: no frame refused by the open stage or rx_decap" \
+				"auth + replay + old_key + unsealed = $bad"
+	done
+fi
 for d in fwd rev; do
 	[ $d = fwd ] && what="src -> dst" || what="dst -> src"
 	check "$what: stream complete (end markers, no corrupt packet, no socket drop)" \

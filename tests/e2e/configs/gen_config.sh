@@ -17,10 +17,13 @@
 #   lcores every stage on lcore 0, idle sleep up to 200 us (two gateways,
 #          the emulator and the stream tools share two CPUs)
 #   management on 127.0.0.1:9099, the console table every --stats-interval
+#   crypto with --psk FILE: crypto.psk_file (and crypto.rekey_s with
+#          --rekey-s S)
 # The test streams are UDP to port 5000: the example's video class.
 #
 # usage: gen_config.sh -s a|b -e EMU_PROFILE.json -x EXAMPLE.json [--arp]
 #                      [--stats-interval MS] [--idle-sleep-max-us US]
+#                      [--psk FILE [--rekey-s S]]
 # Needs jq.
 
 set -euo pipefail
@@ -31,6 +34,8 @@ EXAMPLE=
 ARP=0
 STATS_MS=1000
 IDLE_US=200
+PSK=
+REKEY_S=0
 
 usage() {
 	sed -n '/^# usage:/,/^# Needs/p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -45,15 +50,18 @@ while [ $# -gt 0 ]; do
 	--arp) ARP=1; shift ;;
 	--stats-interval) STATS_MS=${2:-}; shift 2 ;;
 	--idle-sleep-max-us) IDLE_US=${2:-}; shift 2 ;;
+	--psk) PSK=${2:-}; shift 2 ;;
+	--rekey-s) REKEY_S=${2:-}; shift 2 ;;
 	*) usage ;;
 	esac
 done
 case "$SIDE" in a|b) ;; *) usage ;; esac
 [ -r "$PROFILE" ] || { echo "gen_config.sh: cannot read profile '$PROFILE'" >&2; exit 2; }
 [ -r "$EXAMPLE" ] || { echo "gen_config.sh: cannot read example '$EXAMPLE'" >&2; exit 2; }
-case "$STATS_MS$IDLE_US" in ''|*[!0-9]*) usage ;; esac
+case "$STATS_MS$IDLE_US$REKEY_S" in ''|*[!0-9]*) usage ;; esac
 
 exec jq -n --arg side "$SIDE" --argjson arp "$ARP" --argjson stats_ms "$STATS_MS" \
+	--arg psk "$PSK" --argjson rekey_s "$REKEY_S" \
 	--argjson idle_us "$IDLE_US" --slurpfile prof "$PROFILE" --slurpfile ex "$EXAMPLE" '
 def hex2: [. / 16 | floor, . % 16] | map("0123456789abcdef"[.:.+1]) | add;
 def wanmac($i; $s): "02:b0:01:\($i | hex2):00:\(if $s == "a" then "01" else "02" end)";
@@ -91,5 +99,7 @@ if $n < 1 or $n > 16 then error("profile: 1..16 links") else . end |
                   "lan_tx"]}]},
   management: {enabled: true, address: "127.0.0.1", port: 9099},
   stats: {console: true, interval_ms: $stats_ms}
-}
+} + (if $psk == "" then {} else
+	{crypto: ({psk_file: $psk} + (if $rekey_s > 0 then {rekey_s: $rekey_s} else {} end))}
+     end)
 '
