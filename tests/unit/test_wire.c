@@ -1388,6 +1388,8 @@ ref_decap(const struct braid_decap_conf *c, const uint8_t *b, uint32_t len,
 		return BRAID_DECAP_DROP_BAD_MAGIC;
 	if (b[h + 2] != 1)
 		return BRAID_DECAP_DROP_BAD_VERSION;
+	if (b[h + 4] & 0x04)          /* SEALED, and this decap has no crypto */
+		return BRAID_DECAP_DROP_SEALED;
 	o->type = b[h + 3];
 	if (o->type < 1 || o->type > 5)
 		return BRAID_DECAP_DROP_BAD_TYPE;
@@ -1816,7 +1818,7 @@ test_decap_fuzz(void)
 				 c.drop_bad_version + c.drop_bad_type + c.drop_bad_class +
 				 c.drop_bad_length + c.drop_bad_fec + c.drop_stale_session +
 				 c.drop_ctrl_full + c.drop_punt_full + c.drop_no_punt +
-				 c.drop_burst_full;
+				 c.drop_burst_full + c.drop_unsealed + c.drop_sealed;
 
 		CU_ASSERT_EQUAL(c.rx_packets, c.data + c.parity + c.control + c.punted + drops);
 	}
@@ -1824,8 +1826,9 @@ test_decap_fuzz(void)
 	       " multi-segment, %" PRIu64 " session changes\n", frames, multiseg, sm.changes);
 	for (unsigned int v = 0; v < BRAID_DECAP_VERDICT_MAX; v++) {
 		printf("    %-18s %8" PRIu64 "\n", braid_decap_verdict_name(v), tally[v]);
-		/* every outcome is exercised */
-		CU_ASSERT(tally[v] > 0);
+		/* every outcome is exercised (unsealed needs require_sealed:
+		 * test_decap_require_sealed) */
+		CU_ASSERT(tally[v] > 0 || v == BRAID_DECAP_DROP_UNSEALED);
 	}
 	braid_decap_free(d);
 	rte_ring_free(ctrl);
@@ -1910,6 +1913,39 @@ test_decap_hardened(void)
 	assert_no_leak();
 }
 
+/* require_sealed (crypto on): a frame the open stage did not verify is
+ * drop_unsealed even when it is valid; an opened one is taken without a
+ * UDP checksum (its tag covered more). */
+static void
+test_decap_require_sealed(void)
+{
+	struct braid_encap *a = mk_encap(0x3333, NULL, NULL);
+	struct braid_decap_conf dc;
+	struct braid_decap *d;
+	struct rte_mbuf *m;
+	uint64_t rng = seed ^ 0x5151;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	receiver_conf(&dc, NULL, NULL);
+	dc.require_sealed = true;
+	d = braid_decap_create(&dc, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	m = encap_one(a, data_pkt(60, 0, &rng), 1000);      /* no UDP checksum */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL(braid_decap_one(d, m, NULL), BRAID_DECAP_DROP_UNSEALED);
+	braid_decap_free(d);
+	dc.require_udp_cksum = true;
+	d = braid_decap_create(&dc, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_EQUAL(braid_decap_one(d, m, NULL), BRAID_DECAP_DROP_BAD_CKSUM);
+	braid_meta(m)->flags |= BRAID_META_F_OPENED;
+	CU_ASSERT_EQUAL(braid_decap_one(d, m, NULL), BRAID_DECAP_OK);
+	rte_pktmbuf_free(m);
+	braid_decap_free(d);
+	braid_encap_free(a);
+	assert_no_leak();
+}
+
 static int
 register_tests(void)
 {
@@ -1926,6 +1962,7 @@ register_tests(void)
 	    CU_add_test(s, "links, bad meta, offloads", test_links_and_meta) == NULL ||
 	    CU_add_test(s, "rx_decap stage", test_rx_decap_stage) == NULL ||
 	    CU_add_test(s, "required checksum, confirmed session", test_decap_hardened) == NULL ||
+	    CU_add_test(s, "required sealing", test_decap_require_sealed) == NULL ||
 	    CU_add_test(s, "decap fuzz vs reference", test_decap_fuzz) == NULL)
 		return -1;
 	return 0;
