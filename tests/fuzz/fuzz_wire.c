@@ -355,7 +355,8 @@ split_and_run(const uint8_t *frame, size_t len, unsigned int nseg, uint64_t ol)
 		c.drop_fragment + c.drop_not_udp + c.drop_bad_udp + c.drop_foreign +
 		c.drop_bad_magic + c.drop_bad_version + c.drop_bad_type + c.drop_bad_class +
 		c.drop_bad_length + c.drop_bad_fec + c.drop_stale_session + c.drop_ctrl_full +
-		c.drop_punt_full + c.drop_no_punt + c.drop_burst_full;
+		c.drop_punt_full + c.drop_no_punt + c.drop_burst_full + c.drop_unsealed +
+		c.drop_sealed;
 	if (c.rx_packets != c.data + c.parity + c.control + c.punted + drops)
 		abort();
 	if (rte_mempool_in_use_count(pool) != 0)

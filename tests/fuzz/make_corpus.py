@@ -15,6 +15,9 @@ fuzz_config the unit tests' configurations, the JSON examples of
 fuzz_mgmt   one JSON-RPC request per documented method (token "t", as the
             harness sets), a batch, and an HTTP GET /metrics
 fuzz_linkemu every e2e profile (tests/e2e/profiles/*.json)
+fuzz_crypto a sealed frame of every wire type (fuzz_crypto.c's mode 1),
+            with and without changes; a clear braid frame and a HELLO
+            frame through the open stage (mode 0); a HELLO payload (mode 2)
 Inputs a fuzzer found crashing are kept beside them as regress-*.
 """
 import glob
@@ -104,9 +107,36 @@ def linkemu():
                                     "seed-" + os.path.basename(p)))
 
 
+def braid_frame(ftype, link, payload, flags=0):
+    """Ethernet/IPv4/UDP/braid header as encap writes them, then payload."""
+    bh = struct.pack(">HBBBBHHHIIIIIBBBBHH", 0xBA1D, 1, ftype, flags, 0, 0, link,
+                     len(payload), 0x5EED0001, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    udp = struct.pack(">HHHH", 7000, 7000, 8 + len(bh) + len(payload), 0)
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp) + len(bh) + len(payload),
+                     0, 0x4000, 64, 17, 0, bytes([10, 1, 1, 1]), bytes([10, 1, 1, 2]))
+    eth = bytes.fromhex("020000000102020000000101") + b"\x08\x00"
+    return eth + ip + udp + bh + payload
+
+
+def crypto():
+    names = {0: "data", 1: "parity", 2: "nack", 3: "probe", 4: "probe_reply"}
+    for t, name in names.items():
+        put("fuzz_crypto", f"seed-sealed-{name}",
+            bytes([1, t, 1]) + struct.pack(">H", 300) + bytes(range(20)))
+        put("fuzz_crypto", f"seed-sealed-{name}-changed",
+            bytes([1, t, 2]) + struct.pack(">H", 300) + bytes(range(20)) +
+            bytes([0, 50, 1, 0, 90, 0x80]))
+    put("fuzz_crypto", "seed-clear-data", bytes([0]) + braid_frame(1, 0, bytes(64)))
+    put("fuzz_crypto", "seed-hello-frame", bytes([0]) + braid_frame(6, 1, bytes(132)))
+    put("fuzz_crypto", "seed-sealed-garbage",
+        bytes([0]) + braid_frame(1, 2, bytes(8) + bytes(range(100)) + bytes(16), flags=4))
+    put("fuzz_crypto", "seed-hello-payload", bytes([2, 0x5E, 0xED, 0, 2]) +
+        bytes([1, 0, 0, 0]) + bytes(range(1, 129)))
+
+
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build")
-    for t in ("fuzz_wire", "fuzz_config", "fuzz_mgmt", "fuzz_linkemu"):
+    for t in ("fuzz_wire", "fuzz_config", "fuzz_mgmt", "fuzz_linkemu", "fuzz_crypto"):
         d = os.path.join(HERE, "corpus", t)
         os.makedirs(d, exist_ok=True)
         for p in glob.glob(os.path.join(d, "seed-*")):
@@ -115,6 +145,7 @@ def main():
     config(build)
     mgmt()
     linkemu()
+    crypto()
     return 0
 
 
