@@ -671,6 +671,9 @@ classify_chunk(struct braid_classify *cl, struct rte_mbuf **pkts, uint16_t n,
 			cls = cl->default_class;
 			n_default++;
 		}
+		/* The LAN header stays readable in the headroom (lib/mtu answers
+		 * with ICMP from it). */
+		m->l2_len = cl->l2_len[j];
 		rte_pktmbuf_adj(m, cl->l2_len[j]);
 		braid_meta(m)->class_id = cls;
 		if (unlikely(braid_burst_push(out, m) != 0)) {

@@ -215,6 +215,12 @@ struct braid_config_mgmt {
 	uint16_t metrics_port;        /**< 0: no Prometheus endpoint */
 };
 
+/** What happens to LAN packets larger than the tunnel carries (lib/mtu). */
+struct braid_config_mtu {
+	bool clamp_mss;               /**< clamp TCP SYNs' MSS option */
+	uint32_t icmp_per_s;          /**< "fragmentation needed" answers per second */
+};
+
 /** The tunnel's encryption (lib/crypto, doc/security.md). */
 struct braid_config_crypto {
 	char psk_file[BRAID_CONFIG_FILE_LEN];  /**< "" = the tunnel runs in clear */
@@ -247,6 +253,7 @@ struct braid_config {
 	struct braid_config_lcores lcores;
 	struct braid_config_mgmt management;
 	struct braid_config_crypto crypto;
+	struct braid_config_mtu mtu;
 	struct braid_config_stats stats;
 	uint32_t n_rules;
 	struct braid_config_rule rules[BRAID_CONFIG_MAX_RULES];

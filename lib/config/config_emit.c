@@ -359,6 +359,10 @@ braid_config_to_json(const struct braid_config *c)
 	put(&em, sec, "rekey_s", j_uint(c->crypto.rekey_s));
 	put(&em, sec, "rekey_mb", j_uint(c->crypto.rekey_mb));
 
+	sec = put(&em, root, "mtu", json_object());
+	put(&em, sec, "clamp_mss", json_boolean(c->mtu.clamp_mss));
+	put(&em, sec, "icmp_per_s", j_uint(c->mtu.icmp_per_s));
+
 	sec = put(&em, root, "stats", json_object());
 	put(&em, sec, "console", json_boolean(c->stats.console));
 	put(&em, sec, "interval_ms", j_uint(c->stats.interval_ms));

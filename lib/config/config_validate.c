@@ -29,7 +29,7 @@
 static const char *const k_root[] = {
 	"name", "mempool", "ports", "links", "classes", "default_class",
 	"fec", "retransmit", "reorder", "health", "tx", "lcores",
-	"management", "crypto", "stats", NULL };
+	"management", "crypto", "mtu", "stats", NULL };
 static const char *const k_mempool[] = { "mbufs", "cache", "data_room", NULL };
 static const char *const k_port[] = {
 	"name", "role", "profile", "device", "mac", "ipv4", "mtu", NULL };
@@ -60,6 +60,7 @@ static const char *const k_mgmt[] = {
 	"enabled", "address", "port", "token_file", "max_clients",
 	"max_request_bytes", "idle_timeout_s", "metrics_port", NULL };
 static const char *const k_crypto[] = { "psk_file", "device", "rekey_s", "rekey_mb", NULL };
+static const char *const k_mtu[] = { "clamp_mss", "icmp_per_s", NULL };
 static const char *const k_stats[] = { "console", "interval_ms", NULL };
 
 static const char *const v_role[] = { "lan", "link", NULL };
@@ -1531,4 +1532,11 @@ cfg_validate(struct cfg_ctx *x)
 	parse_lcores(x);
 	parse_management(x);
 	parse_crypto(x);
+	{
+		const json_t *o = section(x, x->root, "mtu", k_mtu);
+
+		get_bool(x, o, "$.mtu", "clamp_mss", true, &x->c->mtu.clamp_mss);
+		get_u32(x, o, "$.mtu", "icmp_per_s", false, 0, 100000, 100,
+			&x->c->mtu.icmp_per_s);
+	}
 }

@@ -363,7 +363,31 @@ build_send_chain(struct braid_gateway *gw, struct build_err *e)
 
 		max_inner = l == 0 ? inner : RTE_MIN(max_inner, inner);
 	}
-	max_inner = RTE_MAX(max_inner, 64u);
+	max_inner = RTE_MAX(max_inner, 68u);
+	gw->inner_mtu = (uint16_t)max_inner;
+
+	/* mtu: what does not fit the tunnel is clamped, answered or split
+	 * before the scheduler sees it. */
+	{
+		struct braid_mtu_conf mc = {
+			.inner_mtu = (uint16_t)max_inner,
+			.clamp_mss = c->mtu.clamp_mss,
+			.icmp_per_s = c->mtu.icmp_per_s,
+			.pool = gw->pkt_pool,
+			.indirect_pool = gw->clone_pool,
+			.lan_inject = gw->lan_inject,
+		};
+
+		if (gw->lan_port >= 0 && c->ports[gw->lan_port].has_ipv4) {
+			mc.lan_mac = gw->port_mac[gw->lan_port];
+			mc.lan_ip = c->ports[gw->lan_port].ipv4;
+		} else {
+			mc.icmp_per_s = 0;         /* no address to answer from */
+		}
+		gw->mtu = braid_mtu_create(&mc, SOCKET_ID_ANY);
+		if (gw->mtu == NULL)
+			return fail(e, rte_errno, "mtu: %s", rte_strerror(rte_errno));
+	}
 
 	/* Sched. */
 	sc = rte_zmalloc("gw_sched_conf", sizeof(*sc), 0);
@@ -814,6 +838,7 @@ build_runner(struct braid_gateway *gw, struct build_err *e)
 	rc->hook_period_us = GW_HOOK_PERIOD_US;
 	add_stage(rc, c, "lan_rx", &braid_port_rx_stage_ops, gw->lan_rx, 0, BRAID_STAGE_LAN_RX);
 	add_stage(rc, c, "classify", &braid_classify_stage_ops, gw->classify, 0, BRAID_STAGE_CLASSIFY);
+	add_stage(rc, c, "mtu", &braid_mtu_stage_ops, gw->mtu, 0, BRAID_STAGE_CLASSIFY);
 	add_stage(rc, c, "sched", &braid_sched_stage_ops, gw->sched, 0, BRAID_STAGE_SCHED);
 	add_stage(rc, c, "fec", &braid_fec_enc_stage_ops, gw->fec, 0, BRAID_STAGE_FEC);
 	add_stage(rc, c, "rtx", &braid_rtx_stage_ops, gw->rtx, 0, BRAID_STAGE_RTX);

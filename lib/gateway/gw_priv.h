@@ -24,6 +24,7 @@
 #include "braid_lan.h"
 #include "braid_link.h"
 #include "braid_log.h"
+#include "braid_mtu.h"
 #include "braid_port.h"
 #include "braid_reorder.h"
 #include "braid_rtx.h"
@@ -141,6 +142,8 @@ struct braid_gateway {
 	/* send chain */
 	struct braid_port_rx *lan_rx;
 	struct braid_classify *classify;
+	struct braid_mtu *mtu;
+	uint16_t inner_mtu;            /* largest inner packet every link carries */
 	struct braid_sched *sched;
 	struct braid_fec_enc *fec;
 	struct braid_rtx *rtx;

@@ -148,6 +148,7 @@ free_stages(struct braid_gateway *gw)
 {
 	braid_port_rx_free(gw->lan_rx);
 	braid_classify_free(gw->classify);
+	braid_mtu_free(gw->mtu);
 	braid_sched_free(gw->sched);
 	braid_fec_enc_free(gw->fec);
 	braid_arq_tx_free(gw->arq_tx);
