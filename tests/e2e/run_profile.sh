@@ -33,6 +33,10 @@
 #   --crypto        the tunnel encrypted (crypto.psk_file, one fresh key for
 #                   both) with a new key epoch every second (rekey_s 1):
 #                   the same bounds, and no frame refused
+#   --mtu           after the stream: a non-DF UDP datagram of 1472 bytes
+#                   arrives whole (braid fragments it), a DF one gets ICMP
+#                   "fragmentation needed" with the tunnel's inner MTU, and
+#                   a 50 MB TCP transfer completes with its MSS clamped
 #   --sample-ms MS  link counter sampling period (default 250)
 #   --no-check      measure and print the summary, no assertions (demo)
 #   --quiet         only the summary table (and errors) on stdout
@@ -64,6 +68,7 @@ LEAD=5
 OUT=
 ARP=0
 CRYPTO=0
+MTU=0
 SAMPLE_MS=250
 CHECK=1
 QUIET=0
@@ -74,6 +79,7 @@ while [ $# -gt 0 ]; do
 	--out) OUT=${2:-}; shift 2 ;;
 	--arp) ARP=1; shift ;;
 	--crypto) CRYPTO=1; shift ;;
+	--mtu) MTU=1; shift ;;
 	--sample-ms) SAMPLE_MS=${2:-}; shift 2 ;;
 	--no-check) CHECK=0; shift ;;
 	--quiet) QUIET=1; shift ;;
@@ -103,6 +109,7 @@ NAME=$(basename "$PROFILE" .json)
 SUITE=e2e_$NAME
 [ "$ARP" = 1 ] && SUITE=${SUITE}_arp
 [ "$CRYPTO" = 1 ] && SUITE=${SUITE}_crypto
+[ "$MTU" = 1 ] && SUITE=${SUITE}_mtu
 
 BRAID=$BUILD/app/braid/braid
 LINKEMU=$BUILD/app/braid-linkemu/braid-linkemu
@@ -311,7 +318,7 @@ jq --argjson lead "$LEAD" --argjson seed "$SEED_ARG" '
 EMU_T0=$(now_ns)
 nice -n "$NICE" ip netns exec "${P}emu" "$LINKEMU" --profile "$OUT/emu-profile.json" \
 	--stats-file "$OUT/emu.json" --ready-file "$OUT/emu.ready" \
-	--duration $((LEAD + DURATION + 30)) > "$OUT/emu.out" 2> "$OUT/emu.err" &
+	--duration $((LEAD + DURATION + 30 + MTU * 90)) > "$OUT/emu.out" 2> "$OUT/emu.err" &
 EMU_PID=$!
 PIDS[emu]=$EMU_PID
 for _ in $(seq 50); do
@@ -386,6 +393,32 @@ kill -TERM "$SAMPLER_PID" 2>/dev/null
 wait "$SAMPLER_PID" 2>/dev/null
 SAMPLER_PID=
 link_counters >> "$OUT/links.raw"
+
+# --- MTU (--mtu): oversize packets and TCP across the tunnel --------------------
+if [ "$MTU" = 1 ]; then
+	MC=$E2E/mtu_check.py
+	in_ns() { local ns=$1; shift; ip netns exec "${P}$ns" "$@"; }
+	# non-DF first: once the kernel learned the path MTU it would split
+	# the datagram itself (and size its TCP MSS to it).
+	in_ns dst python3 "$MC" udp-recv --port 6001 --seconds 3 > "$OUT/mtu-nodf-rx.json" &
+	sleep 0.5
+	in_ns src python3 "$MC" udp-send --dst 10.202.0.2 --port 6001 --size 1472 --no-df \
+		> "$OUT/mtu-nodf-tx.json" 2>&1
+	wait $!
+	in_ns dst python3 "$MC" tcp-recv --port 6003 --seconds 120 > "$OUT/mtu-tcp-rx.json" 2>&1 &
+	rxp=$!
+	sleep 0.5
+	in_ns src python3 "$MC" tcp-send --dst 10.202.0.2 --port 6003 --bytes 50000000 \
+		> "$OUT/mtu-tcp-tx.json" 2>&1
+	wait $rxp
+	# DF last: the ICMP answer teaches the src kernel the path MTU,
+	# and its next SYNs would need no clamping.
+	in_ns dst python3 "$MC" udp-recv --port 6002 --seconds 3 > "$OUT/mtu-df-rx.json" &
+	sleep 0.5
+	in_ns src python3 "$MC" udp-send --dst 10.202.0.2 --port 6002 --size 1472 --df \
+		> "$OUT/mtu-df-tx.json" 2>&1
+	wait $!
+fi
 
 # Counters from the management port, when the gateway serves them.
 for side in a b; do
@@ -557,14 +590,41 @@ check() {
 [ "$gw_clean" = 1 ] && ok "gateways stop on SIGTERM with every mbuf back in its pool" ||
 	ko "gateways stop on SIGTERM with every mbuf back in its pool" "${gw_detail[@]}"
 [ "$emu_rc" = 0 ] && ok "emulator exits 0" || ko "emulator exits 0" "exit $emu_rc"
-if [ "$CRYPTO" = 1 ]; then
-	# stage counter of gwX's stats: braid_stage_<name>_total or a drop reason
-	stage_sum() {
-		jq "[.samples[] | select(.labels.stage == \"$2\" and
-			(.name == \"braid_stage_$3_total\" or
-			 (.name == \"braid_stage_dropped_packets_total\" and .labels.reason == \"$3\")))
-			| .value] | add // 0" "$OUT/gw$1-stats.json" 2>/dev/null
+# stage counter of gwX's stats: braid_stage_<name>_total or a drop reason
+stage_sum() {
+	jq "[.samples[] | select(.labels.stage == \"$2\" and
+		(.name == \"braid_stage_$3_total\" or
+		 (.name == \"braid_stage_dropped_packets_total\" and .labels.reason == \"$3\")))
+		| .value] | add // 0" "$OUT/gw$1-stats.json" 2>/dev/null
+}
+if [ "$MTU" = 1 ]; then
+	inner=$((1500 - 68 - CRYPTO * 24))
+	# check_json NAME FILE JQ_EXPR
+	check_json() {
+		if jq -e "$3" "$OUT/$2" > /dev/null 2>&1; then ok "$1"
+		else ko "$1" "expected: $3" "measured: $(head -c 400 "$OUT/$2" 2>/dev/null)"; fi
 	}
+	check_json "MTU: a 1472-byte datagram without DF arrives whole" mtu-nodf-rx.json \
+		'.sizes | index(1472) != null'
+	frag=$(stage_sum a mtu fragmented)
+	[ "${frag:-0}" -ge 1 ] && ok "MTU: braid fragmented it ($frag)" ||
+		ko "MTU: braid fragmented it" "gwa mtu.fragmented: ${frag:-none}"
+	check_json "MTU: a DF one gets ICMP fragmentation-needed with MTU $inner" mtu-df-tx.json \
+		".path_mtu == $inner and .refused_too_big"
+	check_json "MTU: ... and is not delivered" mtu-df-rx.json '.sizes | index(1472) == null'
+	check_json "MTU: 50 MB over TCP arrive intact" mtu-tcp-rx.json \
+		"(.bytes == 50000000) and (.sha256 == \"$(jq -r .sha256 "$OUT/mtu-tcp-tx.json" 2>/dev/null)\")"
+	check_json "MTU: TCP's MSS clamped to $((inner - 40)) both ways" mtu-tcp-tx.json \
+		".mss <= $((inner - 40))"
+	check_json "MTU: ... at a sensible rate (>= 5 Mbit/s)" mtu-tcp-tx.json '.mbit_s >= 5'
+	for side in a b; do
+		c=$(stage_sum $side mtu mss_clamped)
+		[ "${c:-0}" -ge 1 ] && ok "gw$side: SYNs from its LAN clamped ($c)" ||
+			ko "gw$side: SYNs from its LAN clamped" "mtu.mss_clamped: ${c:-none}"
+	done
+	log "  TCP: $(jq -c '{mbit_s, mss, seconds}' "$OUT/mtu-tcp-tx.json" 2>/dev/null)"
+fi
+if [ "$CRYPTO" = 1 ]; then
 	for side in a b; do
 		keyed=$(jq -r '.crypto.session // "none"' "$OUT/gw$side-status.json" 2>/dev/null)
 		[ "$keyed" = keyed ] && ok "gw$side: crypto session keyed (status)" ||
