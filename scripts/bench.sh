@@ -122,6 +122,7 @@ prog_args() {
 	perf_classify) [ "$QUICK" = 1 ] && echo "--iters 10" ;;
 	perf_rtx) [ "$QUICK" = 1 ] && echo "--iters 5" ;;
 	perf_wire) [ "$QUICK" = 1 ] && echo "-n 64000" ;;
+	perf_crypto) [ "$QUICK" = 1 ] && echo "-n 64000" ;;
 	esac
 	return 0
 }
@@ -232,6 +233,9 @@ headline = {
     "perf_wire": lambda t: first(
         r"^in_place\s+32\s+([\d.]+)\s+([\d.]+)", t,
         lambda m: f"burst 32, in place: encap {m[1]}, decap {m[2]} cyc/pkt"),
+    "perf_crypto": lambda t: first(
+        r"^\s+64\s+32\s+([\d.]+)\s+([\d.]+)\n(?:.*\n)*?\s+1400\s+32\s+([\d.]+)\s+([\d.]+)", t,
+        lambda m: f"AES-256-GCM burst 32: 64 B seal {m[1]} open {m[2]}, 1400 B seal {m[3]} open {m[4]} cyc/pkt"),
     "perf_fec": lambda t: first(
         r"isal_encode_rs10_4_data_rate\s+([\d.]+).*\n(?:.*\n)*?.*stage_rs10_4_inplace_burst32_cyc_per_pkt\s+([\d.]+)",
         t, lambda m: f"ISA-L RS(10,4) {m[1]} GB/s; stage RS(10,4) burst 32 {m[2]} cyc/pkt"),
