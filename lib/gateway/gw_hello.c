@@ -14,6 +14,7 @@
 #include <rte_malloc.h>
 #include <rte_udp.h>
 
+#include "braid_clock.h"
 #include "braid_hello.h"
 #include "gw_priv.h"
 
@@ -35,7 +36,7 @@ struct gw_hello {
 	/* read by management */
 	bool established;
 	uint32_t peer_session;
-	uint64_t bad_mac_ns;               /* last HELLO that failed its MAC */
+	uint64_t bad_mac_ns;               /* last HELLO that failed its MAC (braid_now_ns) */
 	struct { BRAID_COUNTERS_FIELDS(HELLO_GW_COUNTERS) } cnt;
 };
 
@@ -138,10 +139,13 @@ on_hello(struct gw_hello *g, struct rte_mbuf *m, uint64_t now_ns)
 	v = braid_hello_receive(&g->h, rte_be_to_cpu_32(bh->session_id), payload,
 				BRAID_HELLO_LEN, &r);
 	if (v == BRAID_HELLO_BAD_MAC) {
-		if (now_ns - g->bad_mac_ns > GW_HELLO_WARN_NS)
+		/* Management's clock (the data path's may be virtual). */
+		uint64_t wall = braid_now_ns();
+
+		if (g->bad_mac_ns == 0 || wall - g->bad_mac_ns > GW_HELLO_WARN_NS)
 			GW_LOG(WARNING, "crypto: a HELLO on link %s failed authentication: "
 			       "the pre-shared keys differ, or it was forged", lc->name);
-		__atomic_store_n(&g->bad_mac_ns, now_ns, __ATOMIC_RELAXED);
+		__atomic_store_n(&g->bad_mac_ns, wall, __ATOMIC_RELAXED);
 		return;
 	}
 	if (v != BRAID_HELLO_OK)

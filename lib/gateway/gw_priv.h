@@ -266,7 +266,8 @@ unsigned int gw_hello_poll(struct gw_hello *g, uint64_t now_ns);
 void gw_hello_stats(const struct gw_hello *g, braid_stat_fn fn, void *arg);
 /* Is a peer session keyed (its id in @p peer_session)? Any thread. */
 bool gw_hello_established(const struct gw_hello *g, uint32_t *peer_session);
-/* Did a HELLO fail its MAC in the last 10 s? Any thread. */
+/* Did a HELLO fail its MAC in the last 10 s (@p now_ns: braid_now_ns())?
+ * Any thread. */
 bool gw_hello_auth_failing(const struct gw_hello *g, uint64_t now_ns);
 
 /* The longest a class's packet waits for a gap at the receiver: its ARQ

@@ -20,6 +20,7 @@
 #include <CUnit/CUnit.h>
 #include <rte_mbuf.h>
 
+#include "braid_clock.h"
 #include "braid_config.h"
 #include "braid_decap.h"
 #include "braid_engine.h"
@@ -487,6 +488,9 @@ test_pair_crypto_wrong_key(void)
 	CU_ASSERT(braid_gateway_counter(pr->p->gb, "ctrl", "drop_hello_mac") > 0);
 	CU_ASSERT(braid_gateway_counter(pr->p->ga, "ctrl", "sessions") == 0);
 	CU_ASSERT(braid_gateway_counter(pr->p->ga, "seal", "drop_no_key") > 0);
+	/* status says why (status.crypto.auth_failing and a warning) */
+	CU_ASSERT(gw_hello_auth_failing(pr->p->ga->hello, braid_now_ns()));
+	CU_ASSERT(gw_hello_auth_failing(pr->p->gb->hello, braid_now_ns()));
 	CU_ASSERT(braid_gateway_counter(pr->p->gb, "open", "opened") == 0);
 	run_pair_close(pr);
 	unlink(pa);
