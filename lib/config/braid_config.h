@@ -97,8 +97,11 @@ struct braid_config_link {
 	uint16_t port;                /**< index in ports[], a link port */
 	uint32_t local_ip;            /**< == ports[port].ipv4 */
 	uint16_t local_port;          /**< UDP */
-	uint32_t peer_ip;
-	uint16_t peer_port;
+	uint32_t peer_ip;             /**< 0 with learn_peer */
+	uint16_t peer_port;           /**< 0: any source port (peer behind NAT) */
+	/** "peer": "learn": the peer's endpoint is learned from the frames
+	 * that authenticate on this link (needs crypto.psk_file). */
+	bool learn_peer;
 	/** Resolved next hop: as configured, else the peer (on-link). */
 	uint32_t next_hop;
 	bool has_next_hop_mac;        /**< static ARP entry for next_hop */

@@ -140,7 +140,8 @@ emit_link(struct emit *em, const struct braid_config *c,
 	put(em, o, "name", json_string(l->name));
 	put(em, o, "port", json_string(c->ports[l->port].name));
 	put(em, o, "local", j_endpoint(l->local_ip, l->local_port));
-	put(em, o, "peer", j_endpoint(l->peer_ip, l->peer_port));
+	put(em, o, "peer", l->learn_peer ? json_string("learn") :
+	    j_endpoint(l->peer_ip, l->peer_port));
 	put(em, o, "next_hop", j_ipv4(l->next_hop));
 	if (l->has_next_hop_mac)
 		put(em, o, "next_hop_mac", j_mac(&l->next_hop_mac));

@@ -785,9 +785,18 @@ parse_link(struct cfg_ctx *x, const json_t *v, const char *path,
 
 	s = get_str(x, v, path, "peer", true, &bad);
 	cfg_path_key(p, path, "peer");
-	if (s != NULL)
+	if (s != NULL && strcmp(s, "learn") == 0) {
+		/* A listener: the peer's address is whatever its frames
+		 * authenticate from (checked against crypto below). */
+		l->learn_peer = true;
+		l->peer_ip = 0;
+		l->peer_port = 0;
+		s = NULL;
+		peer_ok = false;
+	} else if (s != NULL) {
 		peer_ok = parse_endpoint(x, p, member(v, "peer"), s,
 					 &l->peer_ip, &l->peer_port);
+	}
 	if (peer_ok && local_ok && l->peer_ip == l->local_ip) {
 		cfg_err(x, p, "peer address must differ from the local address");
 		peer_ok = false;
@@ -804,7 +813,7 @@ parse_link(struct cfg_ctx *x, const json_t *v, const char *path,
 			fmt_subnet(pt, sub, sizeof(sub));
 			cfg_err(x, p, "%s is not a neighbour on %s", a, sub);
 		}
-	} else if (!bad && pt != NULL && peer_ok) {
+	} else if (!bad && pt != NULL && peer_ok && !l->learn_peer) {
 		if (on_link(pt, l->peer_ip)) {
 			l->next_hop = l->peer_ip;
 		} else {
@@ -1532,6 +1541,16 @@ cfg_validate(struct cfg_ctx *x)
 	parse_lcores(x);
 	parse_management(x);
 	parse_crypto(x);
+	for (unsigned int i = 0; i < c->n_links; i++) {
+		char li[CFG_PATH_LEN], p[CFG_PATH_LEN];
+
+		if (!c->links[i].learn_peer || c->crypto.psk_file[0] != '\0')
+			continue;
+		cfg_path_idx(li, "$.links", i);
+		cfg_path_key(p, li, "peer");
+		cfg_err(x, p, "\"learn\" needs crypto.psk_file: only frames that "
+			"authenticate may move a link's peer");
+	}
 	{
 		const json_t *o = section(x, x->root, "mtu", k_mtu);
 

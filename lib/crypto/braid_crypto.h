@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rte_ether.h>
+
 #include "braid_counters.h"
 #include "braid_stage.h"
 
@@ -105,8 +107,9 @@ void braid_replay_reset(struct braid_replay *r);
  * checked before the tag, updated after (braid_replay_update). */
 bool braid_replay_check(const struct braid_replay *r, uint64_t ctr);
 
-/** Record @p ctr (its tag verified). */
-void braid_replay_update(struct braid_replay *r, uint64_t ctr);
+/** Record @p ctr (its tag verified). @return true if it is the newest
+ * counter so far (the window moved). */
+bool braid_replay_update(struct braid_replay *r, uint64_t ctr);
 
 /* ---- cryptodev (crypto_dev.c) ---- */
 
@@ -208,8 +211,17 @@ struct braid_crypto_open_conf {
 	struct rte_ring *hello_ring;
 };
 
+/** Where a link's newest authenticated frame came from (outer headers):
+ * a listener's link follows its peer there (NAT rebinding, a new modem
+ * address). */
+struct braid_crypto_endpoint {
+	uint32_t ip;                     /**< source IPv4, host order */
+	uint16_t port;                   /**< source UDP port */
+	struct rte_ether_addr mac;       /**< source MAC (the next hop back) */
+};
+
 #define BRAID_CRYPTO_OPEN_COUNTERS(X) \
-	X(opened) X(bytes) X(clear) X(hello) X(epoch_changes) \
+	X(opened) X(bytes) X(clear) X(hello) X(epoch_changes) X(endpoint_changes) \
 	X(drop_no_key) X(drop_old_key) X(drop_replay) X(drop_auth) \
 	X(drop_malformed) X(drop_split) X(drop_busy) X(drop_hello_full)
 
@@ -233,6 +245,14 @@ uint16_t braid_crypto_open_burst(struct braid_crypto_open *o, struct rte_mbuf **
 
 void braid_crypto_open_stats(const struct braid_crypto_open *o,
 			     struct braid_crypto_open_stats *st);
+
+/**
+ * The endpoint the newest authenticated frame of link @p link came from
+ * (any thread: a sequence lock, never blocks the stage).
+ * @return its generation (0: none yet; a new value: it moved).
+ */
+uint64_t braid_crypto_open_endpoint(const struct braid_crypto_open *o, uint16_t link,
+				    struct braid_crypto_endpoint *ep);
 
 extern const struct braid_stage_ops braid_crypto_open_stage_ops;
 

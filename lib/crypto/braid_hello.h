@@ -64,6 +64,8 @@ struct braid_hello {
 /** What one received HELLO calls for. */
 struct braid_hello_result {
 	bool new_session;                 /**< install tx_prk / rx_prk */
+	bool fresh;                       /**< it echoed our current challenge:
+					   *   sent after ours, by a live peer */
 	bool reply;                       /**< answer on the link it came in on */
 	uint8_t echo[BRAID_HELLO_CHAL_LEN];   /**< the challenge to answer */
 	uint32_t peer_session;

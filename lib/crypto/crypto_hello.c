@@ -136,6 +136,7 @@ braid_hello_receive(struct braid_hello *h, uint32_t sid, const uint8_t *payload,
 	} else if (!fresh && !same_peer) {
 		h->cnt.hello_stale++;       /* answered, not taken */
 	}
+	r->fresh = fresh;
 	if (fresh)
 		braid_crypto_random(h->challenge, sizeof(h->challenge));
 	if (h->have_peer && memcmp(w->nonce, h->peer_nonce, sizeof(h->peer_nonce)) == 0 &&

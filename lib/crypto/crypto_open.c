@@ -49,6 +49,13 @@ struct braid_crypto_open {
 	void *retired[4];                /* sessions freed once nothing is in flight */
 	unsigned int n_retired;
 	uint32_t inflight;
+	/* per link: where its newest authenticated frame came from, published
+	 * under a sequence count (odd while written) for the control path */
+	struct {
+		uint32_t seq;
+		uint64_t gen;
+		struct braid_crypto_endpoint ep;
+	} where[BRAID_WIRE_MAX_LINKS];
 	/* results of the device, in order, for the caller's burst */
 	struct rte_mbuf *done[BRAID_BURST_OUT_MAX];
 	uint16_t n_done;
@@ -334,6 +341,54 @@ unseal(struct rte_mbuf *m)
 	braid_meta(m)->flags |= BRAID_META_F_OPENED;
 }
 
+/* The newest frame of @p link verified: publish where it came from if
+ * that changed. */
+static void
+note_endpoint(struct braid_crypto_open *o, uint16_t link, const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
+	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)
+		((const uint8_t *)ip + (ip->version_ihl & 0xf) * 4);
+	struct braid_crypto_endpoint ep = {
+		.ip = rte_be_to_cpu_32(ip->src_addr),
+		.port = rte_be_to_cpu_16(udp->src_port),
+		.mac = eth->src_addr,
+	};
+	typeof(o->where[0]) *w = &o->where[link];
+
+	if (w->gen != 0 && w->ep.ip == ep.ip && w->ep.port == ep.port &&
+	    rte_is_same_ether_addr(&w->ep.mac, &ep.mac))
+		return;
+	__atomic_store_n(&w->seq, w->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	w->ep = ep;
+	w->gen++;
+	__atomic_store_n(&w->seq, w->seq + 1, __ATOMIC_RELEASE);
+	o->cnt.endpoint_changes++;
+}
+
+uint64_t
+braid_crypto_open_endpoint(const struct braid_crypto_open *o, uint16_t link,
+			   struct braid_crypto_endpoint *ep)
+{
+	const typeof(o->where[0]) *w;
+	uint32_t s0, s1;
+	uint64_t gen;
+
+	if (link >= BRAID_WIRE_MAX_LINKS)
+		return 0;
+	w = &o->where[link];
+	do {
+		s0 = __atomic_load_n(&w->seq, __ATOMIC_ACQUIRE);
+		gen = w->gen;
+		*ep = w->ep;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s1 = __atomic_load_n(&w->seq, __ATOMIC_RELAXED);
+	} while ((s0 & 1) != 0 || s0 != s1);
+	return gen;
+}
+
 /* Results from the device into o->done[]. */
 static void
 collect(struct braid_crypto_open *o, uint64_t now_ns)
@@ -370,7 +425,8 @@ collect(struct braid_crypto_open *o, uint64_t now_ns)
 				rte_pktmbuf_free(m);
 				continue;
 			}
-			braid_replay_update(&k->win[pv->link_id], pv->ctr);
+			if (braid_replay_update(&k->win[pv->link_id], pv->ctr))
+				note_endpoint(o, pv->link_id, m);
 			if (k == &o->key[K_NEXT])
 				promote(o, now_ns);
 			unseal(m);

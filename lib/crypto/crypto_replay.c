@@ -58,7 +58,7 @@ shift_up(struct braid_replay *r, uint64_t s)
 	}
 }
 
-void
+bool
 braid_replay_update(struct braid_replay *r, uint64_t ctr)
 {
 	uint64_t i;
@@ -67,15 +67,16 @@ braid_replay_update(struct braid_replay *r, uint64_t ctr)
 		r->any = true;
 		r->top = ctr;
 		r->bits[0] = 1;
-		return;
+		return true;
 	}
 	if (ctr > r->top) {
 		shift_up(r, ctr - r->top);
 		r->top = ctr;
 		r->bits[0] |= 1;
-		return;
+		return true;
 	}
 	i = r->top - ctr;
 	if (i < W)
 		r->bits[i / 64] |= UINT64_C(1) << (i % 64);
+	return false;
 }

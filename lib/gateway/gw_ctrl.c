@@ -239,7 +239,8 @@ track_nexthops(struct gw_ctrl *c, uint64_t now_ns)
 		struct rte_ether_addr mac;
 		struct braid_wire_link wl;
 
-		if (lc->has_next_hop_mac)
+		/* static MAC; or a learning link's hop, learned with its peer */
+		if (lc->has_next_hop_mac || lc->next_hop == 0)
 			continue;
 		if (braid_arp_resolve(gw->arp, port, lc->next_hop, now_ns) != 0 ||
 		    braid_arp_lookup(gw->arp, port, lc->next_hop, &mac) != 0 ||

@@ -1,10 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The session handshake on the control stage (lib/crypto's braid_hello):
- * HELLOs from the open stage's ring are verified and answered on the
- * link they came in on; while no peer session is confirmed, a HELLO goes
- * out on every link every GW_HELLO_INTERVAL_NS. A new peer session hands
- * its two direction keys to the seal and open stages by command.
+ * HELLOs from the open stage's ring are verified and answered to where
+ * they came from (a frame built here, on the link's inject ring: the
+ * peer may be behind a NAT whose address we do not know yet); while no
+ * peer session is confirmed, a HELLO goes out on every link whose peer
+ * is known every GW_HELLO_INTERVAL_NS. A new peer session hands its two
+ * direction keys to the seal and open stages by command.
+ *
+ * Links that learn their peer ("peer": "learn", a listener) take its
+ * endpoint from a fresh HELLO (one that echoed our current challenge)
+ * and from then on from the newest frame the open stage authenticated on
+ * the link: a NAT rebinding or a modem's new address moves the link with
+ * the first frame from there.
  */
 #include <errno.h>
 #include <string.h>
@@ -26,7 +34,8 @@
 #define GW_HELLO_WARN_NS 10000000000ULL
 
 #define HELLO_GW_COUNTERS(X) \
-	X(drop_hello_foreign) X(drop_hello_send) X(hello_replies_limited) X(drop_key_cmd)
+	X(drop_hello_foreign) X(drop_hello_send) X(hello_replies_limited) X(drop_key_cmd) \
+	X(peer_moves) X(drop_peer_update)
 
 struct gw_hello {
 	struct braid_gateway *gw;
@@ -37,6 +46,10 @@ struct gw_hello {
 	bool established;
 	uint32_t peer_session;
 	uint64_t bad_mac_ns;               /* last HELLO that failed its MAC (braid_now_ns) */
+	/* learned peers: where each link sends, the open stage's generation */
+	struct braid_crypto_endpoint peer[BRAID_CONFIG_MAX_LINKS];
+	bool peer_known[BRAID_CONFIG_MAX_LINKS];
+	uint64_t peer_gen[BRAID_CONFIG_MAX_LINKS];
 	struct { BRAID_COUNTERS_FIELDS(HELLO_GW_COUNTERS) } cnt;
 };
 
@@ -84,6 +97,99 @@ send_hello(struct gw_hello *g, uint16_t link, const uint8_t *echo)
 	}
 }
 
+/* Where a HELLO came from. */
+struct hello_src {
+	struct rte_ether_addr mac;
+	rte_be32_t ip;
+	rte_be16_t port;
+};
+
+/* Answer a HELLO where it came from: the whole frame built here (Ethernet,
+ * IPv4, UDP, braid header, HELLO), out of the link's port. */
+static void
+send_reply(struct gw_hello *g, uint16_t link, const struct hello_src *to, const uint8_t *echo)
+{
+	const struct braid_gateway *gw = g->gw;
+	const struct braid_config_link *lc = &gw->cfg.links[link];
+	const uint16_t len = (uint16_t)(BRAID_WIRE_OVERHEAD + BRAID_HELLO_LEN);
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+	struct braid_hdr *bh;
+	struct rte_mbuf *m;
+
+	m = rte_pktmbuf_alloc(gw->pkt_pool);
+	eth = m != NULL ? (struct rte_ether_hdr *)rte_pktmbuf_append(m, len) : NULL;
+	if (eth == NULL || braid_hello_build(&g->h, echo, (uint8_t *)eth + BRAID_WIRE_OVERHEAD) != 0) {
+		rte_pktmbuf_free(m);
+		g->cnt.drop_hello_send++;
+		return;
+	}
+	eth->dst_addr = to->mac;
+	eth->src_addr = gw->port_mac[lc->port];
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	memset(ip, 0, sizeof(*ip) + sizeof(*udp) + sizeof(*bh));
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(len - RTE_ETHER_HDR_LEN));
+	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(lc->local_ip);
+	ip->dst_addr = to->ip;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	udp->src_port = rte_cpu_to_be_16(lc->local_port);
+	udp->dst_port = to->port;
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(len - RTE_ETHER_HDR_LEN - sizeof(*ip)));
+	bh = (struct braid_hdr *)(udp + 1);
+	bh->magic = RTE_BE16(BRAID_WIRE_MAGIC);
+	bh->version = BRAID_WIRE_VERSION;
+	bh->type = BRAID_PKT_HELLO;
+	bh->link_id = rte_cpu_to_be_16(link);
+	bh->inner_len = RTE_BE16(BRAID_HELLO_LEN);
+	bh->session_id = rte_cpu_to_be_32(gw->session_id);
+	memset(braid_meta(m), 0, sizeof(struct braid_meta));
+	braid_meta(m)->link_id = link;
+	braid_meta(m)->pkt_type = BRAID_PKT_HELLO;
+	m->port = gw->port_id[lc->port];
+	if (rte_ring_mp_enqueue(gw->link_inject, m) != 0) {
+		rte_pktmbuf_free(m);
+		g->cnt.drop_hello_send++;
+	}
+}
+
+/* A learning link's peer is now @p ep: encap sends there. */
+static void
+peer_set(struct gw_hello *g, uint16_t link, const struct braid_crypto_endpoint *ep)
+{
+	struct braid_gateway *gw = g->gw;
+	const struct braid_config_link *lc = &gw->cfg.links[link];
+	struct braid_wire_link wl;
+
+	if (g->peer_known[link] && g->peer[link].ip == ep->ip && g->peer[link].port == ep->port &&
+	    rte_is_same_ether_addr(&g->peer[link].mac, &ep->mac))
+		return;
+	if (braid_encap_link_get(gw->encap, link, &wl) != 0) {
+		g->cnt.drop_peer_update++;
+		return;
+	}
+	wl.peer_ip = ep->ip;
+	wl.peer_port = ep->port;
+	/* No next hop of our own: answer through the hop it came from. */
+	if (lc->next_hop == 0 && !lc->has_next_hop_mac)
+		wl.dst_mac = ep->mac;
+	if (braid_encap_link_set(gw->encap, link, &wl) != 0) {
+		g->cnt.drop_peer_update++;
+		return;
+	}
+	g->peer[link] = *ep;
+	__atomic_store_n(&g->peer_known[link], true, __ATOMIC_RELEASE);
+	g->cnt.peer_moves++;
+	GW_LOG(INFO, "link %s: peer at %u.%u.%u.%u:%u", lc->name, ep->ip >> 24,
+	       (ep->ip >> 16) & 0xff, (ep->ip >> 8) & 0xff, ep->ip & 0xff, ep->port);
+}
+
 static void
 install(struct gw_hello *g, const struct braid_hello_result *r)
 {
@@ -124,11 +230,16 @@ on_hello(struct gw_hello *g, struct rte_mbuf *m, uint64_t now_ns)
 	uint16_t link = rte_be_to_cpu_16(bh->link_id);
 	enum braid_hello_verdict v;
 
+	const struct hello_src from = {
+		.mac = ((const struct rte_ether_hdr *)p)->src_addr,
+		.ip = ip->src_addr, .port = udp->src_port,
+	};
+
 	/* The open stage checked the headers up to the braid header. */
 	lc = link < gw->cfg.n_links ? &gw->cfg.links[link] : NULL;
 	if (lc == NULL || rte_be_to_cpu_32(ip->dst_addr) != lc->local_ip ||
 	    rte_be_to_cpu_16(udp->dst_port) != lc->local_port ||
-	    rte_be_to_cpu_32(ip->src_addr) != lc->peer_ip ||
+	    (!lc->learn_peer && rte_be_to_cpu_32(ip->src_addr) != lc->peer_ip) ||
 	    (lc->peer_port != 0 && rte_be_to_cpu_16(udp->src_port) != lc->peer_port) ||
 	    rte_be_to_cpu_16(bh->inner_len) != BRAID_HELLO_LEN ||
 	    rte_pktmbuf_pkt_len(m) < off + BRAID_HELLO_LEN) {
@@ -152,12 +263,17 @@ on_hello(struct gw_hello *g, struct rte_mbuf *m, uint64_t now_ns)
 		return;
 	if (r.new_session)
 		install(g, &r);
+	/* A live peer, there: a listener's link sends there from now on. */
+	if (r.fresh && lc->learn_peer)
+		peer_set(g, link, &(struct braid_crypto_endpoint){
+			.ip = rte_be_to_cpu_32(from.ip), .port = rte_be_to_cpu_16(from.port),
+			.mac = from.mac });
 	if (r.reply) {
 		if (g->reply_ns[link] != 0 && now_ns - g->reply_ns[link] < GW_HELLO_REPLY_GAP_NS) {
 			g->cnt.hello_replies_limited++;
 		} else {
 			g->reply_ns[link] = now_ns;
-			send_hello(g, link, r.echo);
+			send_reply(g, link, &from, r.echo);
 		}
 	}
 	braid_crypto_wipe(&r, sizeof(r));
@@ -177,11 +293,35 @@ gw_hello_poll(struct gw_hello *g, uint64_t now_ns)
 	if (braid_hello_pending(&g->h) && now_ns >= g->next_ns) {
 		g->next_ns = now_ns + GW_HELLO_INTERVAL_NS;
 		for (uint16_t l = 0; l < g->gw->cfg.n_links; l++)
-			if (g->gw->cfg.links[l].admin_up)
+			if (g->gw->cfg.links[l].admin_up &&
+			    (!g->gw->cfg.links[l].learn_peer || g->peer_known[l]))
 				send_hello(g, l, NULL);
 		n++;
 	}
+	/* Learning links follow their newest authenticated frame. */
+	for (uint16_t l = 0; l < g->gw->cfg.n_links; l++) {
+		struct braid_crypto_endpoint ep;
+		uint64_t gen;
+
+		if (!g->gw->cfg.links[l].learn_peer)
+			continue;
+		gen = braid_crypto_open_endpoint(g->gw->open, l, &ep);
+		if (gen != g->peer_gen[l]) {
+			g->peer_gen[l] = gen;
+			peer_set(g, l, &ep);
+		}
+	}
 	return n;
+}
+
+bool
+gw_hello_peer(const struct gw_hello *g, uint16_t link, uint32_t *ip, uint16_t *port)
+{
+	if (link >= BRAID_CONFIG_MAX_LINKS || !__atomic_load_n(&g->peer_known[link], __ATOMIC_ACQUIRE))
+		return false;
+	*ip = g->peer[link].ip;
+	*port = g->peer[link].port;
+	return true;
 }
 
 void

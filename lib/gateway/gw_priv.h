@@ -266,6 +266,9 @@ unsigned int gw_hello_poll(struct gw_hello *g, uint64_t now_ns);
 void gw_hello_stats(const struct gw_hello *g, braid_stat_fn fn, void *arg);
 /* Is a peer session keyed (its id in @p peer_session)? Any thread. */
 bool gw_hello_established(const struct gw_hello *g, uint32_t *peer_session);
+/* The peer a learning link sends to now, if one is known. Any thread
+ * (ip and port may be torn across a move: display only). */
+bool gw_hello_peer(const struct gw_hello *g, uint16_t link, uint32_t *ip, uint16_t *port);
 /* Did a HELLO fail its MAC in the last 10 s (@p now_ns: braid_now_ns())?
  * Any thread. */
 bool gw_hello_auth_failing(const struct gw_hello *g, uint64_t now_ns);

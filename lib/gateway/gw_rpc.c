@@ -422,6 +422,20 @@ gw_rpc_status(void *arg, const json_t *params, json_t **result,
 	return 0;
 }
 
+/* A link's peer: configured, or learned ("learn" until one is). */
+static json_t *
+link_peer(const struct braid_gateway *gw, const struct braid_config_link *lc, uint16_t l)
+{
+	uint32_t ip;
+	uint16_t port;
+
+	if (!lc->learn_peer)
+		return jstr_ip_port(lc->peer_ip, lc->peer_port);
+	if (gw->hello != NULL && gw_hello_peer(gw->hello, l, &ip, &port))
+		return jstr_ip_port(ip, port);
+	return json_string("learn");
+}
+
 /* One link as links.list shows it. */
 static json_t *
 link_json(const struct gw_mgmt *m, uint16_t l)
@@ -450,7 +464,7 @@ link_json(const struct gw_mgmt *m, uint16_t l)
 		"name", lc->name,
 		"port", m->running->ports[lc->port].name,
 		"local", jstr_ip_port(lc->local_ip, lc->local_port),
-		"peer", jstr_ip_port(lc->peer_ip, lc->peer_port),
+		"peer", link_peer(gw, lc, l),
 		"admin", lc->admin_up ? "up" : "down",
 		"state", link_state_word(li.state),
 		"health", braid_link_state_name(li.health),

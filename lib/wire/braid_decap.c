@@ -325,7 +325,7 @@ braid_decap_one(const struct braid_decap *d, struct rte_mbuf *m,
 		return BRAID_DECAP_DROP_FOREIGN;
 	l = &d->links[link_id];
 	if (ip->dst_addr != l->local_ip || udp->dst_port != l->local_port ||
-	    ip->src_addr != l->peer_ip ||
+	    (l->peer_ip != 0 && ip->src_addr != l->peer_ip) ||
 	    (l->peer_port != 0 && udp->src_port != l->peer_port))
 		return BRAID_DECAP_DROP_FOREIGN;
 

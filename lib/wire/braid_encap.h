@@ -49,7 +49,8 @@ struct braid_wire_link {
 	struct rte_ether_addr src_mac;  /**< our port's MAC */
 	struct rte_ether_addr dst_mac;  /**< next hop; all-zero = unresolved */
 	uint32_t local_ip;              /**< our address on this link */
-	uint32_t peer_ip;               /**< the peer gateway's address */
+	uint32_t peer_ip;               /**< the peer gateway's address; 0 on a decap
+					 *   link: any (learned, lib/crypto authenticates) */
 	uint16_t local_port;            /**< our UDP port */
 	uint16_t peer_port;             /**< peer's UDP port (decap: 0 = any) */
 	uint16_t mtu;                   /**< outer IPv4 MTU, 576..9216 */

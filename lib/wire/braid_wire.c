@@ -26,6 +26,7 @@ braid_wire_type_name(uint8_t type)
 	case BRAID_PKT_NACK: return "nack";
 	case BRAID_PKT_PROBE: return "probe";
 	case BRAID_PKT_PROBE_REPLY: return "probe_reply";
+	case BRAID_PKT_HELLO: return "hello";
 	default: return "unknown";
 	}
 }
@@ -33,15 +34,20 @@ braid_wire_type_name(uint8_t type)
 bool
 wire_link_valid(const struct braid_wire_link *l, unsigned int idx, bool for_encap)
 {
+	/* A peer not known yet (a listener's link before its peer spoke):
+	 * no address, no port, no next hop; encap drops its frames as
+	 * drop_no_nexthop, decap takes any source. */
+	const bool unknown = l->peer_ip == 0 && l->peer_port == 0 &&
+			     rte_is_zero_ether_addr(&l->dst_mac);
 	const char *why = NULL;
 
 	if (l->local_ip == 0 || l->local_ip == UINT32_MAX)
 		why = "local_ip must be a unicast address";
-	else if (l->peer_ip == 0 || l->peer_ip == UINT32_MAX)
-		why = "peer_ip must be a unicast address";
+	else if ((l->peer_ip == 0 && !unknown) || l->peer_ip == UINT32_MAX)
+		why = "peer_ip must be a unicast address (or 0 with no port and no next hop: not known yet)";
 	else if (l->local_port == 0)
 		why = "local_port must be 1..65535";
-	else if (for_encap && l->peer_port == 0)
+	else if (for_encap && l->peer_port == 0 && !unknown)
 		why = "peer_port must be 1..65535";
 	else if (for_encap && !rte_is_valid_assigned_ether_addr(&l->src_mac))
 		why = "src_mac must be a unicast, non-zero MAC";

@@ -143,12 +143,19 @@ braid_test_gw_json(const struct braid_test_side *s, const struct braid_test_gw_o
 			" \"ipv4\": \"10.9.%d.%d/24\"}", i, s->pfx, s->tag, i, me, i, i, me);
 	if (n < JSON_MAX)
 		n += (size_t)snprintf(json + n, JSON_MAX - n, "],\n \"links\": [");
-	for (int i = 0; i < BRAID_TEST_LINKS && n < JSON_MAX; i++)
-		n += (size_t)snprintf(json + n, JSON_MAX - n,
-			"%s{\"name\": \"l%d\", \"port\": \"wan%d\", \"local\": \"10.9.%d.%d:7000\","
-			" \"peer\": \"10.9.%d.%d:7000\", \"next_hop_mac\": \"02:0%d:00:00:01:0%d\","
-			" \"capacity_kbps\": %u}", i ? ", " : "", i, i, i, me, i, peer, peer, i,
-			o->link_kbps);
+	for (int i = 0; i < BRAID_TEST_LINKS && n < JSON_MAX; i++) {
+		if (o->learn_peer)          /* a listener: peer and hop learned */
+			n += (size_t)snprintf(json + n, JSON_MAX - n,
+				"%s{\"name\": \"l%d\", \"port\": \"wan%d\","
+				" \"local\": \"10.9.%d.%d:7000\", \"peer\": \"learn\","
+				" \"capacity_kbps\": %u}", i ? ", " : "", i, i, i, me, o->link_kbps);
+		else
+			n += (size_t)snprintf(json + n, JSON_MAX - n,
+				"%s{\"name\": \"l%d\", \"port\": \"wan%d\", \"local\": \"10.9.%d.%d:7000\","
+				" \"peer\": \"10.9.%d.%d:7000\", \"next_hop_mac\": \"02:0%d:00:00:01:0%d\","
+				" \"capacity_kbps\": %u}", i ? ", " : "", i, i, i, me, i, peer, peer, i,
+				o->link_kbps);
+	}
 	if (n < JSON_MAX)
 		n += (size_t)snprintf(json + n, JSON_MAX - n,
 			"],\n \"classes\": ["
@@ -317,12 +324,60 @@ pipe_put(struct braid_test_pipe *q, struct rte_mbuf *m, uint64_t due)
 	q->tail++;
 }
 
+/* The NAT in front of a's links (imp->nat): a's UDP frames leave from
+ * the link's mapped address; b's come back to a's own address when sent
+ * to the mapping in force, and are dropped when sent to an old one.
+ * @return false: drop @p m. */
+static bool
+nat(struct braid_test_pair *p, int dir, int link, struct rte_mbuf *m)
+{
+	struct braid_test_impair *imp = &p->imp;
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	unsigned int k;
+
+	if (m->data_len < 42 || eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
+	    ip->version_ihl != 0x45 || ip->next_proto_id != IPPROTO_UDP)
+		return true;
+	for (k = 0; k < imp->n_nat_steps && p->now >= imp->nat_steps[k].at_ns; k++)
+		;
+	if (dir == 0) {
+		imp->nat_inner_ip[link] = ip->src_addr;
+		imp->nat_inner_port[link] = udp->src_port;
+		ip->src_addr = rte_cpu_to_be_32(imp->nat_ip[link] + (k > 0 ? imp->nat_steps[k - 1].ip_add[link] : 0));
+		udp->src_port = rte_cpu_to_be_16((uint16_t)(imp->nat_port[link] +
+					(k > 0 ? imp->nat_steps[k - 1].port_add[link] : 0)));
+	} else {
+		uint32_t want_ip = imp->nat_ip[link] + (k > 0 ? imp->nat_steps[k - 1].ip_add[link] : 0);
+		uint16_t want_port = (uint16_t)(imp->nat_port[link] +
+				(k > 0 ? imp->nat_steps[k - 1].port_add[link] : 0));
+
+		if (ip->dst_addr != rte_cpu_to_be_32(want_ip) ||
+		    udp->dst_port != rte_cpu_to_be_16(want_port)) {
+			imp->nat_dropped++;          /* an old mapping: gone */
+			return false;
+		}
+		ip->dst_addr = imp->nat_inner_ip[link];
+		udp->dst_port = imp->nat_inner_port[link];
+	}
+	udp->dgram_cksum = 0;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return true;
+}
+
 static void
 pipe_push(struct braid_test_pair *p, int dir, int link, struct rte_mbuf *m)
 {
 	struct braid_test_pipe *q = &p->pipe[dir][link];
 	struct braid_test_impair *imp = &p->imp;
 	uint64_t due;
+
+	if (imp->nat && !nat(p, dir, link, m)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
 
 	if (chance(p, imp->garbage)) {
 		struct rte_mbuf *g = garbage_frame(p, m);

@@ -84,6 +84,7 @@ struct braid_test_gw_opts {
 				      * by ", " (e.g. "\"fec\": {...}, "); NULL: none */
 	unsigned int lcore;          /* the lcore of every stage */
 	const char *management;      /* JSON value; NULL: {"enabled": false} */
+	bool learn_peer;             /* links "peer": "learn" (a listener), no next hop */
 };
 
 /** The configuration text of @p s (malloc'd; free() it), NULL if it does
@@ -130,6 +131,23 @@ struct braid_test_impair {
 	uint64_t dead_from, dead_to;
 	double corrupt;              /* per frame: flip a bit or cut it short */
 	double garbage;              /* per frame: also inject a random frame */
+	/* A NAT in front of a's links: a's UDP frames leave from
+	 * nat_ip:nat_port (host order, per link), plus the additions of the
+	 * last step due (a rebinding: a new port; a modem reconnect: a new
+	 * address); b's frames to an old mapping are dropped. UDP checksums
+	 * are zeroed (IPv4 allows it; sealed frames carry none). */
+	bool nat;
+	uint32_t nat_ip[BRAID_TEST_LINKS];
+	uint16_t nat_port[BRAID_TEST_LINKS];
+	unsigned int n_nat_steps;
+	struct {
+		uint64_t at_ns;
+		uint32_t ip_add[BRAID_TEST_LINKS];
+		uint16_t port_add[BRAID_TEST_LINKS];
+	} nat_steps[4];
+	uint32_t nat_inner_ip[BRAID_TEST_LINKS];     /* big endian, as seen */
+	uint16_t nat_inner_port[BRAID_TEST_LINKS];
+	uint64_t nat_dropped;
 	/* results */
 	uint64_t corrupted, injected;
 	uint64_t lost[2];            /* lost, dead, pipe or link RX ring full */

@@ -79,6 +79,7 @@ struct pair_run {
 	uint64_t fed_at_restart;  /* first host seq fed to the new gateway A */
 	bool fec_timeout_auto;    /* the product's block timeout, not 5 ms */
 	const char *psk_a, *psk_b; /* crypto.psk_file of each side (NULL: clear) */
+	bool listener_b;          /* b's links learn their peer (a behind a NAT) */
 	/* the gateway A a restart replaced, freed by run_pair_close() */
 	struct braid_gateway *ga_old;
 	struct braid_config *ca_old;
@@ -169,6 +170,7 @@ run_pair_keep(struct pair_run *pr, const char *fec, int deadline_ms, char ta, ch
 		o.extra = xa;
 		ob.extra = xb;
 	}
+	ob.learn_peer = pr->listener_b;
 	CU_ASSERT_FATAL(braid_test_pair_open(p, "", ta, tb, &o, &ob, &gw_tmpl) == 0);
 	observer = peer_decap(p->ca);
 	CU_ASSERT_FATAL(observer != NULL);
@@ -525,6 +527,52 @@ test_pair_crypto_restart(void)
 	free_run(pr);
 }
 
+/* a behind a NAT, b a listener ("peer": "learn"): the tunnel comes up
+ * through the NAT, and when link 0's mapping is rebound and link 1's
+ * address changes (a modem reconnect) mid-stream, b follows each with
+ * the first authenticated frame from there: the stream arrives complete. */
+static void
+test_pair_nat(void)
+{
+	struct pair_run *pr = new_run(0.01, 6000);
+	struct braid_test_impair *imp = &pr->p->imp;
+	uint32_t ip;
+	uint16_t port;
+	char pa[64];
+
+	pr->psk_a = pr->psk_b = psk_file(pa, sizeof(pa), 0x40);
+	pr->listener_b = true;
+	imp->nat = true;
+	for (int i = 0; i < BRAID_TEST_LINKS; i++) {
+		imp->nat_ip[i] = braid_test_ip4(100, 64, (uint32_t)i, 10);
+		imp->nat_port[i] = (uint16_t)(40000 + i);
+	}
+	imp->n_nat_steps = 2;
+	imp->nat_steps[0].at_ns = 2000000000ULL;          /* link 0 rebound */
+	imp->nat_steps[0].port_add[0] = 7;
+	imp->nat_steps[1] = imp->nat_steps[0];
+	imp->nat_steps[1].at_ns = 3500000000ULL;          /* link 1: a new address */
+	imp->nat_steps[1].ip_add[1] = 1;
+	imp->nat_steps[1].port_add[1] = 3;
+	run_pair_keep(pr, "{\"k\": 8, \"m\": 2}", 300, 'w', 'x');
+	printf("  NAT: b's peers moved %" PRIu64 " times, %" PRIu64 " frames to old mappings dropped\n",
+	       braid_gateway_counter(pr->p->gb, "ctrl", "peer_moves"), imp->nat_dropped);
+	CU_ASSERT_EQUAL(pr->p->delivered, pr->n_pkts);
+	CU_ASSERT_EQUAL(pr->p->dups, 0);
+	CU_ASSERT_EQUAL(pr->p->out_of_order, 0);
+	/* 3 links found, then 2 moves */
+	CU_ASSERT(braid_gateway_counter(pr->p->gb, "ctrl", "peer_moves") == 5);
+	CU_ASSERT(gw_hello_peer(pr->p->gb->hello, 0, &ip, &port) &&
+		  ip == braid_test_ip4(100, 64, 0, 10) && port == 40007);
+	CU_ASSERT(gw_hello_peer(pr->p->gb->hello, 1, &ip, &port) &&
+		  ip == braid_test_ip4(100, 64, 1, 11) && port == 40004);
+	CU_ASSERT(gw_hello_peer(pr->p->gb->hello, 2, &ip, &port) &&
+		  ip == braid_test_ip4(100, 64, 2, 10) && port == 40002);
+	run_pair_close(pr);
+	unlink(pa);
+	free_run(pr);
+}
+
 /* Big links: 3 x 100 Gbit/s configure (buffers and budgets sized from
  * the capacity stay within their libraries' limits). */
 static void
@@ -729,6 +777,7 @@ register_tests(void)
 	    CU_add_test(s, "pair: encrypted, loss and damage", test_pair_crypto) == NULL ||
 	    CU_add_test(s, "pair: different keys", test_pair_crypto_wrong_key) == NULL ||
 	    CU_add_test(s, "pair: encrypted, peer restart", test_pair_crypto_restart) == NULL ||
+	    CU_add_test(s, "pair: behind a NAT, rebinding and a new address", test_pair_nat) == NULL ||
 	    CU_add_test(s, "100 Gbit/s links", test_big_links) == NULL)
 		return -1;
 	return 0;

@@ -1400,7 +1400,7 @@ ref_decap(const struct braid_decap_conf *c, const uint8_t *b, uint32_t len,
 		const struct braid_wire_link *l = &c->links[o->link_id];
 
 		if (rd32(b + 30) != l->local_ip || rd16(b + u + 2) != l->local_port ||
-		    rd32(b + 26) != l->peer_ip ||
+		    (l->peer_ip != 0 && rd32(b + 26) != l->peer_ip) ||
 		    (l->peer_port != 0 && rd16(b + u) != l->peer_port))
 			return BRAID_DECAP_DROP_FOREIGN;
 	}
