@@ -50,7 +50,8 @@
 	X(drop_oversize)     \
 	X(drop_tx)           \
 	X(drop_kernel)       \
-	X(drop_flush)
+	X(drop_flush)        \
+	X(drop_nat)          /* b -> a to a NAT mapping that was replaced */
 
 #define EMU_CNT_FIELD_(n) uint64_t n;
 /** Counters of one direction. rx + duplicated == forwarded + every drop_*

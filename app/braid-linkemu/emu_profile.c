@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -449,12 +450,89 @@ get_ifname(struct pctx *x, const json_t *o, const char *key, const char *path,
 	return 0;
 }
 
+/* An IPv4 address string at @p key of @p o (optional). 1 present, 0 absent. */
+static int
+get_ipv4(struct pctx *x, const json_t *o, const char *key, const char *path, uint32_t *out)
+{
+	json_t *v = json_object_get(o, key);
+	char p[PATH_LEN];
+	struct in_addr a;
+
+	if (v == NULL)
+		return 0;
+	child(p, path, key);
+	if (!json_is_string(v) || inet_pton(AF_INET, json_string_value(v), &a) != 1 ||
+	    a.s_addr == 0)
+		return fail(x, p, "must be an IPv4 address a.b.c.d");
+	*out = ntohl(a.s_addr);
+	return 1;
+}
+
+/* "nat": {"addr", "port", "steps": [{"at_s", "addr" and/or "port"}]}. */
+static int
+parse_nat(struct pctx *x, const json_t *o, const char *path, struct emu_nat_conf *c)
+{
+	static const char *const keys[] = { "addr", "port", "steps", NULL };
+	static const char *const step_keys[] = { "at_s", "addr", "port", NULL };
+	char p[PATH_LEN], q[PATH_LEN + 24];
+	const json_t *st, *w;
+	size_t i;
+	double d;
+	int rc;
+
+	if (!json_is_object(o))
+		return fail(x, path, "must be an object {addr, port, steps}");
+	rc = check_keys(x, o, path, keys);
+	if (rc < 0)
+		return rc;
+	memset(c, 0, sizeof(*c));
+	if ((rc = get_ipv4(x, o, "addr", path, &c->maps[0].addr)) <= 0)
+		return rc < 0 ? rc : fail(x, path, "\"addr\" is required");
+	if ((rc = get_num(x, o, "port", path, 1, false, 65535, &d)) <= 0)
+		return rc < 0 ? rc : fail(x, path, "\"port\" is required");
+	c->maps[0].port = (uint16_t)d;
+	c->n_maps = 1;
+	st = json_object_get(o, "steps");
+	if (st != NULL) {
+		child(p, path, "steps");
+		if (!json_is_array(st) || json_array_size(st) > EMU_NAT_MAX_STEPS)
+			return fail(x, p, "must be an array of at most %u {at_s, addr|port}",
+				    EMU_NAT_MAX_STEPS);
+		json_array_foreach(st, i, w) {
+			struct emu_nat_map *m = &c->maps[c->n_maps];
+
+			snprintf(q, sizeof(q), "%s[%zu]", p, i);
+			if (!json_is_object(w))
+				return fail(x, q, "must be an object");
+			rc = check_keys(x, w, q, step_keys);
+			if (rc < 0)
+				return rc;
+			*m = c->maps[c->n_maps - 1];
+			if ((rc = get_num(x, w, "at_s", q, 0, true, 86400, &d)) <= 0)
+				return rc < 0 ? rc : fail(x, q, "\"at_s\" is required");
+			m->at_ns = s_to_ns(d);
+			if (m->at_ns <= c->maps[c->n_maps - 1].at_ns)
+				return fail(x, q, "at_s must grow from step to step");
+			rc = get_ipv4(x, w, "addr", q, &m->addr);
+			if (rc < 0)
+				return rc;
+			if (get_num(x, w, "port", q, 1, false, 65535, &d) == 1)
+				m->port = (uint16_t)d;
+			else if (rc == 0)
+				return fail(x, q, "changes nothing (addr or port)");
+			c->n_maps++;
+		}
+	}
+	c->on = true;
+	return 0;
+}
+
 static int
 parse_link(struct pctx *x, const json_t *o, const char *path, unsigned int idx,
 	   struct emu_link_conf *l)
 {
 	static const char *const keys[] = { "name", "a", "b", "both", "a_to_b",
-					    "b_to_a", NULL };
+					    "b_to_a", "nat", NULL };
 	char p[PATH_LEN];
 	json_t *v;
 	int rc;
@@ -513,6 +591,14 @@ parse_link(struct pctx *x, const json_t *o, const char *path, unsigned int idx,
 	for (unsigned int d = 0; d < 2; d++)
 		if (emu_dir_conf_check(&l->dir[d]) != 0)
 			return fail(x, path, "inconsistent settings");
+	memset(&l->nat, 0, sizeof(l->nat));
+	v = json_object_get(o, "nat");
+	if (v != NULL) {
+		child(p, path, "nat");
+		rc = parse_nat(x, v, p, &l->nat);
+		if (rc < 0)
+			return rc;
+	}
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "emu_model.h"
+#include "emu_nat.h"
 
 /** Most links in one profile. */
 #define EMU_MAX_LINKS 16u
@@ -32,6 +33,7 @@ struct emu_link_conf {
 	char name[EMU_LINK_NAME_LEN];
 	char ifname[2][EMU_IFNAME_LEN]; /**< [0] = side "a", [1] = side "b" */
 	struct emu_dir_conf dir[2];     /**< indexed by enum emu_dir_idx */
+	struct emu_nat_conf nat;        /**< a NAT in front of side a */
 };
 
 /** A whole profile. */

@@ -76,6 +76,7 @@ struct link {
 	struct port port[2];       /* [0] side a, [1] side b */
 	struct emu_dir *dir[2];    /* [EMU_A_TO_B] rx on a, tx on b */
 	struct emu_pq *q[2];
+	struct emu_nat nat;        /* in front of side a (conf->nat.on) */
 };
 
 struct emu {
@@ -323,6 +324,12 @@ rx_port(struct emu *e, struct link *l, unsigned int side)
 			}
 			k->len = msgs[i].msg_len - (uint32_t)sizeof(k->vh);
 			segs = prepare_frame(k);
+			if (!emu_nat_frame(&l->nat, d == EMU_A_TO_B, k->data, k->len, now)) {
+				cnt->rx++;
+				cnt->drop_nat++;
+				pool_put(&e->pool, k);
+				continue;
+			}
 			emu_dir_admit(l->dir[d], now, k->len, segs, &v);
 			if (v.n == 0) {
 				pool_put(&e->pool, k);
@@ -464,6 +471,11 @@ stats_json(struct emu *e)
 		json_object_set_new(o, "b", json_string(l->conf->ifname[1]));
 		json_object_set_new(o, "a_to_b", dir_json(l, EMU_A_TO_B));
 		json_object_set_new(o, "b_to_a", dir_json(l, EMU_B_TO_A));
+		if (l->conf->nat.on)
+			json_object_set_new(o, "nat", json_pack("{s:I, s:I, s:I}",
+				"translated_a_to_b", (json_int_t)l->nat.translated[0],
+				"translated_b_to_a", (json_int_t)l->nat.translated[1],
+				"dropped_stale", (json_int_t)l->nat.dropped_stale));
 		json_array_append_new(links, o);
 	}
 	json_object_set_new(root, "links", links);
@@ -550,6 +562,7 @@ setup(struct emu *e, uint32_t pool_n)
 	for (unsigned int i = 0; i < e->n_links; i++) {
 		struct link *l = &e->links[i];
 
+		emu_nat_init(&l->nat, &l->conf->nat, e->start_ns);
 		for (unsigned int d = 0; d < 2; d++) {
 			l->dir[d] = emu_dir_create(&l->conf->dir[d],
 				emu_profile_dir_seed(e->prof.seed, i, d),

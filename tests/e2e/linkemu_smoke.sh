@@ -136,7 +136,7 @@ run_phase() {
 	# Conservation in the emulator: every frame it read is forwarded,
 	# dropped under a reason, or still queued.
 	check "$name: emulator counters add up" \
-		'($e.rx + $e.duplicated) == ($e.forwarded + $e.drop_outage + $e.drop_ge + $e.drop_loss + $e.drop_backlog + $e.drop_nobuf + $e.drop_oversize + $e.drop_tx + $e.drop_flush + $e.queued)'
+		'($e.rx + $e.duplicated) == ($e.forwarded + $e.drop_outage + $e.drop_ge + $e.drop_loss + $e.drop_backlog + $e.drop_nobuf + $e.drop_oversize + $e.drop_tx + $e.drop_flush + $e.drop_nat + $e.queued)'
 	check "$name: end markers seen, sent count agrees" \
 		'$r.end_seen and $r.sent == $s.sent'
 	check "$name: no corrupted packet, no socket drop at the receiver" \

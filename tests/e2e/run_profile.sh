@@ -313,6 +313,7 @@ jq --argjson lead "$LEAD" --argjson seed "$SEED_ARG" '
 		else . end;
 	(if $seed != null then .seed = $seed else . end) |
 	.links |= map(.both |= shift | .a_to_b |= shift | .b_to_a |= shift |
+		(if .nat.steps then .nat.steps |= map(.at_s += $lead) else . end) |
 		with_entries(select(.value != null)))' \
 	"$PROFILE" > "$OUT/emu-profile.json" || fatal "emulator profile shifted"
 EMU_T0=$(now_ns)
@@ -534,7 +535,7 @@ jq -n --slurpfile fr "$OUT/fwd-rx.json" --slurpfile ft "$OUT/fwd-tx.json" \
 			 .labels.stage == "reorder" and .labels.reason == "duplicate") | .value] | add // 0 end),
 		 emu: [$e[0].links[] | .[$emudir] | {forwarded, bytes,
 			dropped: (.drop_outage + .drop_ge + .drop_loss + .drop_backlog +
-				  .drop_nobuf + .drop_oversize + .drop_tx + .drop_flush),
+				  .drop_nobuf + .drop_oversize + .drop_tx + .drop_flush + (.drop_nat // 0)),
 			drop_impairment: (.drop_outage + .drop_ge + .drop_loss),
 			drop_backlog}]};
 	{profile: $name, lat_bound_ms: $bound,
@@ -623,6 +624,20 @@ if [ "$MTU" = 1 ]; then
 			ko "gw$side: SYNs from its LAN clamped" "mtu.mss_clamped: ${c:-none}"
 	done
 	log "  TCP: $(jq -c '{mbit_s, mss, seconds}' "$OUT/mtu-tcp-tx.json" 2>/dev/null)"
+fi
+# A NAT in front of gwa (the profile's "nat"): gwb learns each link's
+# peer once, then follows every change of mapping the profile makes.
+NAT_MOVES=$(jq '[.links[] | select(.nat) | 1 + (.nat.steps // [] | length)] | add // 0' "$PROFILE")
+if [ "$NAT_MOVES" -gt 0 ]; then
+	moves=$(jq '[.samples[] | select(.labels.stage == "ctrl" and
+		.name == "braid_stage_peer_moves_total") | .value] | add // 0' \
+		"$OUT/gwb-stats.json" 2>/dev/null)
+	[ "${moves:-0}" = "$NAT_MOVES" ] &&
+		ok "gwb found its peers behind the NAT and followed every change ($moves)" ||
+		ko "gwb found its peers behind the NAT and followed every change" \
+			"ctrl.peer_moves ${moves:-none}, want $NAT_MOVES"
+	stale=$(jq '[.links[].nat.dropped_stale // 0] | add' "$OUT/emu.json" 2>/dev/null)
+	log "  NAT: $stale frames to replaced mappings dropped by the emulated NAT"
 fi
 if [ "$CRYPTO" = 1 ]; then
 	for side in a b; do

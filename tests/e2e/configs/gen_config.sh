@@ -13,7 +13,9 @@
 #          the emulated nominal rate of the direction this gateway sends in
 #          (a_to_b for gwa, b_to_a for gwb); next_hop_mac = the peer
 #          gateway's wan<i> MAC (braid-linkemu bridges L2), unless --arp
-#          (then ARP resolves it)
+#          (then ARP resolves it). A profile link with a "nat" (gwa behind
+#          a NAT): gwb's link learns its peer ("peer": "learn", needs --psk),
+#          no next hop (answers go back through the MAC frames came from)
 #   lcores every stage on lcore 0, idle sleep up to 200 us (two gateways,
 #          the emulator and the stream tools share two CPUs)
 #   management on 127.0.0.1:9099, the console table every --stats-interval
@@ -75,7 +77,7 @@ if $n < 1 or $n > 16 then error("profile: 1..16 links") else . end |
 	error("profile link \($i): interfaces must be wan\($i)a / wan\($i)b (topology.sh)")
  else . end |
  ((.[$dir].rate_kbps // .both.rate_kbps // 0)) as $rate |
- {i: $i, cap: (if $rate > 0 then $rate else 1000000 end)}] as $links |
+ {i: $i, cap: (if $rate > 0 then $rate else 1000000 end), nat: (has("nat"))}] as $links |
 {
   name: "gw\($side)",
   ports: ([{name: "lan0", role: "lan", profile: "net_af_packet",
@@ -88,9 +90,11 @@ if $n < 1 or $n > 16 then error("profile: 1..16 links") else . end |
             ipv4: "10.100.\(.i).\(if $side == "a" then 1 else 2 end)/24"}]),
   links: [$links[] | {name: "wan\(.i)", port: "wan\(.i)",
             local: "10.100.\(.i).\(if $side == "a" then 1 else 2 end):7000",
-            peer: "10.100.\(.i).\(if $side == "a" then 2 else 1 end):7000",
+            peer: (if .nat and $side == "b" then "learn"
+                   else "10.100.\(.i).\(if $side == "a" then 2 else 1 end):7000" end),
             capacity_kbps: .cap} +
-          (if $arp == 1 then {} else {next_hop_mac: wanmac(.i; peer($side))} end)],
+          (if $arp == 1 or (.nat and $side == "b") then {}
+           else {next_hop_mac: wanmac(.i; peer($side))} end)],
   classes: $ex[0].classes,
   default_class: $ex[0].default_class,
   lcores: {idle_sleep_max_us: $idle_us,
