@@ -58,6 +58,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -108,6 +109,7 @@ struct pb_case {
 	uint16_t frame_len;
 	uint8_t fec_k, fec_m;   /* 0, 0: FEC off */
 	bool arq;
+	bool crypto;            /* crypto.psk_file: the seal and open stages */
 };
 
 struct figure {
@@ -250,6 +252,23 @@ to_sink(void *arg, int side, struct rte_mbuf **m, unsigned int n)
 	sink_put(side == 0 ? &p->sink_a : &p->sink_b, m, n);
 }
 
+/* The pre-shared key of the crypto cases (written at start, removed at exit). */
+static char psk_path[64];
+
+static int
+psk_write(void)
+{
+	FILE *f;
+
+	snprintf(psk_path, sizeof(psk_path), "/tmp/perf_pipeline_psk_%d", (int)getpid());
+	f = fopen(psk_path, "w");
+	if (f == NULL)
+		return -1;
+	fprintf(f, "%s\n", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+	fclose(f);
+	return chmod(psk_path, 0600);
+}
+
 static int
 pair_open(struct pair *p, unsigned int idx, const struct pb_case *pc,
 	  const struct pb_opts *o)
@@ -262,7 +281,13 @@ pair_open(struct pair *p, unsigned int idx, const struct pb_case *pc,
 			 RTE_STR(RTX_PACKETS) "},",
 		.lcore = lcore,
 	};
-	char fec[64];
+	char fec[64], extra[512];
+
+	if (pc->crypto) {
+		snprintf(extra, sizeof(extra), "%s \"crypto\": {\"psk_file\": \"%s\"},",
+			 go.extra, psk_path);
+		go.extra = extra;
+	}
 
 	if (pc->fec_k != 0)
 		snprintf(fec, sizeof(fec), "{\"k\": %u, \"m\": %u}", pc->fec_k, pc->fec_m);
@@ -647,9 +672,9 @@ static const char *
 fec_name(const struct pb_case *c, char *buf, size_t len)
 {
 	if (c->fec_k == 0)
-		snprintf(buf, len, "off");
+		snprintf(buf, len, "off%s", c->crypto ? "+gcm" : "");
 	else
-		snprintf(buf, len, "rs%u_%u", c->fec_k, c->fec_m);
+		snprintf(buf, len, "rs%u_%u%s", c->fec_k, c->fec_m, c->crypto ? "+gcm" : "");
 	return buf;
 }
 
@@ -756,7 +781,7 @@ usage(void)
 		"  --packets N   packets per repetition, multiple of the round (default 65536)\n"
 		"  --round N     frames fed per round, 32..%u, multiple of 32 (default 128)\n"
 		"  --reps N      repetitions per figure, 1..%u (default 7)\n"
-		"  --case I      only case I, 0..7 in table order (for profiling)\n"
+		"  --case I      only case I, 0..9 in table order (for profiling)\n"
 		"  --verbose     print every non-zero counter of both gateways per case\n"
 		"  --profiles D  driver profiles directory (default: drivers-cfg in the\n"
 		"                current directory or three levels above the binary)\n"
@@ -840,7 +865,7 @@ parse_opts(int argc, char **argv, struct pb_opts *o)
 			o->reps = (unsigned int)v;
 			break;
 		case 'c':
-			if (parse_u64(optarg, 0, 7, &v) != 0)
+			if (parse_u64(optarg, 0, 9, &v) != 0)
 				goto bad;
 			o->only = (int)v;
 			break;
@@ -870,7 +895,8 @@ main(int argc, char **argv)
 {
 	static const uint16_t frames[] = { 64, 1400 };
 	static const uint8_t fec[][2] = { { 0, 0 }, { 10, 2 } };
-	struct pb_result res[RTE_DIM(frames) * RTE_DIM(fec) * 2];
+	/* every frame x FEC x ARQ, then each frame with ARQ and crypto */
+	struct pb_result res[RTE_DIM(frames) * RTE_DIM(fec) * 2 + RTE_DIM(frames)];
 	struct pb_base base[RTE_DIM(frames)];
 	struct pb_opts o;
 	unsigned int nr = 0, ci = 0;
@@ -925,6 +951,23 @@ main(int argc, char **argv)
 				else
 					nr++;
 			}
+	/* The chains with crypto.psk_file (AES-256-GCM on every frame). */
+	for (unsigned int f = 0; f < RTE_DIM(frames); f++) {
+		struct pb_case c = { .frame_len = frames[f], .arq = true, .crypto = true };
+
+		if (o.only >= 0 && (unsigned int)o.only != ci) {
+			ci++;
+			continue;
+		}
+		if (!o.json)
+			fprintf(stderr, "perf_pipeline: frame %u fec off arq on, crypto...\n",
+				c.frame_len);
+		if (psk_write() != 0 || run_case(ci++, &c, &o, &res[nr]) != 0)
+			rc = 1;
+		else
+			nr++;
+	}
+	unlink(psk_path);
 	if (o.json)
 		print_json(base, RTE_DIM(base), res, nr, &o);
 	else
