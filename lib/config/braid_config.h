@@ -216,6 +216,9 @@ struct braid_config_mgmt {
 	uint32_t max_request_bytes;
 	uint32_t idle_timeout_s;      /**< 0: never */
 	uint16_t metrics_port;        /**< 0: no Prometheus endpoint */
+	/** config.save writes only inside this directory; "" = the
+	 * directory of the file braid was started with. */
+	char save_dir[BRAID_CONFIG_FILE_LEN];
 };
 
 /** What happens to LAN packets larger than the tunnel carries (lib/mtu). */

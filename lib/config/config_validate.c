@@ -58,7 +58,7 @@ static const char *const k_lcores[] = {
 static const char *const k_map[] = { "lcore", "stages", NULL };
 static const char *const k_mgmt[] = {
 	"enabled", "address", "port", "token_file", "max_clients",
-	"max_request_bytes", "idle_timeout_s", "metrics_port", NULL };
+	"max_request_bytes", "idle_timeout_s", "metrics_port", "save_dir", NULL };
 static const char *const k_crypto[] = { "psk_file", "device", "rekey_s", "rekey_mb", NULL };
 static const char *const k_mtu[] = { "clamp_mss", "icmp_per_s", NULL };
 static const char *const k_stats[] = { "console", "interval_ms", NULL };
@@ -1476,6 +1476,18 @@ parse_management(struct cfg_ctx *x)
 	    port_ok && m->metrics_port != 0 && m->metrics_port == m->port)
 		cfg_err(x, "$.management.metrics_port",
 			"must differ from the management port (%u)", m->port);
+	{
+		const json_t *sd = member(o, "save_dir");
+
+		if (sd != NULL && !json_is_null(sd)) {
+			s = json_is_string(sd) ? str_value(x, sd, "$.management.save_dir") : NULL;
+			if (s == NULL || s[0] != '/' || strlen(s) >= BRAID_CONFIG_FILE_LEN)
+				err_type(x, "$.management.save_dir",
+					 "null or an absolute directory path of 1..255 characters", sd);
+			else
+				snprintf(m->save_dir, sizeof(m->save_dir), "%s", s);
+		}
+	}
 	/* Anyone who reaches the port can change the data path. */
 	if (m->enabled && addr_ok && tf_ok && (m->address >> 24) != 127 &&
 	    m->token_file[0] == '\0') {

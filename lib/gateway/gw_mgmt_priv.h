@@ -133,6 +133,15 @@ void gw_live_path_list(const json_t *paths, const char *prefix, char *buf, size_
  */
 int gw_save_running(struct gw_mgmt *m, const char *path, size_t *bytes);
 
+/* Where config.save may write @p given (NULL: the file braid was started
+ * with): inside management.save_dir, else the start file's directory; a
+ * relative path is taken from there; the directory it names (symbolic
+ * links resolved) must be that one or below it, and the file itself must
+ * not be a symbolic link. @return 0 with the path in @p out, or -EINVAL /
+ * -ENOENT with the reason in @p why. */
+int gw_save_path(const struct gw_mgmt *m, const char *given, char *out, size_t out_len,
+		 char *why, size_t why_len);
+
 /* ---- gw_metrics.c: the stats walker (braid_mgmt_walk_fn) ---------------- */
 
 void gw_metrics_walk(void *arg, braid_mgmt_emit_fn emit, void *emit_arg);

@@ -678,8 +678,8 @@ gw_rpc_config_save(void *arg, const json_t *params, json_t **result,
 		   struct braid_mgmt_error *err)
 {
 	struct gw_mgmt *m = arg;
-	const char *path = m->file, *key;
-	bool given = false;
+	const char *given = NULL, *key;
+	char path[PATH_MAX], why[320];
 	json_t *v;
 	size_t len;
 	int ret;
@@ -698,18 +698,22 @@ gw_rpc_config_save(void *arg, const json_t *params, json_t **result,
 			return braid_mgmt_error_param(err, "$.path",
 						      "must be a file path of 1..%d bytes",
 						      PATH_MAX - 1);
-		path = json_string_value(v);
-		given = true;
+		given = json_string_value(v);
 	}
-	if (path[0] == '\0')
+	if (given == NULL && m->file[0] == '\0')
 		return err_failed(err, "$.path", "no configuration file",
 				  "config.save: the gateway runs a configuration that was "
 				  "not loaded from a file: give \"path\"");
+	ret = gw_save_path(m, given, path, sizeof(path), why, sizeof(why));
+	if (ret == -EINVAL)
+		return braid_mgmt_error_param(err, "$.path", "%s", why);
+	if (ret < 0)
+		return err_failed(err, "$.path", why, "config.save: %s", why);
 	ret = gw_save_running(m, path, &len);
 	if (ret < 0 && len == 0)
 		return err_nomem(err);
 	if (ret < 0)
-		return err_failed(err, given ? "$.path" : NULL, strerror(-ret),
+		return err_failed(err, given != NULL ? "$.path" : NULL, strerror(-ret),
 				  "cannot write %.200s: %s", path, strerror(-ret));
 	*result = json_pack("{s:s, s:I}", "path", path, "bytes", (json_int_t)len);
 	return *result != NULL ? 0 : err_nomem(err);

@@ -1076,11 +1076,27 @@ test_config_and_stats(void)
 	saved = braid_config_load_file(other, &errs);
 	CU_ASSERT(saved != NULL && saved->links[0].weight == 7);
 	braid_config_free(saved);
+	/* Only inside the start file's directory (management.save_dir unset):
+	 * not elsewhere, not up and out, not through a symbolic link. */
 	CU_ASSERT_EQUAL(rpc_err(c, "config.save", json_pack("{s:s}", "path",
-			"/nonexistent/x.json"), path, sizeof(path), &data), BRAID_MGMT_ERR_FAILED);
+			"/nonexistent/x.json"), path, sizeof(path), &data),
+			BRAID_MGMT_ERR_INVALID_PARAMS);
 	CU_ASSERT_STRING_EQUAL(path, "$.path");
-	CU_ASSERT_STRING_EQUAL(jstr(data, "reason"), "No such file or directory");
 	json_decref(data);
+	CU_ASSERT_EQUAL(rpc_err(c, "config.save", json_pack("{s:s}", "path", "../x.json"), path,
+			sizeof(path), NULL), BRAID_MGMT_ERR_INVALID_PARAMS);
+	snprintf(other, sizeof(other), "%s/link.json", tmpdir);
+	CU_ASSERT_FATAL(symlink("/tmp/braid-save-target.json", other) == 0);
+	CU_ASSERT_EQUAL(rpc_err(c, "config.save", json_pack("{s:s}", "path", other), path,
+			sizeof(path), NULL), BRAID_MGMT_ERR_INVALID_PARAMS);
+	CU_ASSERT(access("/tmp/braid-save-target.json", F_OK) != 0);
+	unlink(other);
+	/* a relative path is taken from the save directory */
+	r = rpc(c, "config.save", json_pack("{s:s}", "path", "rel.json"));
+	snprintf(other, sizeof(other), "%s/rel.json", tmpdir);
+	CU_ASSERT(r != NULL && strcmp(jstr(r, "path"), other) == 0 && access(other, F_OK) == 0);
+	json_decref(r);
+	unlink(other);
 	CU_ASSERT_EQUAL(rpc_err(c, "config.save", json_pack("{s:i}", "path", 3), path,
 			sizeof(path), NULL), BRAID_MGMT_ERR_INVALID_PARAMS);
 	CU_ASSERT_STRING_EQUAL(path, "$.path");
