@@ -65,6 +65,9 @@ pick(const char *want, struct braid_crypto_dev *dev, char *err, size_t err_len)
 			id = rte_cryptodev_get_dev_id(vname);
 		}
 		if (id < 0 || !does_gcm256((uint8_t)id)) {
+			if (dev->vdev)
+				rte_vdev_uninit(vname);
+			dev->vdev = false;
 			snprintf(err, err_len, "crypto device %s: no AES-256-GCM", want);
 			return -ENOTSUP;
 		}

@@ -448,7 +448,7 @@ braid_crypto_open_burst(struct braid_crypto_open *o, struct rte_mbuf **pkts, uin
 	struct rte_crypto_op *ops[BRAID_BURST_OUT_MAX];
 	struct rte_mbuf *hello[BRAID_BURST_OUT_MAX];
 	uint16_t n_ops = 0, n_hello = 0, n_clear = 0, kept = 0, enq;
-	uint64_t malformed = 0, split = 0, dropped = 0;
+	uint64_t malformed = 0, split = 0;
 
 	if (n > 0 && rte_crypto_op_bulk_alloc(o->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC,
 					      ops, n) != n) {
@@ -480,8 +480,7 @@ braid_crypto_open_burst(struct braid_crypto_open *o, struct rte_mbuf **pkts, uin
 			break;
 		case P_SEALED:
 			if (prepare(o, m, &f, ops[n_ops], now_ns) != 0) {
-				dropped++;
-				rte_pktmbuf_free(m);
+				rte_pktmbuf_free(m);      /* counted by prepare() */
 			} else {
 				n_ops++;
 			}
@@ -524,7 +523,6 @@ braid_crypto_open_burst(struct braid_crypto_open *o, struct rte_mbuf **pkts, uin
 	o->cnt.clear += n_clear;
 	o->cnt.drop_malformed += malformed;
 	o->cnt.drop_split += split;
-	(void)dropped;
 	return kept;
 }
 

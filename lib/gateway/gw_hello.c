@@ -46,6 +46,9 @@ struct gw_hello {
 	bool established;
 	uint32_t peer_session;
 	uint64_t bad_mac_ns;               /* last HELLO that failed its MAC (braid_now_ns) */
+	/* a new session's keys not yet queued to the stages (ring full) */
+	bool key_pending;
+	struct braid_crypto_cmd key_tx, key_rx;
 	/* learned peers: where each link sends, the open stage's generation */
 	struct braid_crypto_endpoint peer[BRAID_CONFIG_MAX_LINKS];
 	bool peer_known[BRAID_CONFIG_MAX_LINKS];
@@ -77,6 +80,7 @@ gw_hello_free(struct gw_hello *g)
 	if (g == NULL)
 		return;
 	braid_hello_clear(&g->h);
+	braid_crypto_wipe(g, sizeof(*g));
 	rte_free(g);
 }
 
@@ -190,26 +194,45 @@ peer_set(struct gw_hello *g, uint16_t link, const struct braid_crypto_endpoint *
 	       (ep->ip >> 16) & 0xff, (ep->ip >> 8) & 0xff, ep->ip & 0xff, ep->port);
 }
 
+/* Queue the pending keys to the open stage, then the seal stage (the
+ * peer may already send under its key); what a full ring refused is
+ * tried again at the next poll. */
+static void
+keys_send(struct gw_hello *g)
+{
+	struct braid_gateway *gw = g->gw;
+
+	if (g->key_rx.op != 0) {
+		if (braid_runner_cmd_send(gw->runner, gw->open_stage, &g->key_rx) != 0) {
+			g->cnt.drop_key_cmd++;
+			return;
+		}
+		braid_crypto_wipe(&g->key_rx, sizeof(g->key_rx));
+	}
+	if (braid_runner_cmd_send(gw->runner, gw->seal_stage, &g->key_tx) != 0) {
+		g->cnt.drop_key_cmd++;
+		return;
+	}
+	braid_crypto_wipe(&g->key_tx, sizeof(g->key_tx));
+	g->key_pending = false;
+	__atomic_store_n(&g->established, true, __ATOMIC_RELEASE);
+}
+
 static void
 install(struct gw_hello *g, const struct braid_hello_result *r)
 {
 	struct braid_gateway *gw = g->gw;
-	struct braid_crypto_cmd tx = { .op = BRAID_CRYPTO_CMD_SET_SESSION,
-				       .session_id = gw->session_id };
-	struct braid_crypto_cmd rx = { .op = BRAID_CRYPTO_CMD_SET_SESSION,
-				       .session_id = r->peer_session };
 
-	memcpy(tx.prk, r->tx_prk, sizeof(tx.prk));
-	memcpy(rx.prk, r->rx_prk, sizeof(rx.prk));
-	/* Open first: the peer may already send under its key. */
-	if (braid_runner_cmd_send(gw->runner, gw->open_stage, &rx) != 0 ||
-	    braid_runner_cmd_send(gw->runner, gw->seal_stage, &tx) != 0)
-		g->cnt.drop_key_cmd++;
-	braid_crypto_wipe(&tx, sizeof(tx));
-	braid_crypto_wipe(&rx, sizeof(rx));
+	g->key_tx = (struct braid_crypto_cmd){ .op = BRAID_CRYPTO_CMD_SET_SESSION,
+					       .session_id = gw->session_id };
+	g->key_rx = (struct braid_crypto_cmd){ .op = BRAID_CRYPTO_CMD_SET_SESSION,
+					       .session_id = r->peer_session };
+	memcpy(g->key_tx.prk, r->tx_prk, sizeof(g->key_tx.prk));
+	memcpy(g->key_rx.prk, r->rx_prk, sizeof(g->key_rx.prk));
+	g->key_pending = true;
 	__atomic_store_n(&g->peer_session, r->peer_session, __ATOMIC_RELAXED);
-	__atomic_store_n(&g->established, true, __ATOMIC_RELEASE);
 	GW_LOG(INFO, "crypto: session with peer %08x keyed", r->peer_session);
+	keys_send(g);
 }
 
 /* The HELLO in frame @p m (as the link port received it). */
@@ -286,6 +309,8 @@ gw_hello_poll(struct gw_hello *g, uint64_t now_ns)
 	unsigned int n = rte_ring_sc_dequeue_burst(g->gw->hello_ring, (void **)m,
 						   BRAID_BURST, NULL);
 
+	if (g->key_pending)
+		keys_send(g);
 	for (unsigned int i = 0; i < n; i++)
 		on_hello(g, m[i], now_ns);
 	if (n > 0)

@@ -313,7 +313,8 @@ braid_decap_one(const struct braid_decap *d, struct rte_mbuf *m,
 		return BRAID_DECAP_DROP_BAD_VERSION;
 	if (d->require_sealed && !opened)
 		return BRAID_DECAP_DROP_UNSEALED;
-	if (bh->flags & BRAID_WIRE_F_SEALED)
+	/* A peer with crypto (sealed frames, its HELLOs) and none here. */
+	if ((bh->flags & BRAID_WIRE_F_SEALED) || bh->type == BRAID_PKT_HELLO)
 		return BRAID_DECAP_DROP_SEALED;
 	type = bh->type;
 	if (type == 0 || type > BRAID_PKT_TYPE_MAX)

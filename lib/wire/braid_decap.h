@@ -63,7 +63,7 @@ enum braid_decap_verdict {
 	BRAID_DECAP_DROP_BAD_LENGTH, /**< inner/payload lengths inconsistent */
 	BRAID_DECAP_DROP_BAD_FEC,    /**< k/m/index/block out of range */
 	BRAID_DECAP_DROP_UNSEALED,   /**< in clear where crypto is required */
-	BRAID_DECAP_DROP_SEALED,     /**< sealed, and this gateway has no crypto */
+	BRAID_DECAP_DROP_SEALED,     /**< sealed or a HELLO, and this gateway has no crypto */
 	BRAID_DECAP_VERDICT_MAX
 };
 

@@ -1388,7 +1388,7 @@ ref_decap(const struct braid_decap_conf *c, const uint8_t *b, uint32_t len,
 		return BRAID_DECAP_DROP_BAD_MAGIC;
 	if (b[h + 2] != 1)
 		return BRAID_DECAP_DROP_BAD_VERSION;
-	if (b[h + 4] & 0x04)          /* SEALED, and this decap has no crypto */
+	if ((b[h + 4] & 0x04) || b[h + 3] == 6)   /* SEALED or HELLO: no crypto here */
 		return BRAID_DECAP_DROP_SEALED;
 	o->type = b[h + 3];
 	if (o->type < 1 || o->type > 5)
