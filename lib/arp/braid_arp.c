@@ -1441,6 +1441,17 @@ braid_arp_pending_count(const struct braid_arp_pending *q)
 	return q->total;
 }
 
+bool
+braid_arp_pending_holds(const struct braid_arp_pending *q, uint16_t port_id, uint32_t ip)
+{
+	if (q->total == 0)
+		return false;
+	for (unsigned int i = 0; i < q->max_nh; i++)
+		if (q->slots[i].used && q->slots[i].ip == ip && q->slots[i].port_id == port_id)
+			return true;
+	return false;
+}
+
 void
 braid_arp_pending_stats(const struct braid_arp_pending *q,
 			struct braid_arp_pending_stats *c)

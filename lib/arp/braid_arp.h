@@ -335,6 +335,11 @@ uint16_t braid_arp_pending_poll(struct braid_arp_pending *q, uint64_t now_ns,
 /** Frames queued now. */
 unsigned int braid_arp_pending_count(const struct braid_arp_pending *q);
 
+/** Does @p q hold frames for next hop @p ip on @p port_id? A later frame
+ * for it must queue behind them (even once it is resolved), or it would
+ * overtake them. */
+bool braid_arp_pending_holds(const struct braid_arp_pending *q, uint16_t port_id, uint32_t ip);
+
 /** Copy the counters (never clears). */
 void braid_arp_pending_stats(const struct braid_arp_pending *q,
 			     struct braid_arp_pending_stats *c);

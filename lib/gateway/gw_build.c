@@ -560,6 +560,21 @@ gw_link_changed(void *arg, uint16_t link, enum braid_link_state state,
 	__atomic_store_n(&gw->link_state[link], (uint8_t)state, __ATOMIC_RELAXED);
 }
 
+/* The payload of link @p l's MTU probes: as large as its port's MTU lets
+ * the whole frame be (sealed, with crypto). 0 when a buffer of the pool
+ * cannot hold that frame (no check). */
+static uint16_t
+gw_mtu_probe_len(const struct braid_gateway *gw, unsigned int l)
+{
+	uint32_t mtu = gw->port_mtu[gw->cfg.links[l].port];
+	uint32_t ip_over = gw_frame_overhead(gw) - RTE_ETHER_HDR_LEN;
+	uint32_t room = rte_pktmbuf_data_room_size(gw->pkt_pool) - RTE_PKTMBUF_HEADROOM;
+
+	if (mtu <= ip_over || mtu + RTE_ETHER_HDR_LEN > room)
+		return 0;
+	return (uint16_t)(mtu - ip_over);
+}
+
 /* Link health: the peer's frames in, probes and replies to the peer
  * (ctrl_tx, encapsulated by the send chain's encap stage), NACKs to the
  * control stage (ctrl_ring). */
@@ -574,6 +589,7 @@ build_link_health(struct braid_gateway *gw, struct build_err *e)
 	for (unsigned int l = 0; l < c->n_links; l++) {
 		lc.links[l].capacity_kbps = c->links[l].capacity_kbps;
 		lc.links[l].admin_down = !c->links[l].admin_up;
+		lc.links[l].mtu_probe_len = gw_mtu_probe_len(gw, l);
 	}
 	lc.probe_interval_ms = c->health.probe_interval_ms;
 	lc.down_after_probes = c->health.down_after_probes;
@@ -586,6 +602,7 @@ build_link_health(struct braid_gateway *gw, struct build_err *e)
 	lc.loss_enter_ppm = GW_DEGRADED_ENTER_PPM;
 	lc.loss_leave_ppm = GW_DEGRADED_LEAVE_PPM;
 	lc.pool = gw->hdr_pool;
+	lc.mtu_pool = gw->pkt_pool;
 	lc.tx_ring = gw->ctrl_tx;
 	lc.ctrl_ring = gw->ctrl_ring;
 	lc.on_change = gw_link_changed;

@@ -273,7 +273,7 @@ static json_t *
 status_warnings(const struct braid_gateway *gw)
 {
 	json_t *arr = json_array();
-	char msg[160];
+	char msg[256];
 
 	for (uint16_t k = 0; arr != NULL && k < gw->cfg.n_classes; k++) {
 		const struct gw_fit_class *f = gw_fit_class(gw, k);
@@ -283,6 +283,19 @@ status_warnings(const struct braid_gateway *gw)
 		snprintf(msg, sizeof(msg), "class %s: its links in time for its %.0f ms "
 			 "deadline cannot carry it (drops or late packets)", gw->cfg.classes[k].name,
 			 gw_class_deadline_now(gw, k) / 1e6);
+		if (json_array_append_new(arr, json_string(msg)) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	for (uint16_t l = 0; arr != NULL && l < gw->cfg.n_links; l++) {
+		struct braid_link_info li;
+
+		if (braid_link_info_get(gw->link, l, &li) != 0 || li.mtu != BRAID_LINK_MTU_TOO_SMALL)
+			continue;
+		snprintf(msg, sizeof(msg), "link %s: frames of its port's MTU (%u bytes) do not "
+			 "cross it while small ones do: its path MTU is smaller (lower the "
+			 "port's mtu)", gw->cfg.links[l].name, gw->port_mtu[gw->cfg.links[l].port]);
 		if (json_array_append_new(arr, json_string(msg)) != 0) {
 			json_decref(arr);
 			return NULL;
@@ -482,6 +495,12 @@ link_json(const struct gw_mgmt *m, uint16_t l)
 		"tx_bytes", (json_int_t)es.bytes,
 		"rx_packets", (json_int_t)li.rx_packets,
 		"rx_bytes", (json_int_t)li.rx_bytes);
+	if (o != NULL && json_object_set_new(o, "mtu_check", json_string(
+		    li.mtu == BRAID_LINK_MTU_OK ? "ok" :
+		    li.mtu == BRAID_LINK_MTU_TOO_SMALL ? "too_small" : "unknown")) != 0) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 

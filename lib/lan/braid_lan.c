@@ -170,7 +170,11 @@ lan_process(void *ctx, struct rte_mbuf **pkts, uint16_t n,
 		eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eh));
 		eh->src_addr = lan->src_mac;
 		eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-		if (braid_arp_lookup(lan->arp, lan->port_id, dip, &eh->dst_addr) == 0) {
+		/* Behind frames still waiting for this host's ARP answer,
+		 * even if it just came: delivery keeps the tunnel's order. */
+		if ((lan->pending == NULL ||
+		     !braid_arp_pending_holds(lan->pending, lan->port_id, dip)) &&
+		    braid_arp_lookup(lan->arp, lan->port_id, dip, &eh->dst_addr) == 0) {
 			lan->ok[n_ok++] = m;
 			continue;
 		}

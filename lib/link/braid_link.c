@@ -305,6 +305,7 @@ braid_link_create(const struct braid_link_conf *conf, int socket)
 	lh->silence_gaps = conf->silence_gaps;
 	lh->silence_min_ns = (uint64_t)conf->silence_min_ms * MS_NS;
 	lh->pool = conf->pool;
+	lh->mtu_pool = conf->mtu_pool != NULL ? conf->mtu_pool : conf->pool;
 	lh->tx_ring = conf->tx_ring;
 	lh->ctrl_ring = conf->ctrl_ring;
 	lh->on_change = conf->on_change;
@@ -314,6 +315,8 @@ braid_link_create(const struct braid_link_conf *conf, int socket)
 		struct link_st *l = &lh->links[i];
 
 		l->capacity_kbps = conf->links[i].capacity_kbps;
+		l->mtu_probe_len = conf->links[i].mtu_probe_len;
+		l->mtu_countdown = 1;          /* the second probe checks the MTU */
 		l->admin_req = conf->links[i].admin_down;
 		l->admin = conf->links[i].admin_down;
 		l->health = BRAID_LINK_DOWN;
@@ -787,6 +790,18 @@ braid_link_reply_rx(struct braid_link *lh, uint16_t link,
 		return -ENOENT;
 	}
 	late = s->state != SLOT_OUT;
+	if (s->mtu) {
+		/* A full-size frame crossed both ways. Its delay includes
+		 * the serialisation of its size: no RTT or queue sample. */
+		s->state = SLOT_DONE;
+		l->mtu_lost_row = 0;
+		if (l->mtu_state != BRAID_LINK_MTU_OK)
+			LINK_LOG(INFO, "link %u: frames of the link's MTU cross it", link);
+		l->mtu_state = BRAID_LINK_MTU_OK;
+		l->have_reply = true;
+		l->last_reply_ns = now_ns;
+		return 0;
+	}
 	if (!late) {
 		l->probes_answered++;
 	} else {
@@ -1089,6 +1104,8 @@ link_publish(struct braid_link *lh, uint16_t i, uint64_t now_ns)
 	in.probes_answered = l->probes_answered;
 	in.probes_lost = l->probes_lost;
 	in.replies_late = l->replies_late;
+	in.mtu = (enum braid_link_mtu_state)l->mtu_state;
+	in.mtu_probes_lost = l->mtu_probes_lost;
 	in.rx_packets = l->seq.received;
 	in.rx_bytes = l->rx_bytes;
 	in.rx_lost = link_seq_lost(&l->seq);
@@ -1124,6 +1141,26 @@ link_probe_timeout(const struct braid_link *lh, const struct link_st *l)
 		       (uint64_t)(BRAID_LINK_PROBE_SLOTS - 1) * lh->interval_ns);
 }
 
+/* An MTU probe went unanswered. Lost in a row while the small probes
+ * around them are answered: the path's MTU is smaller than the link's
+ * (a tunnel, PPPoE, a black-holing middlebox). It says so, and the link's
+ * state is left to the small probes. */
+static void
+mtu_probe_lost(struct braid_link *lh, struct link_st *l)
+{
+	l->mtu_probes_lost++;
+	lh->cnt.mtu_probes_lost++;
+	if (l->mtu_lost_row < UINT8_MAX)
+		l->mtu_lost_row++;
+	if (l->mtu_lost_row >= BRAID_LINK_MTU_FAIL_AFTER && l->have_reply &&
+	    l->mtu_state != BRAID_LINK_MTU_TOO_SMALL) {
+		l->mtu_state = BRAID_LINK_MTU_TOO_SMALL;
+		LINK_LOG(WARNING, "link %u: frames of %u payload bytes do not cross it while "
+			 "small ones do: its path MTU is smaller than its port's (lower ports[].mtu)",
+			 (unsigned int)(l - lh->links), l->mtu_probe_len);
+	}
+}
+
 /* Probes unanswered for the timeout are lost (probes are in send order,
  * so the scan stops at the first one still in time). */
 static void
@@ -1138,8 +1175,12 @@ link_timeouts(struct braid_link *lh, struct link_st *l, uint64_t now_ns)
 			if (now_ns - s->tx_ns < timeout_ns)
 				break;
 			s->state = SLOT_LOST;
-			l->probes_lost++;
-			lh->cnt.probes_lost++;
+			if (s->mtu)
+				mtu_probe_lost(lh, l);
+			else {
+				l->probes_lost++;
+				lh->cnt.probes_lost++;
+			}
 		}
 		l->scan_id++;
 	}
@@ -1190,23 +1231,36 @@ link_silence(struct braid_link *lh, uint16_t i, uint64_t now_ns)
 	}
 }
 
-static void
+/* Record probe @p p about to go out; @return its payload length if it
+ * is an MTU probe (padded), else 0. */
+static uint16_t
 link_probe_record(struct braid_link *lh, struct link_st *l, uint64_t now_ns,
 		  struct braid_probe *p)
 {
 	struct probe_slot *s = &l->slots[l->next_id & LINK_SLOT_MASK];
+	bool mtu = false;
 
 	if (s->state == SLOT_OUT) {
 		/* Only when probes were held back: the slot's probe is
 		 * older than the ring, hence lost. */
-		l->probes_lost++;
-		lh->cnt.probes_lost++;
+		if (s->mtu)
+			mtu_probe_lost(lh, l);
+		else {
+			l->probes_lost++;
+			lh->cnt.probes_lost++;
+		}
+	}
+	/* One in BRAID_LINK_MTU_PROBE_EVERY, once the link answers. */
+	if (l->mtu_probe_len != 0 && l->have_reply && --l->mtu_countdown == 0) {
+		l->mtu_countdown = BRAID_LINK_MTU_PROBE_EVERY;
+		mtu = true;
 	}
 	if (l->scan_id == l->next_id - BRAID_LINK_PROBE_SLOTS)
 		l->scan_id++;
 	s->id = l->next_id;
 	s->tx_ns = now_ns;
 	s->state = SLOT_OUT;
+	s->mtu = mtu;
 	p->probe_id = l->next_id;
 	p->tx_ns = now_ns;
 	l->next_id++;
@@ -1223,6 +1277,7 @@ link_probe_record(struct braid_link *lh, struct link_st *l, uint64_t now_ns,
 	if (l->have_reply && l->rtt_valid &&
 	    now_ns - l->last_reply_ns > lh->interval_ns + (uint64_t)RTE_MAX(l->srtt, 0))
 		l->next_probe_ns = RTE_MIN(l->next_probe_ns, now_ns + lh->interval_ns / 4);
+	return mtu ? l->mtu_probe_len : 0;
 }
 
 uint16_t
@@ -1266,7 +1321,7 @@ braid_link_update(struct braid_link *lh, uint64_t now_ns,
 		}
 		if (!l->admin && now_ns >= l->next_probe_ns && k < n) {
 			out[k].link = i;
-			link_probe_record(lh, l, now_ns, &out[k].probe);
+			out[k].pad_len = link_probe_record(lh, l, now_ns, &out[k].probe);
 			k++;
 		} else if (l->admin) {
 			l->next_probe_ns = RTE_MAX(l->next_probe_ns, now_ns);
@@ -1295,8 +1350,11 @@ braid_link_poll(struct braid_link *lh, uint64_t now_ns, struct rte_mbuf **out,
 		struct rte_mbuf *m = NULL;
 
 		if (lh->pool != NULL)
-			m = braid_wire_probe_build(lh->pool, lh->probe_buf[i].link,
-						   &lh->probe_buf[i].probe);
+			m = braid_wire_probe_build_padded(lh->probe_buf[i].pad_len != 0 ?
+							  lh->mtu_pool : lh->pool,
+							  lh->probe_buf[i].link,
+							  &lh->probe_buf[i].probe,
+							  lh->probe_buf[i].pad_len);
 		if (m == NULL) {
 			no_mbuf++;
 			continue;

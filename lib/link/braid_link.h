@@ -82,6 +82,23 @@ enum braid_link_state {
 struct braid_link_link_conf {
 	uint64_t capacity_kbps; /**< configured rate, 1..100000000 */
 	bool admin_down;        /**< start administratively down */
+	/** Path MTU check: every BRAID_LINK_MTU_PROBE_EVERY-th probe carries
+	 * this many payload bytes (zero padding after the 16 of a probe), so
+	 * its frame is as large as the link's MTU allows; 0 = no check. */
+	uint16_t mtu_probe_len;
+};
+
+/** One probe in this many is an MTU probe (when the link has one). */
+#define BRAID_LINK_MTU_PROBE_EVERY 20
+/** MTU probes lost in a row, while the others are answered, that say the
+ * path MTU is smaller than the link's. */
+#define BRAID_LINK_MTU_FAIL_AFTER 3
+
+/** What the MTU probes found (braid_link_info.mtu). */
+enum braid_link_mtu_state {
+	BRAID_LINK_MTU_UNKNOWN = 0,   /**< no check, or none answered or lost yet */
+	BRAID_LINK_MTU_OK,            /**< a full-size probe crossed both ways */
+	BRAID_LINK_MTU_TOO_SMALL,     /**< full-size probes vanish: path MTU smaller */
 };
 
 /**
@@ -135,6 +152,8 @@ struct braid_link_conf {
 	/** Probe and reply mbufs (data room >= RTE_PKTMBUF_HEADROOM + 56);
 	 * NULL: the mbuf functions build nothing and count drop_no_mbuf. */
 	struct rte_mempool *pool;
+	/** MTU probes (links[].mtu_probe_len bytes of payload); NULL: pool. */
+	struct rte_mempool *mtu_pool;
 	/** Stage only: where probes and replies go (towards encap); NULL:
 	 * they leave the stage in its output, after the frames it passes. */
 	struct rte_ring *tx_ring;
@@ -149,6 +168,7 @@ struct braid_link_conf {
 /** A probe due on @p link, for callers that build frames themselves. */
 struct braid_link_probe_tx {
 	uint16_t link;
+	uint16_t pad_len;          /**< payload bytes of an MTU probe, else 0 */
 	struct braid_probe probe;
 };
 
@@ -178,6 +198,8 @@ struct braid_link_info {
 	uint64_t probes_answered;  /**< replies in time */
 	uint64_t probes_lost;      /**< unanswered after probe_timeout_ms */
 	uint64_t replies_late;     /**< replies to probes already lost */
+	enum braid_link_mtu_state mtu; /**< the path MTU check */
+	uint64_t mtu_probes_lost;  /**< MTU probes unanswered (not in probes_lost) */
 	uint64_t rx_packets;       /**< unique frames received, this session */
 	uint64_t rx_bytes;
 	uint64_t rx_lost;          /**< link seqs never received (cumulative) */
@@ -207,6 +229,7 @@ struct braid_link_info {
 	X(probes_sent) \
 	X(replies_sent) \
 	X(probes_lost) \
+	X(mtu_probes_lost) \
 	X(replies_late) \
 	X(replies_unmatched) \
 	X(session_changes) \

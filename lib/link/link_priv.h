@@ -83,6 +83,7 @@ struct probe_slot {
 	uint64_t tx_ns;
 	uint32_t id;
 	uint8_t state;
+	bool mtu;                 /* an MTU probe (padded to the link's MTU) */
 };
 
 /* Published part of a link, read by any thread. */
@@ -93,6 +94,12 @@ struct link_pub {
 
 struct link_st {
 	uint64_t capacity_kbps;
+	/* path MTU check (braid_link_link_conf.mtu_probe_len) */
+	uint16_t mtu_probe_len;
+	uint32_t mtu_countdown;   /* probes before the next MTU probe */
+	uint8_t mtu_state;        /* enum braid_link_mtu_state */
+	uint8_t mtu_lost_row;     /* MTU probes lost in a row */
+	uint64_t mtu_probes_lost;
 	uint8_t admin_req;        /* written by any thread (atomic) */
 	bool admin;               /* applied by the owner */
 
@@ -208,6 +215,7 @@ struct braid_link {
 	uint16_t silence_gaps;
 	uint64_t silence_min_ns;
 	struct rte_mempool *pool;
+	struct rte_mempool *mtu_pool;     /* MTU probes (full-size frames) */
 	struct rte_ring *tx_ring;
 	struct rte_ring *ctrl_ring;
 	braid_link_change_fn on_change;

@@ -373,7 +373,8 @@ braid_decap_one(const struct braid_decap *d, struct rte_mbuf *m,
 	case BRAID_PKT_PROBE:
 		if (!ctrl_fec_zero(bh))
 			return BRAID_DECAP_DROP_BAD_FEC;
-		if (inner_len != sizeof(struct braid_probe_wire))
+		/* an MTU probe carries zero padding after the 16 bytes */
+		if (inner_len < sizeof(struct braid_probe_wire))
 			return BRAID_DECAP_DROP_BAD_LENGTH;
 		break;
 	default: /* BRAID_PKT_PROBE_REPLY */

@@ -282,8 +282,8 @@ braid_wire_hello_build(struct rte_mempool *mp, uint16_t link_id, const void *pay
 }
 
 struct rte_mbuf *
-braid_wire_probe_build(struct rte_mempool *mp, uint16_t link_id,
-		       const struct braid_probe *probe)
+braid_wire_probe_build_padded(struct rte_mempool *mp, uint16_t link_id,
+			      const struct braid_probe *probe, uint16_t len)
 {
 	struct braid_probe_wire w = {
 		.probe_id = rte_cpu_to_be_32(probe->probe_id),
@@ -293,11 +293,20 @@ braid_wire_probe_build(struct rte_mempool *mp, uint16_t link_id,
 	struct rte_mbuf *m;
 	void *data;
 
-	m = ctrl_alloc(mp, link_id, BRAID_PKT_PROBE, 0, sizeof(w), &data);
+	len = RTE_MAX(len, (uint16_t)sizeof(w));
+	m = ctrl_alloc(mp, link_id, BRAID_PKT_PROBE, 0, len, &data);
 	if (m == NULL)
 		return NULL;
 	memcpy(data, &w, sizeof(w));
+	memset((uint8_t *)data + sizeof(w), 0, len - sizeof(w));
 	return m;
+}
+
+struct rte_mbuf *
+braid_wire_probe_build(struct rte_mempool *mp, uint16_t link_id,
+		       const struct braid_probe *probe)
+{
+	return braid_wire_probe_build_padded(mp, link_id, probe, 0);
 }
 
 struct rte_mbuf *
@@ -349,7 +358,7 @@ braid_wire_probe_parse(struct rte_mbuf *m, struct braid_probe *probe)
 	struct braid_probe_wire w;
 	const struct braid_probe_wire *p;
 
-	if (braid_meta(m)->pkt_type != BRAID_PKT_PROBE || m->pkt_len != sizeof(w))
+	if (braid_meta(m)->pkt_type != BRAID_PKT_PROBE || m->pkt_len < sizeof(w))
 		return -EINVAL;
 	p = rte_pktmbuf_read(m, 0, sizeof(w), &w);
 	if (p == NULL)

@@ -301,6 +301,15 @@ struct rte_mbuf *braid_wire_probe_build(struct rte_mempool *mp, uint16_t link_id
 					const struct braid_probe *probe);
 
 /**
+ * braid_wire_probe_build() with @p len payload bytes: the 16 of the probe
+ * then zeros (an MTU probe, as large as the link carries); @p len below
+ * 16 builds a plain probe. NULL with rte_errno ENOMEM or EINVAL (more
+ * than the pool's data room).
+ */
+struct rte_mbuf *braid_wire_probe_build_padded(struct rte_mempool *mp, uint16_t link_id,
+					       const struct braid_probe *probe, uint16_t len);
+
+/**
  * Allocate a probe reply mbuf for @p link_id (the link the probe came in
  * on); meta pkt_type BRAID_PKT_PROBE_REPLY, class_id 0.
  * @return the mbuf, or NULL with rte_errno ENOMEM or EINVAL.

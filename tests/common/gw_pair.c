@@ -394,6 +394,7 @@ pipe_push(struct braid_test_pair *p, int dir, int link, struct rte_mbuf *m)
 		imp->corrupted++;
 	}
 	if (chance(p, imp->loss[dir]) ||
+	    (imp->max_frame[link] != 0 && m->pkt_len > imp->max_frame[link]) ||
 	    (link == imp->dead_link && p->now >= imp->dead_from && p->now < imp->dead_to) ||
 	    q->tail - q->head >= BRAID_TEST_PIPE_MAX) {
 		imp->lost[dir]++;
@@ -492,8 +493,15 @@ record(struct braid_test_pair *p, const struct rte_mbuf *m)
 		p->dups++;
 		return;
 	}
-	if (p->got[cls] && seq < p->last_seq[cls])
+	if (p->got[cls] && seq < p->last_seq[cls]) {
 		p->out_of_order++;
+		if (getenv("BRAID_TEST_OOO"))
+			printf("OOO: seq %lu after %lu at %.3f s (braid seq %u flags %x class %u)\n",
+			       (unsigned long)seq, (unsigned long)p->last_seq[cls], p->now / 1e9,
+			       braid_meta((struct rte_mbuf *)(uintptr_t)m)->seq,
+			       braid_meta((struct rte_mbuf *)(uintptr_t)m)->flags,
+			       braid_meta((struct rte_mbuf *)(uintptr_t)m)->class_id);
+	}
 	p->seen[seq] = true;
 	p->delivered++;
 	p->last_seq[cls] = seq;

@@ -131,6 +131,8 @@ struct braid_test_impair {
 	uint64_t dead_from, dead_to;
 	double corrupt;              /* per frame: flip a bit or cut it short */
 	double garbage;              /* per frame: also inject a random frame */
+	uint32_t max_frame[BRAID_TEST_LINKS];   /* a smaller path MTU: frames longer
+						 * than this (bytes) vanish; 0: none */
 	/* A NAT in front of a's links: a's UDP frames leave from
 	 * nat_ip:nat_port (host order, per link), plus the additions of the
 	 * last step due (a rebinding: a new port; a modem reconnect: a new

@@ -573,6 +573,30 @@ test_pair_nat(void)
 	free_run(pr);
 }
 
+/* Link 1's path carries frames of 1400 bytes at most, its port 1514: the
+ * MTU probes find it (the link stays up and keeps carrying the stream's
+ * smaller packets), the others pass. */
+static void
+test_pair_mtu_check(void)
+{
+	struct pair_run *pr = new_run(0.0, 6000);      /* 6 s: 3 MTU probes lost */
+	struct braid_link_info li[BRAID_TEST_LINKS];
+
+	pr->p->imp.max_frame[1] = 1400;
+	run_pair_keep(pr, "{\"k\": 8, \"m\": 2}", 300, 'y', 'z');
+	for (int i = 0; i < BRAID_TEST_LINKS; i++)
+		CU_ASSERT_FATAL(braid_link_info_get(pr->p->ga->link, (uint16_t)i, &li[i]) == 0);
+	printf("  MTU check: links %d %d %d (1 ok, 2 too small), link 1 state %d, %" PRIu64
+	       " MTU probes lost\n", li[0].mtu, li[1].mtu, li[2].mtu, li[1].state,
+	       li[1].mtu_probes_lost);
+	CU_ASSERT(li[0].mtu == BRAID_LINK_MTU_OK && li[2].mtu == BRAID_LINK_MTU_OK);
+	CU_ASSERT(li[1].mtu == BRAID_LINK_MTU_TOO_SMALL);
+	CU_ASSERT(li[1].state == BRAID_LINK_UP && li[1].probes_lost == 0);
+	CU_ASSERT_EQUAL(pr->p->delivered, pr->n_pkts);
+	run_pair_close(pr);
+	free_run(pr);
+}
+
 /* Big links: 3 x 100 Gbit/s configure (buffers and budgets sized from
  * the capacity stay within their libraries' limits). */
 static void
@@ -778,6 +802,7 @@ register_tests(void)
 	    CU_add_test(s, "pair: different keys", test_pair_crypto_wrong_key) == NULL ||
 	    CU_add_test(s, "pair: encrypted, peer restart", test_pair_crypto_restart) == NULL ||
 	    CU_add_test(s, "pair: behind a NAT, rebinding and a new address", test_pair_nat) == NULL ||
+	    CU_add_test(s, "pair: a link whose path MTU is smaller", test_pair_mtu_check) == NULL ||
 	    CU_add_test(s, "100 Gbit/s links", test_big_links) == NULL)
 		return -1;
 	return 0;

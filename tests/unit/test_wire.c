@@ -1458,8 +1458,8 @@ ref_decap(const struct braid_decap_conf *c, const uint8_t *b, uint32_t len,
 			}
 			if (any == 0)
 				return BRAID_DECAP_DROP_BAD_LENGTH;
-		} else if (ilen != (o->type == 4 ? 16u : 56u)) {
-			return BRAID_DECAP_DROP_BAD_LENGTH;
+		} else if (o->type == 4 ? ilen < 16u : ilen != 56u) {
+			return BRAID_DECAP_DROP_BAD_LENGTH;     /* probes may be padded */
 		}
 	}
 	if (len - 14 - tl > last)
