@@ -84,13 +84,15 @@ gw_hello_free(struct gw_hello *g)
 	rte_free(g);
 }
 
+/* A HELLO of our own (answering nothing) to link @p link's peer,
+ * through encap (which sends it in clear). */
 static void
-send_hello(struct gw_hello *g, uint16_t link, const uint8_t *echo)
+send_hello(struct gw_hello *g, uint16_t link)
 {
 	uint8_t msg[BRAID_HELLO_LEN];
 	struct rte_mbuf *m;
 
-	if (braid_hello_build(&g->h, echo, msg) != 0) {
+	if (braid_hello_build(&g->h, NULL, msg) != 0) {
 		g->cnt.drop_hello_send++;
 		return;
 	}
@@ -320,7 +322,7 @@ gw_hello_poll(struct gw_hello *g, uint64_t now_ns)
 		for (uint16_t l = 0; l < g->gw->cfg.n_links; l++)
 			if (g->gw->cfg.links[l].admin_up &&
 			    (!g->gw->cfg.links[l].learn_peer || g->peer_known[l]))
-				send_hello(g, l, NULL);
+				send_hello(g, l);
 		n++;
 	}
 	/* Learning links follow their newest authenticated frame. */
