@@ -33,6 +33,9 @@
 #   --crypto        the tunnel encrypted (crypto.psk_file, one fresh key for
 #                   both) with a new key epoch every second (rekey_s 1):
 #                   the same bounds, and no frame refused
+#   --crypto-mismatch  the two gateways get different keys: nothing may
+#                   cross the tunnel, and both must say why (log, status);
+#                   no stream is run
 #   --mtu           after the stream: a non-DF UDP datagram of 1472 bytes
 #                   arrives whole (braid fragments it), a DF one gets ICMP
 #                   "fragmentation needed" with the tunnel's inner MTU, and
@@ -68,6 +71,7 @@ LEAD=5
 OUT=
 ARP=0
 CRYPTO=0
+MISMATCH=0
 MTU=0
 SAMPLE_MS=250
 CHECK=1
@@ -79,6 +83,7 @@ while [ $# -gt 0 ]; do
 	--out) OUT=${2:-}; shift 2 ;;
 	--arp) ARP=1; shift ;;
 	--crypto) CRYPTO=1; shift ;;
+	--crypto-mismatch) CRYPTO=1; MISMATCH=1; shift ;;
 	--mtu) MTU=1; shift ;;
 	--sample-ms) SAMPLE_MS=${2:-}; shift 2 ;;
 	--no-check) CHECK=0; shift ;;
@@ -109,6 +114,7 @@ NAME=$(basename "$PROFILE" .json)
 SUITE=e2e_$NAME
 [ "$ARP" = 1 ] && SUITE=${SUITE}_arp
 [ "$CRYPTO" = 1 ] && SUITE=${SUITE}_crypto
+[ "$MISMATCH" = 1 ] && SUITE=${SUITE}_mismatch
 [ "$MTU" = 1 ] && SUITE=${SUITE}_mtu
 
 BRAID=$BUILD/app/braid/braid
@@ -262,11 +268,18 @@ GEN_ARGS=()
 	GEN_ARGS+=(--idle-sleep-max-us "$BRAID_E2E_IDLE_SLEEP_US")
 GEN_ARGS+=(-x "$OUT/example.json")
 if [ "$CRYPTO" = 1 ]; then
-	( umask 077; openssl rand -hex 32 > "$OUT/psk" ) || fatal "pre-shared key written" "$OUT/psk"
-	GEN_ARGS+=(--psk "$OUT/psk" --rekey-s 1)
+	( umask 077; openssl rand -hex 32 > "$OUT/psk"; openssl rand -hex 32 > "$OUT/psk-b" ) ||
+		fatal "pre-shared keys written" "$OUT/psk"
+	GEN_ARGS+=(--rekey-s 1)
 fi
 for side in a b; do
-	"$GEN" -s "$side" -e "$PROFILE" "${GEN_ARGS[@]}" > "$OUT/gw$side.json" 2> "$OUT/gen-$side.log" ||
+	PSK_ARGS=()
+	if [ "$CRYPTO" = 1 ]; then
+		# --crypto-mismatch: gwb's key is another one.
+		if [ "$MISMATCH" = 1 ] && [ "$side" = b ]; then PSK_ARGS=(--psk "$OUT/psk-b")
+		else PSK_ARGS=(--psk "$OUT/psk"); fi
+	fi
+	"$GEN" -s "$side" -e "$PROFILE" "${GEN_ARGS[@]}" "${PSK_ARGS[@]}" > "$OUT/gw$side.json" 2> "$OUT/gen-$side.log" ||
 		fatal "gateway configuration gw$side generated" "$(cat "$OUT/gen-$side.log")"
 	"$BRAID" -- --check-config "$OUT/gw$side.json" > "$OUT/check-$side.log" 2>&1 ||
 		fatal "braid --check-config gw$side.json" "$(cat "$OUT/check-$side.log")"
@@ -328,6 +341,44 @@ for _ in $(seq 50); do
 done
 [ -e "$OUT/emu.ready" ] || fatal "emulator ready" "$(cat "$OUT/emu.err")"
 ok "emulator running"
+
+# Different keys (--crypto-mismatch): nothing crosses, both gateways say
+# why; then stop (no stream).
+if [ "$MISMATCH" = 1 ]; then
+	sleep 3
+	ip netns exec "${P}src" ping -n -q -c 3 -i 0.3 -W 1 10.202.0.2 > /dev/null 2>&1 &&
+		ko "different keys: no ping crosses the tunnel" "a ping was answered" ||
+		ok "different keys: no ping crosses the tunnel"
+	for side in a b; do
+		grep -q "failed authentication: the pre-shared keys differ" "$OUT/gw$side.out" &&
+			ok "gw$side: says so in its log" ||
+			ko "gw$side: says so in its log" "$(grep crypto "$OUT/gw$side.out" | tail -3)"
+		timeout 5 ip netns exec "${P}gw$side" "$BRAIDCTL" -s 127.0.0.1:9099 -T 2000 \
+			--json status > "$OUT/gw$side-status.json" 2>/dev/null
+		jq -e '(.crypto.auth_failing == true) and (.crypto.session == "handshake") and
+			([.warnings[] | select(test("pre-shared keys differ"))] | length == 1)' \
+			"$OUT/gw$side-status.json" > /dev/null 2>&1 &&
+			ok "gw$side: and in status (not keyed, auth failing, a warning)" ||
+			ko "gw$side: and in status (not keyed, auth failing, a warning)" \
+				"$(jq -c '{crypto, warnings}' "$OUT/gw$side-status.json" 2>/dev/null)"
+		timeout 5 ip netns exec "${P}gw$side" "$BRAIDCTL" -s 127.0.0.1:9099 -T 2000 \
+			--json stats > "$OUT/gw$side-stats.json" 2>/dev/null
+		opened=$(jq '[.samples[] | select(.labels.stage == "open" and
+			.name == "braid_stage_opened_total") | .value] | add // 0' \
+			"$OUT/gw$side-stats.json" 2>/dev/null)
+		[ "${opened:-x}" = 0 ] && ok "gw$side: opened nothing" ||
+			ko "gw$side: opened nothing" "open.opened: ${opened:-none}"
+	done
+	for side in a b; do
+		kill -TERM "${PIDS[gw$side]}" 2>/dev/null
+		stop_wait "${PIDS[gw$side]}" 20 &&
+			grep -q 'braid: stopped, every mbuf back in its pool' "$OUT/gw$side.out" &&
+			ok "gw$side stops with every mbuf back in its pool" ||
+			ko "gw$side stops with every mbuf back in its pool" "$(tail -3 "$OUT/gw$side.out")"
+		unset "PIDS[gw$side]"
+	done
+	result
+fi
 
 # Tunnel warm-up: a ping each way (LAN ARP, link probes) before the stream.
 warm=0
