@@ -47,7 +47,8 @@ fi
 # build-fuzz/; scripts/fuzz.sh runs them longer).
 if { [ -d build-fuzz ] && CC=clang meson setup --reconfigure build-fuzz >/dev/null ||
      CC=clang meson setup build-fuzz >/dev/null; } &&
-   ninja -C build-fuzz tests/fuzz_config tests/fuzz_mgmt tests/fuzz_wire tests/fuzz_linkemu; then
+   ninja -C build-fuzz tests/fuzz_config tests/fuzz_mgmt tests/fuzz_wire tests/fuzz_linkemu \
+		tests/fuzz_crypto; then
 	BRAID_FUZZ_SECONDS=20 meson test -C build-fuzz --no-rebuild --suite fuzz \
 		--print-errorlogs --num-processes 1 || true
 	logs+=("fuzz=build-fuzz/meson-logs/testlog.json")
