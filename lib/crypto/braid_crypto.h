@@ -55,7 +55,7 @@ struct rte_ring;
 /** How long a receiver still accepts the epoch before the current one. */
 #define BRAID_CRYPTO_OVERLAP_NS 3000000000ULL
 
-/* ---- keys (crypto_kdf.c, OpenSSL's HMAC-SHA256) ---- */
+/* ---- keys (crypto_kdf.c: OpenSSL's HMAC-SHA256 and HKDF) ---- */
 
 /** HMAC-SHA256 of @p msg under @p key. @return 0 or -EIO. */
 int braid_crypto_hmac(const uint8_t *key, size_t key_len, const uint8_t *msg,

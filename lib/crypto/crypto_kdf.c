@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Key derivation on the control path: HMAC-SHA256 from OpenSSL, HKDF
- * (RFC 5869) on top of it, the pre-shared key file, randomness.
+ * Key derivation on the control path: HMAC-SHA256 and HKDF (RFC 5869)
+ * from OpenSSL, the pre-shared key file, randomness.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,9 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/kdf.h>
 
 #include "braid_crypto.h"
 
@@ -29,49 +31,51 @@ braid_crypto_hmac(const uint8_t *key, size_t key_len, const uint8_t *msg, size_t
 	return 0;
 }
 
+/* One HKDF step (RFC 5869) by OpenSSL's EVP_KDF "HKDF" in @p mode. */
+static int
+hkdf(int mode, const uint8_t *key, size_t key_len, const uint8_t *salt, size_t salt_len,
+     const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
+{
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	EVP_KDF_CTX *ctx = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
+	OSSL_PARAM params[5], *p = params;
+	int ret = -EIO;
+
+	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)(uintptr_t)key,
+						 key_len);
+	if (salt_len > 0)
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+							 (void *)(uintptr_t)salt, salt_len);
+	else if (info_len > 0)
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+							 (void *)(uintptr_t)info, info_len);
+	*p = OSSL_PARAM_construct_end();
+	if (ctx != NULL && EVP_KDF_derive(ctx, out, out_len, params) == 1)
+		ret = 0;
+	EVP_KDF_CTX_free(ctx);
+	EVP_KDF_free(kdf);
+	return ret;
+}
+
 int
 braid_crypto_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
 			  size_t ikm_len, uint8_t prk[32])
 {
-	static const uint8_t zeros[32];
-
-	/* RFC 5869 2.2: no salt = HashLen zeros. */
-	if (salt == NULL || salt_len == 0) {
-		salt = zeros;
-		salt_len = sizeof(zeros);
-	}
-	return braid_crypto_hmac(salt, salt_len, ikm, ikm_len, prk);
+	/* RFC 5869 2.2: no salt is HashLen zeros (OpenSSL does the same). */
+	return hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, ikm, ikm_len, salt,
+		    salt != NULL ? salt_len : 0, NULL, 0, prk, 32);
 }
 
 int
 braid_crypto_hkdf_expand(const uint8_t prk[32], const uint8_t *info, size_t info_len,
 			 uint8_t *okm, size_t okm_len)
 {
-	uint8_t buf[32 + 256 + 1], t[32];
-	size_t done = 0, tlen = 0;
-	int ret = 0;
-
-	if (okm_len > 255 * 32 || info_len > 256)
+	if (okm_len == 0 || okm_len > 255 * 32)
 		return -EINVAL;
-	for (unsigned int i = 1; done < okm_len; i++) {
-		size_t n;
-
-		/* T(i) = HMAC(PRK, T(i-1) | info | i) */
-		memcpy(buf, t, tlen);
-		if (info_len > 0)
-			memcpy(buf + tlen, info, info_len);
-		buf[tlen + info_len] = (uint8_t)i;
-		ret = braid_crypto_hmac(prk, 32, buf, tlen + info_len + 1, t);
-		if (ret != 0)
-			break;
-		tlen = 32;
-		n = RTE_MIN(okm_len - done, (size_t)32);
-		memcpy(okm + done, t, n);
-		done += n;
-	}
-	braid_crypto_wipe(buf, sizeof(buf));
-	braid_crypto_wipe(t, sizeof(t));
-	return ret;
+	return hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, prk, 32, NULL, 0, info, info_len,
+		    okm, okm_len);
 }
 
 int
