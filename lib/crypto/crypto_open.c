@@ -256,7 +256,8 @@ prepare(struct braid_crypto_open *o, struct rte_mbuf *m, const struct sealed *f,
 {
 	const uint8_t *ctr_p = (const uint8_t *)f->bh + sizeof(struct braid_hdr);
 	const uint16_t link = rte_be_to_cpu_16(f->bh->link_id);
-	const uint64_t ctr = crypto_get_be64(ctr_p);
+	rte_be64_t ctr_be;
+	uint64_t ctr;
 	struct crypto_op_priv *pv;
 	struct open_key *k;
 	rte_iova_t iova;
@@ -264,6 +265,8 @@ prepare(struct braid_crypto_open *o, struct rte_mbuf *m, const struct sealed *f,
 	bool old;
 	int slot;
 
+	memcpy(&ctr_be, ctr_p, sizeof(ctr_be));     /* unaligned in the frame */
+	ctr = rte_be_to_cpu_64(ctr_be);
 	if (!o->have || rte_be_to_cpu_32(f->bh->session_id) != o->session_id) {
 		o->cnt.drop_no_key++;
 		return -1;

@@ -53,23 +53,4 @@ crypto_seg_ptr(struct rte_mbuf *m, uint32_t off, uint32_t len, rte_iova_t *iova)
 	return rte_pktmbuf_mtod_offset(m, uint8_t *, off);
 }
 
-static inline void
-crypto_put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-static inline uint64_t
-crypto_get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 #endif /* BRAID_CRYPTO_PRIV_H */

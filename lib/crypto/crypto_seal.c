@@ -185,7 +185,7 @@ seal_one(struct braid_crypto_seal *s, struct rte_mbuf *m, struct rte_crypto_op *
 	struct rte_mbuf *d;
 	uint32_t plen, link;
 	const void *src;
-	uint64_t ctr;
+	rte_be64_t ctr;
 	uint8_t *f;
 
 	plen = len - (uint32_t)CTR_OFF;
@@ -207,8 +207,8 @@ seal_one(struct braid_crypto_seal *s, struct rte_mbuf *m, struct rte_crypto_op *
 		memcpy(f + DATA_OFF, src, plen);
 	bh = (struct braid_hdr *)(f + HDR_OFF);
 	link = rte_be_to_cpu_16(bh->link_id);
-	ctr = (uint64_t)link << 48 | s->ctr[link]++;
-	crypto_put_be64(f + CTR_OFF, ctr);
+	ctr = rte_cpu_to_be_64((uint64_t)link << 48 | s->ctr[link]++);
+	memcpy(f + CTR_OFF, &ctr, sizeof(ctr));
 	bh->flags |= BRAID_WIRE_F_SEALED;
 	bh->reserved0 = (uint8_t)s->epoch;
 	ip = (struct rte_ipv4_hdr *)(f + RTE_ETHER_HDR_LEN);
@@ -238,7 +238,7 @@ seal_one(struct braid_crypto_seal *s, struct rte_mbuf *m, struct rte_crypto_op *
 	op->sym->aead.aad.phys_addr = rte_pktmbuf_iova_offset(d, HDR_OFF);
 	pv = rte_crypto_op_ctod_offset(op, struct crypto_op_priv *, CRYPTO_IV_OFFSET);
 	memcpy(pv->iv, s->salt, BRAID_CRYPTO_SALT_LEN);
-	crypto_put_be64(pv->iv + BRAID_CRYPTO_SALT_LEN, ctr);
+	memcpy(pv->iv + BRAID_CRYPTO_SALT_LEN, &ctr, sizeof(ctr));
 	s->epoch_bytes += d->pkt_len;
 	return d;
 }
