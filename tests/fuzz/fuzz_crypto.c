@@ -36,11 +36,12 @@
 #include "braid_crypto.h"
 #include "braid_hello.h"
 #include "braid_meta.h"
+#include "braid_test_frame.h"
 #include "braid_wire.h"
 
 #define N_LINKS 4
 #define SID 0x5EED0001u
-#define HDRS 82u
+#define HDRS BRAID_TEST_FRAME_HDRS
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -137,40 +138,17 @@ raw_frame(const uint8_t *p, size_t n)
 	return m;
 }
 
-/* A frame as encap writes it. */
+/* A frame as encap writes it, its payload from @p fill. */
 static struct rte_mbuf *
 clear_frame(uint8_t type, uint16_t link, uint16_t plen, const uint8_t *fill, size_t nfill)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	struct rte_ipv4_hdr *ip;
-	struct rte_udp_hdr *udp;
-	struct braid_hdr *bh;
-	uint8_t *f;
+	uint8_t *pl = m != NULL ? braid_test_frame(m, type, link, SID, plen) : NULL;
 
-	if (m == NULL)
+	if (pl == NULL)
 		abort();
-	f = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(HDRS + plen));
-	memset(f, 0, HDRS);
-	((struct rte_ether_hdr *)f)->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ip = (struct rte_ipv4_hdr *)(f + 14);
-	ip->version_ihl = 0x45;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(HDRS - 14 + plen));
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp = (struct rte_udp_hdr *)(ip + 1);
-	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(48 + plen));
-	bh = (struct braid_hdr *)(udp + 1);
-	bh->magic = RTE_BE16(BRAID_WIRE_MAGIC);
-	bh->version = BRAID_WIRE_VERSION;
-	bh->type = type;
-	bh->link_id = rte_cpu_to_be_16(link);
-	bh->inner_len = rte_cpu_to_be_16(plen);
-	bh->session_id = rte_cpu_to_be_32(SID);
 	for (uint16_t i = 0; i < plen; i++)
-		f[HDRS + i] = nfill > 0 ? fill[i % nfill] : (uint8_t)i;
-	memset(braid_meta(m), 0, sizeof(struct braid_meta));
-	braid_meta(m)->link_id = link;
+		pl[i] = nfill > 0 ? fill[i % nfill] : (uint8_t)i;
 	return m;
 }
 

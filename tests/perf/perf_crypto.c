@@ -27,10 +27,10 @@
 #include "braid_crypto.h"
 #include "braid_engine.h"
 #include "braid_meta.h"
+#include "braid_test_frame.h"
 #include "braid_wire.h"
 #include "perf_common.h"
 
-#define HDRS 82u
 #define SID 0x12345678u
 
 static struct braid_burst out;
@@ -42,27 +42,9 @@ fill(struct rte_mempool *mp, struct rte_mbuf **pkts, unsigned int n, uint16_t si
 {
 	if (rte_pktmbuf_alloc_bulk(mp, pkts, n) != 0)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < n; i++) {
-		uint8_t *f = (uint8_t *)rte_pktmbuf_append(pkts[i], (uint16_t)(HDRS + size));
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f + 14);
-		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-		struct braid_hdr *bh = (struct braid_hdr *)(udp + 1);
-
-		memset(f, 0, HDRS);
-		memset(f + HDRS, 0x5a, size);
-		((struct rte_ether_hdr *)f)->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-		ip->version_ihl = 0x45;
-		ip->total_length = rte_cpu_to_be_16((uint16_t)(HDRS - 14 + size));
-		ip->next_proto_id = IPPROTO_UDP;
-		udp->dgram_len = rte_cpu_to_be_16((uint16_t)(48 + size));
-		bh->magic = RTE_BE16(BRAID_WIRE_MAGIC);
-		bh->version = BRAID_WIRE_VERSION;
-		bh->type = BRAID_PKT_DATA;
-		bh->link_id = rte_cpu_to_be_16((uint16_t)((first + i) % 4));
-		bh->inner_len = rte_cpu_to_be_16(size);
-		bh->session_id = RTE_BE32(SID);
-		memset(braid_meta(pkts[i]), 0, sizeof(struct braid_meta));
-	}
+	for (unsigned int i = 0; i < n; i++)
+		memset(braid_test_frame(pkts[i], BRAID_PKT_DATA, (uint16_t)((first + i) % 4), SID,
+					size), 0x5a, size);
 	return 0;
 }
 

@@ -24,6 +24,7 @@
 #include "braid_crypto.h"
 #include "braid_hello.h"
 #include "braid_meta.h"
+#include "braid_test_frame.h"
 #include "braid_wire.h"
 #include "harness.h"
 
@@ -162,41 +163,16 @@ static struct rte_mbuf *
 frame(uint16_t link, uint32_t sid, uint8_t type, uint16_t plen, uint64_t *rng)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	struct rte_ipv4_hdr *ip;
-	struct rte_udp_hdr *udp;
-	struct braid_hdr *bh;
-	uint8_t *f;
+	uint8_t *pl = m != NULL ? braid_test_frame(m, type, link, sid, plen) : NULL;
 
-	if (m == NULL)
+	if (pl == NULL) {
+		rte_pktmbuf_free(m);
 		return NULL;
-	f = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(FRAME_HDRS + plen));
-	memset(f, 0, FRAME_HDRS);
-	((struct rte_ether_hdr *)f)->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ip = (struct rte_ipv4_hdr *)(f + 14);
-	ip->version_ihl = 0x45;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(FRAME_HDRS - 14 + plen));
-	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = RTE_BE32(0x0a090101);
-	ip->dst_addr = RTE_BE32(0x0a090102);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp = (struct rte_udp_hdr *)(ip + 1);
-	udp->src_port = RTE_BE16(7000);
-	udp->dst_port = RTE_BE16(7000);
-	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + 40 + plen));
-	bh = (struct braid_hdr *)(udp + 1);
-	bh->magic = RTE_BE16(BRAID_WIRE_MAGIC);
-	bh->version = BRAID_WIRE_VERSION;
-	bh->type = type;
-	bh->link_id = rte_cpu_to_be_16(link);
-	bh->inner_len = rte_cpu_to_be_16(plen);
-	bh->session_id = rte_cpu_to_be_32(sid);
-	bh->seq = rte_cpu_to_be_32((uint32_t)braid_test_rand(rng));
+	}
+	((struct braid_hdr *)(pl - sizeof(struct braid_hdr)))->seq =
+		rte_cpu_to_be_32((uint32_t)braid_test_rand(rng));
 	for (uint16_t i = 0; i < plen; i++)
-		f[FRAME_HDRS + i] = (uint8_t)braid_test_rand(rng);
-	memset(braid_meta(m), 0, sizeof(struct braid_meta));
-	braid_meta(m)->link_id = link;
+		pl[i] = (uint8_t)braid_test_rand(rng);
 	return m;
 }
 
