@@ -84,25 +84,6 @@ gw_hello_free(struct gw_hello *g)
 	rte_free(g);
 }
 
-/* A HELLO of our own (answering nothing) to link @p link's peer,
- * through encap (which sends it in clear). */
-static void
-send_hello(struct gw_hello *g, uint16_t link)
-{
-	uint8_t msg[BRAID_HELLO_LEN];
-	struct rte_mbuf *m;
-
-	if (braid_hello_build(&g->h, NULL, msg) != 0) {
-		g->cnt.drop_hello_send++;
-		return;
-	}
-	m = braid_wire_hello_build(g->gw->pkt_pool, link, msg, sizeof(msg));
-	if (m == NULL || rte_ring_mp_enqueue(g->gw->ctrl_tx, m) != 0) {
-		rte_pktmbuf_free(m);
-		g->cnt.drop_hello_send++;
-	}
-}
-
 /* Where a HELLO came from. */
 struct hello_src {
 	struct rte_ether_addr mac;
@@ -110,10 +91,13 @@ struct hello_src {
 	rte_be16_t port;
 };
 
-/* Answer a HELLO where it came from: the whole frame built here (Ethernet,
- * IPv4, UDP, braid header, HELLO), out of the link's port. */
+/* A HELLO (answering @p echo, or nothing) to @p to: the whole frame built
+ * here (Ethernet, IPv4, UDP, braid header, HELLO) and put out of the
+ * link's port. An answer goes where the HELLO came from, which encap's
+ * template may not know yet (a peer behind NAT); a HELLO needs neither
+ * encap's link sequence nor sealing. */
 static void
-send_reply(struct gw_hello *g, uint16_t link, const struct hello_src *to, const uint8_t *echo)
+send_hello(struct gw_hello *g, uint16_t link, const struct hello_src *to, const uint8_t *echo)
 {
 	const struct braid_gateway *gw = g->gw;
 	const struct braid_config_link *lc = &gw->cfg.links[link];
@@ -298,7 +282,7 @@ on_hello(struct gw_hello *g, struct rte_mbuf *m, uint64_t now_ns)
 			g->cnt.hello_replies_limited++;
 		} else {
 			g->reply_ns[link] = now_ns;
-			send_reply(g, link, &from, r.echo);
+			send_hello(g, link, &from, r.echo);
 		}
 	}
 	braid_crypto_wipe(&r, sizeof(r));
@@ -319,10 +303,19 @@ gw_hello_poll(struct gw_hello *g, uint64_t now_ns)
 		rte_pktmbuf_free_bulk(m, n);
 	if (braid_hello_pending(&g->h) && now_ns >= g->next_ns) {
 		g->next_ns = now_ns + GW_HELLO_INTERVAL_NS;
-		for (uint16_t l = 0; l < g->gw->cfg.n_links; l++)
-			if (g->gw->cfg.links[l].admin_up &&
-			    (!g->gw->cfg.links[l].learn_peer || g->peer_known[l]))
-				send_hello(g, l);
+		for (uint16_t l = 0; l < g->gw->cfg.n_links; l++) {
+			struct braid_wire_link wl;
+
+			/* to the peer encap sends to, once it is known and its
+			 * next hop resolved */
+			if (!g->gw->cfg.links[l].admin_up ||
+			    braid_encap_link_get(g->gw->encap, l, &wl) != 0 ||
+			    wl.peer_ip == 0 || rte_is_zero_ether_addr(&wl.dst_mac))
+				continue;
+			send_hello(g, l, &(struct hello_src){ .mac = wl.dst_mac,
+				   .ip = rte_cpu_to_be_32(wl.peer_ip),
+				   .port = rte_cpu_to_be_16(wl.peer_port) }, NULL);
+		}
 		n++;
 	}
 	/* Learning links follow their newest authenticated frame. */

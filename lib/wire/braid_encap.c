@@ -231,7 +231,6 @@ meta_wire_type(const struct braid_meta *meta, uint32_t pkt_len)
 	case BRAID_PKT_NACK:
 	case BRAID_PKT_PROBE:
 	case BRAID_PKT_PROBE_REPLY:
-	case BRAID_PKT_HELLO:
 		return type;
 	default:
 		return 0;
@@ -368,7 +367,7 @@ braid_encap_burst(struct braid_encap *e, struct rte_mbuf **pkts, uint16_t n,
 		udp->dgram_len = rte_cpu_to_be_16((uint16_t)(inner_len + sizeof(struct rte_udp_hdr) +
 							     sizeof(struct braid_hdr)));
 		bh_fill((struct braid_hdr *)(f + BH_OFF), braid_meta(head), type,
-			(uint16_t)inner_len, type == BRAID_PKT_HELLO ? 0 : l->link_seq, tx_us);
+			(uint16_t)inner_len, l->link_seq, tx_us);
 
 		ol = head->ol_flags & ~RTE_MBUF_F_TX_OFFLOAD_MASK;
 		head->l2_len = RTE_ETHER_HDR_LEN;
@@ -391,8 +390,7 @@ braid_encap_burst(struct braid_encap *e, struct rte_mbuf **pkts, uint16_t n,
 		}
 		head->ol_flags = ol;
 
-		if (type != BRAID_PKT_HELLO)
-			__atomic_store_n(&l->link_seq, l->link_seq + 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&l->link_seq, l->link_seq + 1, __ATOMIC_RELAXED);
 		__atomic_store_n(&l->frames, l->frames + 1, __ATOMIC_RELAXED);
 		__atomic_store_n(&l->bytes, l->bytes + head->pkt_len, __ATOMIC_RELAXED);
 		bytes += head->pkt_len;

@@ -270,18 +270,6 @@ braid_wire_nack_build(struct rte_mempool *mp, uint16_t link_id,
 }
 
 struct rte_mbuf *
-braid_wire_hello_build(struct rte_mempool *mp, uint16_t link_id, const void *payload,
-		       size_t len)
-{
-	void *data;
-	struct rte_mbuf *m = ctrl_alloc(mp, link_id, BRAID_PKT_HELLO, 0, len, &data);
-
-	if (m != NULL)
-		memcpy(data, payload, len);
-	return m;
-}
-
-struct rte_mbuf *
 braid_wire_probe_build_padded(struct rte_mempool *mp, uint16_t link_id,
 			      const struct braid_probe *probe, uint16_t len)
 {

@@ -50,8 +50,9 @@ struct rte_mempool;
 #define BRAID_PKT_PROBE_REPLY 5 /**< answer to a probe */
 #define BRAID_PKT_TYPE_MAX    5 /**< largest type rx_decap accepts */
 /** Key exchange (lib/crypto), sent in clear and authenticated by the
- * pre-shared key. Carries no link_seq (0): the open stage takes it before
- * rx_decap, so it never counts in a link's loss. */
+ * pre-shared key. Built whole by the control stage (not by encap) with
+ * link_seq 0: the open stage takes it before rx_decap, so it never counts
+ * in a link's loss. */
 #define BRAID_PKT_HELLO       6
 
 /** Header flags. Unknown bits are sent as zero and ignored on receive. */
@@ -283,13 +284,6 @@ int braid_wire_nack_decode(const void *buf, size_t len, struct braid_nack *nack)
  */
 struct rte_mbuf *braid_wire_nack_build(struct rte_mempool *mp, uint16_t link_id,
 				       const struct braid_nack *nack);
-
-/**
- * A HELLO (lib/crypto's handshake) for link @p link_id: @p len bytes of
- * @p payload, meta set for encap. @return NULL with rte_errno.
- */
-struct rte_mbuf *braid_wire_hello_build(struct rte_mempool *mp, uint16_t link_id,
-					const void *payload, size_t len);
 
 /**
  * Allocate a probe mbuf (payload struct braid_probe_wire) for @p link_id;
