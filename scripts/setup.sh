@@ -11,7 +11,7 @@ set -u
 PKGS=(dpdk dpdk-dev libdpdk-dev libisal-dev libjansson-dev libcunit1-dev
       meson ninja-build pkg-config gcc python3 iproute2 iputils-ping
       tcpdump gnuplot-nox procps kmod jq ethtool clang libclang-rt-14-dev
-      libssl-dev openssl)
+      libssl-dev openssl dnsmasq-base)
 
 say() { printf 'setup: %s\n' "$*"; }
 

@@ -1016,6 +1016,25 @@ braid_arp_announce(struct braid_arp *a, uint64_t now_ns)
 	a->started = true;
 }
 
+int
+braid_arp_addrs_set(struct braid_arp *a, uint16_t port_id,
+		    const struct braid_arp_addr *addrs, uint8_t n)
+{
+	struct arp_port *p = port_find(a, port_id);
+
+	if (p == NULL || n > BRAID_ARP_MAX_ADDRS)
+		return -EINVAL;
+	for (uint8_t k = 0; k < n; k++)
+		if (!ip_is_host(addrs[k].ip) || addrs[k].prefix_len < 1 ||
+		    addrs[k].prefix_len > 32)
+			return -EINVAL;
+	memcpy(p->addrs, addrs, n * sizeof(addrs[0]));
+	p->n_addrs = n;
+	p->garp_left = n > 0 ? a->garp_count : 0;
+	p->garp_next_ns = 0;
+	return 0;
+}
+
 static uint64_t
 backoff(const struct braid_arp *a, uint8_t fails)
 {

@@ -252,6 +252,16 @@ int braid_arp_static_set(struct braid_arp *a, uint16_t port_id, uint32_t ip,
  * or -EINVAL. */
 int braid_arp_forget(struct braid_arp *a, uint16_t port_id, uint32_t ip);
 
+/**
+ * Owner. The addresses of @p port_id are now @p addrs[0..n-1] (n 0: it
+ * has none and answers for nothing), as a DHCP lease changes them; each
+ * is announced by gratuitous ARP (garp_count) from the next poll.
+ * @return 0 or -EINVAL (unknown port, n too large, an address that is
+ *   not a host address with prefix 1..32).
+ */
+int braid_arp_addrs_set(struct braid_arp *a, uint16_t port_id,
+			const struct braid_arp_addr *addrs, uint8_t n);
+
 /** Owner. Send the gratuitous ARPs again (garp_count per address, from
  * the next poll), e.g. after a port came up. */
 void braid_arp_announce(struct braid_arp *a, uint64_t now_ns);

@@ -86,7 +86,10 @@ struct braid_config_port {
 	char device[BRAID_CONFIG_DEVICE_LEN];
 	bool has_mac;                 /**< false: the device's own MAC */
 	struct rte_ether_addr mac;
-	bool has_ipv4;                /**< always true for link ports */
+	bool has_ipv4;                /**< a static address (link ports: or dhcp) */
+	/** "ipv4": "dhcp" (link ports): the address, prefix and router come
+	 * from a DHCP server on the port (lib/dhcp); ipv4 and prefix are 0. */
+	bool dhcp;
 	uint32_t ipv4;                /**< host byte order */
 	uint8_t prefix;               /**< 1..32 */
 	uint16_t mtu;                 /**< 0: the profile's */
@@ -95,14 +98,16 @@ struct braid_config_port {
 struct braid_config_link {
 	char name[BRAID_CONFIG_NAME_LEN];
 	uint16_t port;                /**< index in ports[], a link port */
-	uint32_t local_ip;            /**< == ports[port].ipv4 */
+	uint32_t local_ip;            /**< == ports[port].ipv4; 0 on a dhcp port */
 	uint16_t local_port;          /**< UDP */
 	uint32_t peer_ip;             /**< 0 with learn_peer */
 	uint16_t peer_port;           /**< 0: any source port (peer behind NAT) */
 	/** "peer": "learn": the peer's endpoint is learned from the frames
 	 * that authenticate on this link (needs crypto.psk_file). */
 	bool learn_peer;
-	/** Resolved next hop: as configured, else the peer (on-link). */
+	/** Resolved next hop: as configured, else the peer (on-link); on a
+	 * dhcp port 0 unless configured (the lease's router, or the peer
+	 * when the lease puts it on-link). */
 	uint32_t next_hop;
 	bool has_next_hop_mac;        /**< static ARP entry for next_hop */
 	struct rte_ether_addr next_hop_mac;

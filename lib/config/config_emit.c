@@ -124,7 +124,9 @@ emit_port(struct emit *em, const struct braid_config_port *pt)
 	put(em, o, "device", json_string(pt->device));
 	if (pt->has_mac)
 		put(em, o, "mac", j_mac(&pt->mac));
-	if (pt->has_ipv4)
+	if (pt->dhcp)
+		put(em, o, "ipv4", json_string("dhcp"));
+	else if (pt->has_ipv4)
 		put(em, o, "ipv4", j_prefix(pt->ipv4, pt->prefix));
 	if (pt->mtu != 0)
 		put(em, o, "mtu", j_uint(pt->mtu));
@@ -139,10 +141,19 @@ emit_link(struct emit *em, const struct braid_config *c,
 
 	put(em, o, "name", json_string(l->name));
 	put(em, o, "port", json_string(c->ports[l->port].name));
-	put(em, o, "local", j_endpoint(l->local_ip, l->local_port));
+	if (c->ports[l->port].dhcp) {
+		char s[16];
+
+		snprintf(s, sizeof(s), "dhcp:%u", l->local_port);
+		put(em, o, "local", json_string(s));
+	} else {
+		put(em, o, "local", j_endpoint(l->local_ip, l->local_port));
+	}
 	put(em, o, "peer", l->learn_peer ? json_string("learn") :
 	    j_endpoint(l->peer_ip, l->peer_port));
-	put(em, o, "next_hop", j_ipv4(l->next_hop));
+	/* none configured (a learning link, a dhcp port): resolved at run time */
+	if (l->next_hop != 0)
+		put(em, o, "next_hop", j_ipv4(l->next_hop));
 	if (l->has_next_hop_mac)
 		put(em, o, "next_hop_mac", j_mac(&l->next_hop_mac));
 	put(em, o, "capacity_kbps", j_uint(l->capacity_kbps));

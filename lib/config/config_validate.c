@@ -663,7 +663,12 @@ parse_port(struct cfg_ctx *x, const json_t *v, const char *path,
 
 	s = get_str(x, v, path, "ipv4", false, &bad);
 	cfg_path_key(p, path, "ipv4");
-	if (s != NULL &&
+	if (s != NULL && strcmp(s, "dhcp") == 0) {
+		if (x->port_role_ok[i] && pt->role != BRAID_PORT_ROLE_LINK)
+			cfg_err(x, p, "\"dhcp\" is for ports with role \"link\"");
+		else
+			pt->dhcp = true;
+	} else if (s != NULL &&
 	    parse_prefix(x, p, member(v, "ipv4"), s, true, 1, &pt->ipv4,
 			 &pt->prefix)) {
 		char a[16];
@@ -681,7 +686,7 @@ parse_port(struct cfg_ctx *x, const json_t *v, const char *path,
 		}
 	} else if (s == NULL && !bad && x->port_role_ok[i] &&
 		   pt->role == BRAID_PORT_ROLE_LINK) {
-		cfg_err(x, p, "required for a port with role \"link\"");
+		cfg_err(x, p, "required for a port with role \"link\" (a.b.c.d/n or \"dhcp\")");
 	}
 	get_u16(x, v, path, "mtu", false, 576, 9600, 0, &pt->mtu);
 }
@@ -772,9 +777,18 @@ parse_link(struct cfg_ctx *x, const json_t *v, const char *path,
 
 	s = get_str(x, v, path, "local", true, &bad);
 	cfg_path_key(p, path, "local");
-	if (s != NULL)
+	if (s != NULL && x->link_port_ok[i] && c->ports[l->port].dhcp) {
+		/* The address is the lease's: only the UDP port is ours. */
+		if (strncmp(s, "dhcp:", 5) != 0 ||
+		    cfg_parse_u16(s + 5, strlen(s + 5), &l->local_port) != 0 ||
+		    l->local_port == 0)
+			cfg_err(x, p, "port \"%s\" takes its address by DHCP: "
+				"\"dhcp:<udp port 1..65535>\"", c->ports[l->port].name);
+		l->local_ip = 0;
+	} else if (s != NULL) {
 		local_ok = parse_endpoint(x, p, member(v, "local"), s,
 					  &l->local_ip, &l->local_port);
+	}
 	if (local_ok && pt != NULL && l->local_ip != pt->ipv4) {
 		cfg_fmt_ipv4(l->local_ip, a);
 		cfg_fmt_ipv4(pt->ipv4, b);

@@ -34,7 +34,7 @@
  * hardware type, our transaction id and MAC, the magic cookie, every
  * option inside the message, a message type; an ACK needs an address
  * and a lease time; an OFFER/ACK's subnet mask must be contiguous. What
- * fails is counted (drop_bad: malformed, drop_stale: not ours or not
+ * fails is counted (drop_dhcp_bad: malformed, drop_dhcp_stale: not ours or not
  * expected in this state) and changes no state.
  *
  * Times are the caller's clock in ns (a virtual clock in tests).
@@ -160,9 +160,9 @@ struct braid_dhcp_tx {
 };
 
 #define BRAID_DHCP_COUNTERS(X) \
-	X(discovers) X(requests) X(renew_requests) X(rebind_requests) \
-	X(offers) X(acks) X(naks) X(leases) X(renewals) X(leases_lost) \
-	X(drop_bad) X(drop_stale)
+	X(dhcp_discovers) X(dhcp_requests) X(dhcp_renew_requests) X(dhcp_rebind_requests) \
+	X(dhcp_offers) X(dhcp_acks) X(dhcp_naks) X(dhcp_leases) X(dhcp_renewals) \
+	X(dhcp_leases_lost) X(drop_dhcp_bad) X(drop_dhcp_stale)
 
 struct braid_dhcp_stats {
 	BRAID_COUNTERS_FIELDS(BRAID_DHCP_COUNTERS)
@@ -182,7 +182,7 @@ void braid_dhcp_free(struct braid_dhcp *d);
  * Take a message that reached the port: the UDP payload @p p of @p len
  * bytes, from Ethernet source @p from_mac.
  * @return 0 (taken, maybe changing the lease), -EINVAL (malformed:
- *   drop_bad) or -ENOENT (not for us or not now: drop_stale).
+ *   drop_dhcp_bad) or -ENOENT (not for us or not now: drop_dhcp_stale).
  */
 int braid_dhcp_input(struct braid_dhcp *d, const uint8_t *p, size_t len,
 		     const struct rte_ether_addr *from_mac, uint64_t now_ns);

@@ -121,7 +121,7 @@ static void
 restart(struct braid_dhcp *d, uint64_t at_ns)
 {
 	if (d->bound)
-		d->cnt.leases_lost++;
+		d->cnt.dhcp_leases_lost++;
 	d->bound = false;
 	memset(&d->lease, 0, sizeof(d->lease));
 	d->state = BRAID_DHCP_INIT;
@@ -196,7 +196,7 @@ braid_dhcp_poll(struct braid_dhcp *d, uint64_t now_ns, struct braid_dhcp_tx *tx)
 		if (now_ns < d->next_ns)
 			return 0;
 		message(d, BRAID_DHCP_DISCOVER, now_ns, tx);
-		d->cnt.discovers++;
+		d->cnt.dhcp_discovers++;
 		retry_later(d, now_ns);
 		return 1;
 	case BRAID_DHCP_REQUESTING:
@@ -208,7 +208,7 @@ braid_dhcp_poll(struct braid_dhcp *d, uint64_t now_ns, struct braid_dhcp_tx *tx)
 		}
 		d->tries++;
 		message(d, BRAID_DHCP_REQUEST, now_ns, tx);
-		d->cnt.requests++;
+		d->cnt.dhcp_requests++;
 		retry_later(d, now_ns);
 		return 1;
 	case BRAID_DHCP_BOUND:
@@ -226,14 +226,14 @@ braid_dhcp_poll(struct braid_dhcp *d, uint64_t now_ns, struct braid_dhcp_tx *tx)
 		if (now_ns < d->next_ns)
 			return 0;
 		message(d, BRAID_DHCP_REQUEST, now_ns, tx);
-		d->cnt.renew_requests++;
+		d->cnt.dhcp_renew_requests++;
 		retry_before(d, now_ns, d->lease.t2_ns);
 		return 1;
 	case BRAID_DHCP_REBINDING:
 		if (now_ns < d->next_ns)
 			return 0;
 		message(d, BRAID_DHCP_REQUEST, now_ns, tx);
-		d->cnt.rebind_requests++;
+		d->cnt.dhcp_rebind_requests++;
 		retry_before(d, now_ns, d->lease.expire_ns);
 		return 1;
 	}
@@ -282,9 +282,9 @@ take_lease(struct braid_dhcp *d, const struct braid_dhcp_msg *m,
 	l->t2_ns = lease_time(l, t2);
 	l->expire_ns = lease_time(l, m->lease_s);
 	if (renewal)
-		d->cnt.renewals++;
+		d->cnt.dhcp_renewals++;
 	else
-		d->cnt.leases++;
+		d->cnt.dhcp_leases++;
 	d->bound = true;
 	d->naks = 0;
 	d->state = BRAID_DHCP_BOUND;
@@ -301,7 +301,7 @@ braid_dhcp_input(struct braid_dhcp *d, const uint8_t *p, size_t len,
 	struct braid_dhcp_msg m;
 
 	if (braid_dhcp_parse(p, len, &m) != 0) {
-		d->cnt.drop_bad++;
+		d->cnt.drop_dhcp_bad++;
 		return -EINVAL;
 	}
 	if (m.op != 2 || m.xid != d->xid || d->state == BRAID_DHCP_INIT ||
@@ -315,7 +315,7 @@ braid_dhcp_input(struct braid_dhcp *d, const uint8_t *p, size_t len,
 	case BRAID_DHCP_OFFER:
 		if (d->state != BRAID_DHCP_SELECTING || !host_ok(m.yiaddr) || m.server_id == 0)
 			goto stale;
-		d->cnt.offers++;
+		d->cnt.dhcp_offers++;
 		d->offer_ip = m.yiaddr;
 		d->offer_server = m.server_id;
 		d->state = BRAID_DHCP_REQUESTING;
@@ -326,13 +326,13 @@ braid_dhcp_input(struct braid_dhcp *d, const uint8_t *p, size_t len,
 	case BRAID_DHCP_ACK:
 		if (!waiting || !host_ok(m.yiaddr) || m.lease_s == 0)
 			goto stale;
-		d->cnt.acks++;
+		d->cnt.dhcp_acks++;
 		take_lease(d, &m, from_mac);
 		return 0;
 	case BRAID_DHCP_NAK:
 		if (!waiting)
 			goto stale;
-		d->cnt.naks++;
+		d->cnt.dhcp_naks++;
 		/* 1, 2, 4 ... 64 s before discovering again after NAKs in a row */
 		restart(d, now_ns + (uint64_t)(1u << RTE_MIN(d->naks, (uint8_t)6)) * S_NS);
 		d->naks++;
@@ -341,7 +341,7 @@ braid_dhcp_input(struct braid_dhcp *d, const uint8_t *p, size_t len,
 		break;
 	}
 stale:
-	d->cnt.drop_stale++;
+	d->cnt.drop_dhcp_stale++;
 	return -ENOENT;
 }
 

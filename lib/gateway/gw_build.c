@@ -714,6 +714,9 @@ build_recv_chain(struct braid_gateway *gw, struct build_err *e)
 	dc.confirm_session = true;
 	/* With crypto, only frames the open stage verified are taken. */
 	dc.require_sealed = gw->crypto_on;
+	for (unsigned int i = 0; i < c->n_ports; i++)
+		if (c->ports[i].dhcp)
+			dc.punt_udp_port = BRAID_DHCP_CLIENT_PORT;
 	gw->decap = braid_decap_create(&dc, SOCKET_ID_ANY);
 	if (gw->decap == NULL)
 		return fail(e, rte_errno, "rx_decap: %s", rte_strerror(rte_errno));
@@ -1002,6 +1005,15 @@ braid_gateway_create(const struct braid_gateway_conf *conf, char *err, size_t er
 		ret = build_send_chain(gw, &e);
 	if (ret == 0)
 		ret = build_recv_chain(gw, &e);
+	for (unsigned int l = 0; l < gw->cfg.n_links; l++) {
+		gw->link_local_ip[l] = gw->cfg.links[l].local_ip;
+		gw->link_next_hop[l] = gw->cfg.links[l].next_hop;
+	}
+	if (ret == 0) {
+		gw->dhcp = gw_dhcp_create(gw);
+		if (gw->dhcp == NULL)
+			ret = fail(&e, rte_errno, "dhcp: %s", rte_strerror(rte_errno));
+	}
 	if (ret == 0) {
 		gw->ctrl = gw_ctrl_create(gw);
 		if (gw->ctrl == NULL)

@@ -13,7 +13,9 @@
  *    (frames punted by classify and decap), ARP requests and retries;
  *  - link next hops: kept resolved by ARP unless the config gives a
  *    static MAC; a new MAC is handed to encap (braid_encap_link_set(),
- *    seqlock: the fast path never waits).
+ *    seqlock: the fast path never waits);
+ *  - DHCP on link ports addressed by it (gw_dhcp.c): a lease's address
+ *    and router become their links' (gw_link_address_set()).
  *
  * Link health is its own stage of the receive chain (lib/link), right
  * after rx_decap; LAN hosts are resolved for the lan_tx stage's pending
@@ -219,7 +221,12 @@ punt_rx(struct gw_ctrl *c, uint64_t now_ns)
 	if (n == 0)
 		return 0;
 	c->cnt.punt_rx += n;
-	k = braid_arp_burst(c->gw->arp, m, (uint16_t)n, out, now_ns);
+	/* DHCP replies to the dhcp ports' clients, the rest to ARP/ICMP */
+	k = 0;
+	for (unsigned int i = 0; i < n; i++)
+		if (!gw_dhcp_input(c->gw->dhcp, m[i], now_ns))
+			m[k++] = m[i];
+	k = braid_arp_burst(c->gw->arp, m, k, out, now_ns);
 	arp_send(c, out, k);
 	return n;
 }
@@ -235,15 +242,17 @@ track_nexthops(struct gw_ctrl *c, uint64_t now_ns)
 	c->next_resolve_ns = now_ns + 10000000ULL;   /* every 10 ms */
 	for (uint16_t l = 0; l < gw->cfg.n_links; l++) {
 		const struct braid_config_link *lc = &gw->cfg.links[l];
-		uint16_t port = gw->port_id[lc->port];
+		const uint16_t port = gw->port_id[lc->port];
+		const uint32_t hop = gw->link_next_hop[l];
 		struct rte_ether_addr mac;
 		struct braid_wire_link wl;
 
-		/* static MAC; or a learning link's hop, learned with its peer */
-		if (lc->has_next_hop_mac || lc->next_hop == 0)
+		/* static MAC; or a learning link's hop, learned with its peer;
+		 * or a dhcp port's link without a lease */
+		if (lc->has_next_hop_mac || hop == 0)
 			continue;
-		if (braid_arp_resolve(gw->arp, port, lc->next_hop, now_ns) != 0 ||
-		    braid_arp_lookup(gw->arp, port, lc->next_hop, &mac) != 0 ||
+		if (braid_arp_resolve(gw->arp, port, hop, now_ns) != 0 ||
+		    braid_arp_lookup(gw->arp, port, hop, &mac) != 0 ||
 		    rte_is_same_ether_addr(&mac, &c->nexthop[l]))
 			continue;
 		if (braid_encap_link_get(gw->encap, l, &wl) != 0)
@@ -254,6 +263,28 @@ track_nexthops(struct gw_ctrl *c, uint64_t now_ns)
 			c->cnt.nexthop_updates++;
 		}
 	}
+}
+
+void
+gw_link_address_set(struct braid_gateway *gw, uint16_t l, uint32_t ip, uint32_t hop)
+{
+	const struct braid_config_link *lc = &gw->cfg.links[l];
+	struct gw_ctrl *c = gw->ctrl;
+	struct braid_wire_link wl;
+
+	__atomic_store_n(&gw->link_local_ip[l], ip, __ATOMIC_RELAXED);
+	gw->link_next_hop[l] = hop;
+	braid_decap_link_local_set(gw->decap, l, ip);
+	if (braid_encap_link_get(gw->encap, l, &wl) != 0)
+		return;
+	wl.local_ip = ip;
+	/* a resolved hop: its MAC again from ARP (track_nexthops) */
+	if (!lc->has_next_hop_mac && hop != 0) {
+		memset(&wl.dst_mac, 0, sizeof(wl.dst_mac));
+		memset(&c->nexthop[l], 0, sizeof(c->nexthop[l]));
+		c->next_resolve_ns = 0;
+	}
+	(void)braid_encap_link_set(gw->encap, l, &wl);
 }
 
 static uint16_t
@@ -269,6 +300,7 @@ ctrl_poll(void *ctx, struct braid_burst *out, uint64_t now_ns)
 	work += punt_rx(c, now_ns);
 	if (c->gw->hello != NULL)
 		work += gw_hello_poll(c->gw->hello, now_ns);
+	work += gw_dhcp_poll(c->gw->dhcp, now_ns);
 	track_nexthops(c, now_ns);
 	k = braid_arp_poll(c->gw->arp, now_ns, arp, RTE_DIM(arp));
 	arp_send(c, arp, k);
@@ -287,6 +319,7 @@ ctrl_stats(const void *ctx, braid_stat_fn fn, void *arg)
 	BRAID_COUNTERS_REPORT(BRAID_ARP_COUNTERS, &ac, fn, arg);
 	if (c->gw->hello != NULL)
 		gw_hello_stats(c->gw->hello, fn, arg);
+	gw_dhcp_stats(c->gw->dhcp, fn, arg);
 }
 
 /* The ARQ sender runs here: its live changes (class deadline). */

@@ -108,7 +108,9 @@ send_hello(struct gw_hello *g, uint16_t link, const struct hello_src *to, const 
 	struct braid_hdr *bh;
 	struct rte_mbuf *m;
 
-	m = rte_pktmbuf_alloc(gw->pkt_pool);
+	const uint32_t src_ip = gw_link_local_ip(gw, link);
+
+	m = src_ip != 0 ? rte_pktmbuf_alloc(gw->pkt_pool) : NULL;   /* no address, no HELLO */
 	eth = m != NULL ? (struct rte_ether_hdr *)rte_pktmbuf_append(m, len) : NULL;
 	if (eth == NULL || braid_hello_build(&g->h, echo, (uint8_t *)eth + BRAID_WIRE_OVERHEAD) != 0) {
 		rte_pktmbuf_free(m);
@@ -125,7 +127,7 @@ send_hello(struct gw_hello *g, uint16_t link, const struct hello_src *to, const 
 	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(lc->local_ip);
+	ip->src_addr = rte_cpu_to_be_32(src_ip);
 	ip->dst_addr = to->ip;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	udp = (struct rte_udp_hdr *)(ip + 1);
@@ -246,7 +248,7 @@ on_hello(struct gw_hello *g, struct rte_mbuf *m, uint64_t now_ns)
 
 	/* The open stage checked the headers up to the braid header. */
 	lc = link < gw->cfg.n_links ? &gw->cfg.links[link] : NULL;
-	if (lc == NULL || rte_be_to_cpu_32(ip->dst_addr) != lc->local_ip ||
+	if (lc == NULL || rte_be_to_cpu_32(ip->dst_addr) != gw_link_local_ip(gw, link) ||
 	    rte_be_to_cpu_16(udp->dst_port) != lc->local_port ||
 	    (!lc->learn_peer && rte_be_to_cpu_32(ip->src_addr) != lc->peer_ip) ||
 	    (lc->peer_port != 0 && rte_be_to_cpu_16(udp->src_port) != lc->peer_port) ||
@@ -310,7 +312,8 @@ gw_hello_poll(struct gw_hello *g, uint64_t now_ns)
 			 * next hop resolved */
 			if (!g->gw->cfg.links[l].admin_up ||
 			    braid_encap_link_get(g->gw->encap, l, &wl) != 0 ||
-			    wl.peer_ip == 0 || rte_is_zero_ether_addr(&wl.dst_mac))
+			    wl.peer_ip == 0 || wl.local_ip == 0 ||
+			    rte_is_zero_ether_addr(&wl.dst_mac))
 				continue;
 			send_hello(g, l, &(struct hello_src){ .mac = wl.dst_mac,
 				   .ip = rte_cpu_to_be_32(wl.peer_ip),

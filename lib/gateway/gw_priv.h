@@ -17,6 +17,7 @@
 #include "braid_config.h"
 #include "braid_crypto.h"
 #include "braid_decap.h"
+#include "braid_dhcp.h"
 #include "braid_encap.h"
 #include "braid_fec.h"
 #include "braid_fec_auto.h"
@@ -181,6 +182,12 @@ struct braid_gateway {
 	struct gw_hello *hello;
 	unsigned int seal_stage, open_stage;   /* runner indexes */
 	struct braid_arp *arp;          /* owned by the ctrl stage's lcore */
+	struct gw_dhcp *dhcp;           /* "dhcp" link ports' clients, on ctrl (NULL: none) */
+	/* Each link's address and next hop in force: the config's, or a
+	 * dhcp port's lease (0: none yet). Written on the ctrl lcore;
+	 * link_local_ip is read by management (atomics). */
+	uint32_t link_local_ip[BRAID_CONFIG_MAX_LINKS];
+	uint32_t link_next_hop[BRAID_CONFIG_MAX_LINKS];
 
 	struct gw_fec_auto fec_auto;   /* "fec": "auto" classes (gw_fec_auto.c) */
 	struct gw_fit fit;             /* links in time per class (gw_fit.c) */
@@ -257,6 +264,38 @@ struct gw_ctrl *gw_ctrl_create(struct braid_gateway *gw);
 /* Shutdown: free what the control path still holds (pending packets). */
 void gw_ctrl_release(struct gw_ctrl *c);
 void gw_ctrl_free(struct gw_ctrl *c);
+
+/* Link @p l now sends from @p ip (0: it has none) through next hop
+ * @p hop (gw_ctrl.c; on the ctrl lcore): encap, rx_decap and the
+ * next-hop tracking follow. */
+void gw_link_address_set(struct braid_gateway *gw, uint16_t l, uint32_t ip, uint32_t hop);
+
+static inline uint32_t
+gw_link_local_ip(const struct braid_gateway *gw, uint16_t l)
+{
+	return __atomic_load_n(&gw->link_local_ip[l], __ATOMIC_RELAXED);
+}
+
+/* DHCP ports (gw_dhcp.c), run by the control stage: clients for every
+ * port with "ipv4": "dhcp" (an object with none when there is none);
+ * a punted frame that is a DHCP reply is taken (and freed: true);
+ * timers and retransmissions. */
+struct gw_dhcp;
+struct gw_dhcp *gw_dhcp_create(struct braid_gateway *gw);
+void gw_dhcp_free(struct gw_dhcp *d);
+bool gw_dhcp_input(struct gw_dhcp *d, struct rte_mbuf *m, uint64_t now_ns);
+unsigned int gw_dhcp_poll(struct gw_dhcp *d, uint64_t now_ns);
+void gw_dhcp_stats(const struct gw_dhcp *d, braid_stat_fn fn, void *arg);
+/* What management shows of DHCP port @p i (0..gw_dhcp_ports()-1): its
+ * config index in @p port. Any thread. @return 0 or -ENOENT. */
+struct gw_dhcp_view {
+	enum braid_dhcp_state state;
+	struct braid_dhcp_lease lease;    /* ip 0: none */
+	uint64_t now_ns;                  /* when the client last ran */
+	uint64_t leases, renewals, leases_lost, naks;
+};
+uint16_t gw_dhcp_ports(const struct gw_dhcp *d);
+int gw_dhcp_view(const struct gw_dhcp *d, uint16_t i, uint16_t *port, struct gw_dhcp_view *v);
 
 /* The handshake (gw_hello.c), run by the control stage. */
 struct gw_hello;

@@ -301,11 +301,70 @@ status_warnings(const struct braid_gateway *gw)
 			return NULL;
 		}
 	}
+	for (uint16_t i = 0; arr != NULL && i < gw_dhcp_ports(gw->dhcp); i++) {
+		struct gw_dhcp_view v;
+		uint16_t port;
+
+		if (gw_dhcp_view(gw->dhcp, i, &port, &v) != 0 || v.lease.ip != 0)
+			continue;
+		snprintf(msg, sizeof(msg), "port %s: no DHCP lease (%s): its links have no "
+			 "address", gw->cfg.ports[port].name, braid_dhcp_state_name(v.state));
+		if (json_array_append_new(arr, json_string(msg)) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
 	if (arr != NULL && gw->hello != NULL && gw_hello_auth_failing(gw->hello, braid_now_ns()) &&
 	    json_array_append_new(arr, json_string("crypto: HELLOs from the peer fail "
 			"authentication: the pre-shared keys differ (or someone forges them)")) != 0) {
 		json_decref(arr);
 		return NULL;
+	}
+	return arr;
+}
+
+static json_t *
+jstr_ip(uint32_t ip, uint8_t prefix)
+{
+	char s[24];
+
+	if (ip == 0)
+		return json_null();
+	snprintf(s, sizeof(s), prefix != 0 ? "%u.%u.%u.%u/%u" : "%u.%u.%u.%u", ip >> 24,
+		 (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff, prefix);
+	return json_string(s);
+}
+
+/* Link ports addressed by DHCP, as status shows them. */
+static json_t *
+status_dhcp(const struct braid_gateway *gw)
+{
+	json_t *arr = json_array();
+
+	for (uint16_t i = 0; arr != NULL && i < gw_dhcp_ports(gw->dhcp); i++) {
+		struct gw_dhcp_view v;
+		const struct braid_dhcp_lease *l = &v.lease;
+		uint16_t port;
+		json_t *o;
+
+		if (gw_dhcp_view(gw->dhcp, i, &port, &v) != 0)
+			break;
+		o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I}",
+			"port", gw->cfg.ports[port].name,
+			"state", braid_dhcp_state_name(v.state),
+			"address", jstr_ip(l->ip, l->prefix),
+			"router", jstr_ip(l->router, 0),
+			"server", jstr_ip(l->server, 0),
+			"lease_s", l->ip != 0 ? json_integer(l->lease_s) : json_null(),
+			"expires_in_s", l->ip == 0 ? json_null() :
+				l->expire_ns == UINT64_MAX || l->expire_ns < v.now_ns ? json_null() :
+				json_integer((json_int_t)((l->expire_ns - v.now_ns) / 1000000000ULL)),
+			"leases", (json_int_t)v.leases, "renewals", (json_int_t)v.renewals,
+			"leases_lost", (json_int_t)v.leases_lost, "naks", (json_int_t)v.naks);
+		if (o == NULL || json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
 	}
 	return arr;
 }
@@ -423,6 +482,8 @@ gw_rpc_status(void *arg, const json_t *params, json_t **result,
 	if (ret == 0)
 		ret = jset(res, "crypto", status_crypto(gw));
 	if (ret == 0)
+		ret = jset(res, "dhcp", status_dhcp(gw));
+	if (ret == 0)
 		ret = jset(res, "warnings", status_warnings(gw));
 	json_decref(cfg);
 	json_decref(links);
@@ -447,6 +508,20 @@ link_peer(const struct braid_gateway *gw, const struct braid_config_link *lc, ui
 	if (gw->hello != NULL && gw_hello_peer(gw->hello, l, &ip, &port))
 		return jstr_ip_port(ip, port);
 	return json_string("learn");
+}
+
+/* A link's address: configured, or a dhcp port's lease ("dhcp:<port>"
+ * while there is none). */
+static json_t *
+link_local(const struct braid_gateway *gw, const struct braid_config_link *lc, uint16_t l)
+{
+	uint32_t ip = gw_link_local_ip(gw, l);
+	char s[16];
+
+	if (ip != 0)
+		return jstr_ip_port(ip, lc->local_port);
+	snprintf(s, sizeof(s), "dhcp:%u", lc->local_port);
+	return json_string(s);
 }
 
 /* One link as links.list shows it. */
@@ -476,7 +551,7 @@ link_json(const struct gw_mgmt *m, uint16_t l)
 		      " s:I, s:o, s:o, s:o, s:I, s:I, s:I, s:I}",
 		"name", lc->name,
 		"port", m->running->ports[lc->port].name,
-		"local", jstr_ip_port(lc->local_ip, lc->local_port),
+		"local", link_local(gw, lc, l),
 		"peer", link_peer(gw, lc, l),
 		"admin", lc->admin_up ? "up" : "down",
 		"state", link_state_word(li.state),

@@ -163,6 +163,7 @@ free_stages(struct braid_gateway *gw)
 	braid_reorder_free(gw->reorder);
 	braid_lan_free(gw->lan);
 	gw_ctrl_free(gw->ctrl);
+	gw_dhcp_free(gw->dhcp);
 	braid_arp_free(gw->arp);
 	gw_hello_free(gw->hello);
 	braid_crypto_seal_free(gw->seal);

@@ -20,7 +20,7 @@
 #include "wire_priv.h"
 
 struct decap_link {
-	rte_be32_t local_ip;
+	rte_be32_t local_ip;    /* 0: none (a dhcp port without a lease); atomic */
 	rte_be32_t peer_ip;
 	rte_be16_t local_port;
 	rte_be16_t peer_port;   /* 0 = any */
@@ -41,7 +41,8 @@ struct decap_view {
 
 struct braid_decap {
 	struct braid_decap_stats cnt;
-	/* Immutable after create: what braid_decap_one() reads. */
+	/* Immutable after create (but a link's local_ip, atomic): what
+	 * braid_decap_one() reads. */
 	uint16_t n_links;
 	uint16_t n_classes;
 	uint16_t n_ports;
@@ -49,6 +50,7 @@ struct braid_decap {
 	struct decap_link links[BRAID_WIRE_MAX_LINKS];
 	struct rte_ring *ctrl_ring;
 	struct rte_ring *punt_ring;
+	rte_be16_t punt_udp_port;
 	bool require_udp_cksum;
 	bool confirm_session;
 	bool require_sealed;
@@ -144,6 +146,7 @@ braid_decap_create(const struct braid_decap_conf *conf, int socket)
 	d->n_classes = conf->n_classes;
 	d->ctrl_ring = conf->ctrl_ring;
 	d->punt_ring = conf->punt_ring;
+	d->punt_udp_port = rte_cpu_to_be_16(conf->punt_udp_port);
 	d->require_udp_cksum = conf->require_udp_cksum;
 	d->confirm_session = conf->confirm_session;
 	d->require_sealed = conf->require_sealed;
@@ -286,6 +289,8 @@ braid_decap_one(const struct braid_decap *d, struct rte_mbuf *m,
 	if (seg_len < RTE_ETHER_HDR_LEN + hl + sizeof(*udp))
 		return BRAID_DECAP_DROP_HDR_SPLIT;
 	udp = (const struct rte_udp_hdr *)((const uint8_t *)ip + hl);
+	if (udp->dst_port == d->punt_udp_port && d->punt_udp_port != 0)
+		return BRAID_DECAP_PUNT;
 	udp_len = rte_be_to_cpu_16(udp->dgram_len);
 	if (udp_len != tl - hl || !port_is_local(d, udp->dst_port))
 		return BRAID_DECAP_DROP_BAD_UDP;
@@ -325,7 +330,8 @@ braid_decap_one(const struct braid_decap *d, struct rte_mbuf *m,
 	if (link_id >= d->n_links)
 		return BRAID_DECAP_DROP_FOREIGN;
 	l = &d->links[link_id];
-	if (ip->dst_addr != l->local_ip || udp->dst_port != l->local_port ||
+	if (ip->dst_addr != __atomic_load_n(&l->local_ip, __ATOMIC_RELAXED) ||
+	    ip->dst_addr == 0 || udp->dst_port != l->local_port ||
 	    (l->peer_ip != 0 && ip->src_addr != l->peer_ip) ||
 	    (l->peer_port != 0 && udp->src_port != l->peer_port))
 		return BRAID_DECAP_DROP_FOREIGN;
@@ -658,6 +664,16 @@ braid_decap_flatten(struct rte_mbuf **m, uint64_t *unchained)
 	if ((*m)->nb_segs == 1)
 		return 0;
 	return rte_pktmbuf_linearize(*m) == 0 ? 1 : -ENOMEM;
+}
+
+int
+braid_decap_link_local_set(struct braid_decap *d, uint16_t link_id, uint32_t local_ip)
+{
+	if (link_id >= d->n_links)
+		return -EINVAL;
+	__atomic_store_n(&d->links[link_id].local_ip, rte_cpu_to_be_32(local_ip),
+			 __ATOMIC_RELAXED);
+	return 0;
 }
 
 bool

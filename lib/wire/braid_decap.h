@@ -89,6 +89,9 @@ struct braid_decap_conf {
 	struct rte_ring *ctrl_ring;
 	/** ARP and ICMP frames, untouched; NULL: counted drop_no_punt. */
 	struct rte_ring *punt_ring;
+	/** UDP datagrams to this port go to punt_ring too (68: the DHCP
+	 * replies of a port addressed by DHCP); 0: none. */
+	uint16_t punt_udp_port;
 	/** Refuse tunnel frames without a UDP checksum (drop_bad_cksum):
 	 * when the peer always sends one, a zero checksum is damage. */
 	bool require_udp_cksum;
@@ -154,7 +157,7 @@ struct braid_decap_link_view {
 /**
  * Validate @p conf and allocate a decap instance.
  * @return the instance, or NULL with rte_errno EINVAL (no links, too
- *   many, zero address or local port, n_classes 0) or ENOMEM.
+ *   many, broadcast address, zero local port, n_classes 0) or ENOMEM.
  */
 struct braid_decap *braid_decap_create(const struct braid_decap_conf *conf, int socket);
 
@@ -212,6 +215,14 @@ uint16_t braid_decap_burst(struct braid_decap *d, struct rte_mbuf **pkts, uint16
  *   to linearize: the caller still owns *@p m, frees and counts it).
  */
 int braid_decap_flatten(struct rte_mbuf **m, uint64_t *unchained);
+
+/**
+ * Link @p link_id's address is now @p local_ip (host byte order; 0: it
+ * has none, nothing is taken for it), as a DHCP lease changes it. Any
+ * thread: the stage sees the old or the new address.
+ * @return 0 or -EINVAL (bad id).
+ */
+int braid_decap_link_local_set(struct braid_decap *d, uint16_t link_id, uint32_t local_ip);
 
 /** Current peer session id; @return false if none seen yet. */
 bool braid_decap_session(const struct braid_decap *d, uint32_t *session_id);

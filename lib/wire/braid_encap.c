@@ -27,7 +27,7 @@ struct encap_snap {
 	uint8_t tmpl[BRAID_WIRE_OVERHEAD]; /* outer headers + constant braid part */
 	uint16_t mtu;
 	uint8_t tx_offloads;
-	bool resolved;                     /* next hop MAC known */
+	bool resolved;                     /* next hop MAC known, an address to send from */
 };
 
 struct encap_link {
@@ -80,7 +80,7 @@ snap_build(struct encap_snap *s, const struct braid_wire_link *l,
 	bh->session_id = rte_cpu_to_be_32(session_id);
 	s->mtu = l->mtu;
 	s->tx_offloads = l->tx_offloads;
-	s->resolved = !rte_is_zero_ether_addr(&l->dst_mac);
+	s->resolved = !rte_is_zero_ether_addr(&l->dst_mac) && l->local_ip != 0;
 }
 
 static void

@@ -48,7 +48,9 @@ struct rte_mempool;
 struct braid_wire_link {
 	struct rte_ether_addr src_mac;  /**< our port's MAC */
 	struct rte_ether_addr dst_mac;  /**< next hop; all-zero = unresolved */
-	uint32_t local_ip;              /**< our address on this link */
+	uint32_t local_ip;              /**< our address on this link; 0: none yet
+					 *   (a DHCP port before its lease): encap
+					 *   drops as drop_no_nexthop, decap takes nothing */
 	uint32_t peer_ip;               /**< the peer gateway's address; 0 on a decap
 					 *   link: any (learned, lib/crypto authenticates) */
 	uint16_t local_port;            /**< our UDP port */
@@ -99,7 +101,7 @@ struct braid_encap_link_stats {
 /**
  * Validate @p conf and allocate an encap instance on @p socket.
  * @return the instance, or NULL with rte_errno EINVAL (bad conf: session 0,
- *   no links, too many, zero/multicast MAC, zero address or port, MTU out of range,
+ *   no links, too many, zero/multicast MAC, zero peer or broadcast address, zero port, MTU out of range,
  *   both UDP checksum modes, pool missing or too small) or ENOMEM.
  */
 struct braid_encap *braid_encap_create(const struct braid_encap_conf *conf, int socket);

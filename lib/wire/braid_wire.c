@@ -41,8 +41,10 @@ wire_link_valid(const struct braid_wire_link *l, unsigned int idx, bool for_enca
 			     rte_is_zero_ether_addr(&l->dst_mac);
 	const char *why = NULL;
 
-	if (l->local_ip == 0 || l->local_ip == UINT32_MAX)
-		why = "local_ip must be a unicast address";
+	/* local_ip 0: no address yet (a dhcp port before its lease); encap
+	 * drops the link's frames as drop_no_nexthop, decap takes none. */
+	if (l->local_ip == UINT32_MAX)
+		why = "local_ip must be a unicast address (or 0: none yet)";
 	else if ((l->peer_ip == 0 && !unknown) || l->peer_ip == UINT32_MAX)
 		why = "peer_ip must be a unicast address (or 0 with no port and no next hop: not known yet)";
 	else if (l->local_port == 0)

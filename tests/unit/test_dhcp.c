@@ -198,8 +198,8 @@ test_lease_cycle(void)
 	CU_ASSERT(poll_type(d, l.expire_ns, &tx) == BRAID_DHCP_DISCOVER);
 	CU_ASSERT(!braid_dhcp_lease(d, &l));
 	braid_dhcp_stats(d, &st);
-	CU_ASSERT(st.leases == 1 && st.renewals == 1 && st.leases_lost == 1);
-	CU_ASSERT(st.drop_bad == 0 && st.drop_stale == 0);
+	CU_ASSERT(st.dhcp_leases == 1 && st.dhcp_renewals == 1 && st.dhcp_leases_lost == 1);
+	CU_ASSERT(st.drop_dhcp_bad == 0 && st.drop_dhcp_stale == 0);
 	braid_dhcp_free(d);
 }
 
@@ -225,7 +225,7 @@ test_nak_new_address(void)
 	CU_ASSERT_FATAL(braid_dhcp_lease(d, &l));
 	CU_ASSERT(l.ip == IP(10, 99, 7, 9));
 	braid_dhcp_stats(d, &st);
-	CU_ASSERT(st.naks == 1 && st.leases == 2 && st.leases_lost == 1);
+	CU_ASSERT(st.dhcp_naks == 1 && st.dhcp_leases == 2 && st.dhcp_leases_lost == 1);
 	braid_dhcp_free(d);
 }
 
@@ -324,7 +324,7 @@ test_stale_and_bad(void)
 	for (size_t n = 0, len = server_reply(&r, b); n < len; n++)
 		CU_ASSERT(braid_dhcp_input(d, b, n, &srv_mac, S) == -EINVAL);
 	braid_dhcp_stats(d, &st);
-	CU_ASSERT(st.drop_stale == 8 && st.offers == 1 && st.acks == 1);
+	CU_ASSERT(st.drop_dhcp_stale == 8 && st.dhcp_offers == 1 && st.dhcp_acks == 1);
 	CU_ASSERT(braid_dhcp_state(d) == BRAID_DHCP_BOUND);
 	braid_dhcp_free(d);
 }
