@@ -22,7 +22,7 @@ if [ -d "$dir" ]; then
 else
 	CC=clang meson setup "$dir" >/dev/null
 fi || { echo "fuzz: meson setup (clang) failed"; echo "0 passed, 1 failed"; exit 1; }
-targets=(tests/fuzz_config tests/fuzz_mgmt tests/fuzz_wire tests/fuzz_linkemu tests/fuzz_crypto)
+targets=(tests/fuzz_config tests/fuzz_mgmt tests/fuzz_wire tests/fuzz_linkemu tests/fuzz_crypto tests/fuzz_dhcp)
 ninja -C "$dir" "${targets[@]}" >/dev/null ||
 	{ echo "fuzz: build failed (ninja -C $dir ${targets[*]})"; echo "0 passed, 1 failed"; exit 1; }
 BRAID_FUZZ_SECONDS=$secs meson test -C "$dir" --no-rebuild --suite fuzz \

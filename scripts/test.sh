@@ -48,7 +48,7 @@ fi
 if { [ -d build-fuzz ] && CC=clang meson setup --reconfigure build-fuzz >/dev/null ||
      CC=clang meson setup build-fuzz >/dev/null; } &&
    ninja -C build-fuzz tests/fuzz_config tests/fuzz_mgmt tests/fuzz_wire tests/fuzz_linkemu \
-		tests/fuzz_crypto; then
+		tests/fuzz_crypto tests/fuzz_dhcp; then
 	BRAID_FUZZ_SECONDS=20 meson test -C build-fuzz --no-rebuild --suite fuzz \
 		--print-errorlogs --num-processes 1 || true
 	logs+=("fuzz=build-fuzz/meson-logs/testlog.json")

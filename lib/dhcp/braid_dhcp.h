@@ -38,7 +38,7 @@
  * expected in this state) and changes no state.
  *
  * Times are the caller's clock in ns (a virtual clock in tests).
- * Not thread-safe: one owner.
+ * Not thread-safe: one owner. Needs no EAL.
  */
 #include <stdbool.h>
 #include <stddef.h>

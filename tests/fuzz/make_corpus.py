@@ -18,6 +18,8 @@ fuzz_linkemu every e2e profile (tests/e2e/profiles/*.json)
 fuzz_crypto a sealed frame of every wire type (fuzz_crypto.c's mode 1),
             with and without changes; a clear braid frame and a HELLO
             frame through the open stage (mode 0); a HELLO payload (mode 2)
+fuzz_dhcp   a server's OFFER, ACK and NAK in every client state (byte 0,
+            with the transaction id patched in), and a truncated ACK
 Inputs a fuzzer found crashing are kept beside them as regress-*.
 """
 import glob
@@ -134,9 +136,32 @@ def crypto():
         bytes([1, 0, 0, 0]) + bytes(range(1, 129)))
 
 
+def dhcp_reply(mtype, opts=b""):
+    b = bytearray(240)
+    b[0:3] = bytes([2, 1, 6])
+    b[16:20] = bytes([10, 0, 0, 7])
+    b[28:34] = bytes([2, 0, 0, 0, 0xF0, 0x01])
+    b[236:240] = bytes([99, 130, 83, 99])
+    b += bytes([53, 1, mtype, 54, 4, 10, 0, 0, 1, 51, 4, 0, 0, 0, 100,
+                1, 4, 255, 255, 255, 0, 3, 4, 10, 0, 0, 1, 26, 2, 5, 220]) + opts
+    b += bytes([255])
+    return bytes(b) + bytes(max(0, 300 - len(b) - 1))
+
+
+def dhcp():
+    for state in range(5):
+        for name, mtype in (("offer", 2), ("ack", 5), ("nak", 6)):
+            put("fuzz_dhcp", "seed-%d-%s" % (state, name),
+                bytes([8 | state]) + dhcp_reply(mtype))
+    put("fuzz_dhcp", "seed-2-ack-t1t2", bytes([8 | 3]) +
+        dhcp_reply(5, bytes([58, 4, 0, 0, 0, 10, 59, 4, 0, 0, 0, 20])))
+    put("fuzz_dhcp", "seed-truncated", bytes([8 | 1]) + dhcp_reply(5)[:250])
+
+
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build")
-    for t in ("fuzz_wire", "fuzz_config", "fuzz_mgmt", "fuzz_linkemu", "fuzz_crypto"):
+    for t in ("fuzz_wire", "fuzz_config", "fuzz_mgmt", "fuzz_linkemu", "fuzz_crypto",
+              "fuzz_dhcp"):
         d = os.path.join(HERE, "corpus", t)
         os.makedirs(d, exist_ok=True)
         for p in glob.glob(os.path.join(d, "seed-*")):
@@ -146,6 +171,7 @@ def main():
     mgmt()
     linkemu()
     crypto()
+    dhcp()
     return 0
 
 
