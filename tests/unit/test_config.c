@@ -610,6 +610,15 @@ static const struct bad_case bad_cases[] = {
 	  "peer address must differ" },
 	{ "links/0/peer", "\"learn\"", NULL, NULL, "$.links[0].peer",
 	  "\"learn\" needs crypto.psk_file" },
+	/* link ports addressed by DHCP */
+	{ "ports/0/ipv4", "\"dhcp\"", NULL, NULL, "$.ports[0].ipv4",
+	  "\"dhcp\" is for ports with role \"link\"" },
+	{ "ports/1/ipv4", "\"dhcp\"", NULL, NULL, "$.links[0].local",
+	  "port \"wan0\" takes its address by DHCP: \"dhcp:<udp port 1..65535>\"" },
+	{ "ports/1/ipv4", "\"dhcp\"", "links/0/local", "\"dhcp:0\"", "$.links[0].local",
+	  "takes its address by DHCP" },
+	{ "links/0/local", "\"dhcp:7000\"", NULL, NULL, "$.links[0].local",
+	  "must be an endpoint a.b.c.d:port" },
 	{ "crypto/rekey_s", "0", NULL, NULL, "$.crypto.rekey_s", "1..86400" },
 	{ "crypto/psk_file", "\"\"", NULL, NULL, "$.crypto.psk_file", "file path" },
 	{ "mtu/icmp_per_s", "-1", NULL, NULL, "$.mtu.icmp_per_s", "0..100000" },
@@ -1028,6 +1037,31 @@ check_round_trip(const struct braid_config *c)
 	braid_config_free(c3);
 }
 
+/* A link port addressed by DHCP: no address, no next hop until the
+ * lease; the link's UDP port; written back as it was. */
+static void
+test_dhcp_port(void)
+{
+	struct braid_config_errors errs;
+	struct braid_config *c;
+	json_t *doc = parse(base_json);
+
+	CU_ASSERT_FATAL(doc != NULL);
+	CU_ASSERT_FATAL(edit(doc, "ports/1/ipv4", "\"dhcp\"") == 0);
+	CU_ASSERT_FATAL(edit(doc, "links/0/local", "\"dhcp:7001\"") == 0);
+	c = braid_config_load_json(doc, &errs);
+	json_decref(doc);
+	if (c == NULL)
+		print_errs(&errs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT(c->ports[1].dhcp && !c->ports[1].has_ipv4 && c->ports[1].ipv4 == 0);
+	CU_ASSERT(!c->ports[0].dhcp);
+	CU_ASSERT(c->links[0].local_ip == 0 && c->links[0].local_port == 7001);
+	CU_ASSERT(c->links[0].next_hop == 0 && c->links[0].peer_ip != 0);
+	check_round_trip(c);
+	braid_config_free(c);
+}
+
 static void
 test_round_trip(void)
 {
@@ -1423,6 +1457,7 @@ register_tests(void)
 	    CU_add_test(s, "files and buffers", test_files) == NULL ||
 	    CU_add_test(s, "profile directory", test_profile_dir) == NULL ||
 	    CU_add_test(s, "round trip", test_round_trip) == NULL ||
+	    CU_add_test(s, "dhcp port", test_dhcp_port) == NULL ||
 	    CU_add_test(s, "stage names", test_stage_names) == NULL ||
 	    CU_add_test(s, "doc/config.md matches", test_doc) == NULL ||
 	    CU_add_test(s, "mutation fuzz", test_mutation_fuzz) == NULL)
