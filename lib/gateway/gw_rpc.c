@@ -305,10 +305,17 @@ status_warnings(const struct braid_gateway *gw)
 		struct gw_dhcp_view v;
 		uint16_t port;
 
-		if (gw_dhcp_view(gw->dhcp, i, &port, &v) != 0 || v.lease.ip != 0)
+		if (gw_dhcp_view(gw->dhcp, i, &port, &v) != 0)
 			continue;
-		snprintf(msg, sizeof(msg), "port %s: no DHCP lease (%s): its links have no "
-			 "address", gw->cfg.ports[port].name, braid_dhcp_state_name(v.state));
+		if (v.lease.ip == 0)
+			snprintf(msg, sizeof(msg), "port %s: no DHCP lease (%s): its links have no "
+				 "address", gw->cfg.ports[port].name, braid_dhcp_state_name(v.state));
+		else if (v.lease.mtu != 0 && v.lease.mtu < gw->port_mtu[port])
+			snprintf(msg, sizeof(msg), "port %s: its DHCP server gives the network an "
+				 "MTU of %u bytes, below the port's %u (set the port's mtu)",
+				 gw->cfg.ports[port].name, v.lease.mtu, gw->port_mtu[port]);
+		else
+			continue;
 		if (json_array_append_new(arr, json_string(msg)) != 0) {
 			json_decref(arr);
 			return NULL;

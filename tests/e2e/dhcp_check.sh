@@ -9,7 +9,8 @@
 #
 # 1. gwa takes a lease from dnsmasq (address, /24, router), the tunnel
 #    comes up through the isp namespace's kernel routing, gwb learns gwa's
-#    address, and a ping crosses the tunnel;
+#    address, and a ping crosses the tunnel; the lease's MTU (1400, option
+#    26) below the port's is a status warning;
 # 2. dnsmasq restarts with another address range (a modem's new lease):
 #    gwa's renewal at T1 is refused (NAK), it discovers again, its link
 #    re-registers with the new address, gwb follows, pings cross again;
@@ -119,6 +120,7 @@ dnsmasq_start() {
 	ip netns exec "${P}isp" dnsmasq --keep-in-foreground --port=0 --interface=wana --bind-interfaces \
 		--dhcp-range="$1,$2,255.255.255.0,2m" --dhcp-option=option:router,10.99.1.1 \
 		--dhcp-option=option:T1,$T1_S --dhcp-option=option:T2,$((T1_S * 3)) \
+		--dhcp-option=option:mtu,1400 \
 		--dhcp-authoritative --dhcp-leasefile="$TMP/leases" --pid-file="$TMP/dnsmasq.pid" \
 		--log-dhcp --log-facility="$TMP/dnsmasq.log" > /dev/null 2>&1 &
 	PIDS[dnsmasq]=$!
@@ -208,6 +210,9 @@ round() {
 }
 
 round "first lease" '10\\.99\\.1\\.5[0-9]'
+wait_for 5 a '[.warnings[] | select(test("port wan0: its DHCP server gives the network an MTU of 1400 bytes"))] | length == 1' &&
+	ok "gwa: status warns that the lease's MTU (1400) is below the port's" ||
+	ko "gwa: status warns that the lease's MTU (1400) is below the port's" "$(jq -c .warnings "$TMP/last.json")"
 
 # A new range, as a modem's new lease after a reconnect: gwa's renewal is
 # refused and it discovers again.
