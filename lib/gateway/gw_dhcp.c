@@ -141,7 +141,7 @@ readdress(struct gw_dhcp *d, struct gw_dhcp_port *dp, const struct braid_dhcp_le
 
 /* After the client ran: apply a changed lease, publish the view. */
 static void
-follow(struct gw_dhcp *d, struct gw_dhcp_port *dp, uint64_t now_ns)
+follow(struct gw_dhcp *d, struct gw_dhcp_port *dp)
 {
 	struct braid_dhcp_lease l;
 	struct braid_dhcp_stats st;
@@ -157,7 +157,6 @@ follow(struct gw_dhcp *d, struct gw_dhcp_port *dp, uint64_t now_ns)
 	rte_seqlock_write_lock(&dp->lock);
 	dp->view.state = braid_dhcp_state(dp->client);
 	dp->view.lease = l;
-	dp->view.now_ns = now_ns;
 	dp->view.leases = st.dhcp_leases;
 	dp->view.renewals = st.dhcp_renewals;
 	dp->view.leases_lost = st.dhcp_leases_lost;
@@ -175,7 +174,7 @@ gw_dhcp_input(struct gw_dhcp *d, struct rte_mbuf *m, uint64_t now_ns)
 	struct gw_dhcp_port *dp;
 	uint32_t hl, tl, ul;
 
-	if (d == NULL || rte_pktmbuf_data_len(m) < l3 + sizeof(*ip) + sizeof(*udp))
+	if (d == NULL || d->n == 0 || rte_pktmbuf_data_len(m) < l3 + sizeof(*ip) + sizeof(*udp))
 		return false;
 	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	ip = (const struct rte_ipv4_hdr *)(eth + 1);
@@ -202,7 +201,7 @@ gw_dhcp_input(struct gw_dhcp *d, struct rte_mbuf *m, uint64_t now_ns)
 		/* malformed or stale replies: the client's own counters */
 		(void)braid_dhcp_input(dp->client, (const uint8_t *)(udp + 1), ul - sizeof(*udp),
 				       &eth->src_addr, now_ns);
-		follow(d, dp, now_ns);
+		follow(d, dp);
 	}
 	rte_pktmbuf_free(m);
 	return true;
@@ -273,7 +272,7 @@ gw_dhcp_poll(struct gw_dhcp *d, uint64_t now_ns)
 			send_msg(d, dp, &tx);
 			work++;
 		}
-		follow(d, dp, now_ns);
+		follow(d, dp);
 	}
 	return work;
 }
@@ -283,7 +282,7 @@ gw_dhcp_stats(const struct gw_dhcp *d, braid_stat_fn fn, void *arg)
 {
 	struct braid_dhcp_stats sum = { 0 };
 
-	if (d == NULL)
+	if (d == NULL || d->n == 0)   /* no port addressed by DHCP: nothing to say */
 		return;
 	BRAID_COUNTERS_REPORT(GW_DHCP_COUNTERS, &d->cnt, fn, arg);
 	for (uint16_t i = 0; i < d->n; i++) {

@@ -290,8 +290,7 @@ void gw_dhcp_stats(const struct gw_dhcp *d, braid_stat_fn fn, void *arg);
  * config index in @p port. Any thread. @return 0 or -ENOENT. */
 struct gw_dhcp_view {
 	enum braid_dhcp_state state;
-	struct braid_dhcp_lease lease;    /* ip 0: none */
-	uint64_t now_ns;                  /* when the client last ran */
+	struct braid_dhcp_lease lease;    /* ip 0: none; times braid_now_ns()'s */
 	uint64_t leases, renewals, leases_lost, naks;
 };
 uint16_t gw_dhcp_ports(const struct gw_dhcp *d);

@@ -346,6 +346,7 @@ jstr_ip(uint32_t ip, uint8_t prefix)
 static json_t *
 status_dhcp(const struct braid_gateway *gw)
 {
+	const uint64_t now = braid_now_ns();   /* the control stage's time base */
 	json_t *arr = json_array();
 
 	for (uint16_t i = 0; arr != NULL && i < gw_dhcp_ports(gw->dhcp); i++) {
@@ -364,8 +365,8 @@ status_dhcp(const struct braid_gateway *gw)
 			"server", jstr_ip(l->server, 0),
 			"lease_s", l->ip != 0 ? json_integer(l->lease_s) : json_null(),
 			"expires_in_s", l->ip == 0 ? json_null() :
-				l->expire_ns == UINT64_MAX || l->expire_ns < v.now_ns ? json_null() :
-				json_integer((json_int_t)((l->expire_ns - v.now_ns) / 1000000000ULL)),
+				l->expire_ns == UINT64_MAX || l->expire_ns < now ? json_null() :
+				json_integer((json_int_t)((l->expire_ns - now) / 1000000000ULL)),
 			"leases", (json_int_t)v.leases, "renewals", (json_int_t)v.renewals,
 			"leases_lost", (json_int_t)v.leases_lost, "naks", (json_int_t)v.naks);
 		if (o == NULL || json_array_append_new(arr, o) != 0) {
