@@ -32,6 +32,7 @@
 /* One port's client, and what management reads of it. */
 struct gw_dhcp_port {
 	uint16_t port;                 /* index in cfg.ports */
+	uint16_t link;                 /* a link on it: link_tx routes by link */
 	struct braid_dhcp *client;
 	struct braid_dhcp_lease applied;   /* what the links use (ip 0: none) */
 	rte_seqlock_t lock;            /* guards view */
@@ -59,16 +60,20 @@ gw_dhcp_create(struct braid_gateway *gw)
 	d->gw = gw;
 	for (uint16_t i = 0; i < c->n_ports; i++) {
 		struct gw_dhcp_port *dp;
+		uint16_t l;
 		struct braid_dhcp_conf dc = {
 			.mac = gw->port_mac[i],
 			.seed = rte_rdtsc() ^ ((uint64_t)gw->session_id << 16) ^ i,
 			.hostname = gw->name,
 		};
 
-		if (!c->ports[i].dhcp)
-			continue;
+		for (l = 0; l < c->n_links && c->links[l].port != i; l++)
+			;
+		if (!c->ports[i].dhcp || l == c->n_links)
+			continue;   /* no link: nothing needs its address */
 		dp = &d->p[d->n++];
 		dp->port = i;
+		dp->link = l;
 		rte_seqlock_init(&dp->lock);
 		dp->client = braid_dhcp_create(&dc, now);
 		if (dp->client == NULL) {
@@ -246,6 +251,7 @@ send_msg(struct gw_dhcp *d, const struct gw_dhcp_port *dp, const struct braid_dh
 	memcpy(udp + 1, tx->msg, tx->len);
 	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
 	memset(braid_meta(m), 0, sizeof(struct braid_meta));
+	braid_meta(m)->link_id = dp->link;
 	m->port = gw->port_id[dp->port];
 	if (rte_ring_mp_enqueue(gw->link_inject, m) != 0) {
 		rte_pktmbuf_free(m);

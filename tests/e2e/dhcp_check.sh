@@ -4,15 +4,19 @@
 # A link port addressed by DHCP, against a real DHCP server (dnsmasq), as
 # a gateway behind a modem or DSL router would be:
 #
-#   src --lan0-- [braid gwa] --wan0-- isp (dnsmasq, router) --wan0-- [braid gwb] --lan0-- dst
-#                 "ipv4": "dhcp"      10.99.1.1 | 10.99.2.1        10.99.2.2, "peer": "learn"
+#                  wan0: 10.99.3.2/24 -- 10.99.3.1
+#   src --lan0-- [braid gwa]               isp (dnsmasq, router) 10.99.2.1 --wan0-- [braid gwb] --lan0-- dst
+#                  wan1: "dhcp" ---------- 10.99.1.1                        10.99.2.2, "peer": "learn"
 #
-# 1. gwa takes a lease from dnsmasq (address, /24, router), the tunnel
-#    comes up through the isp namespace's kernel routing, gwb learns gwa's
-#    address, and a ping crosses the tunnel; the lease's MTU (1400, option
-#    26) below the port's is a status warning;
+# Two links, as a bonding gateway has them: wan0 on a static address,
+# wan1 on a port addressed by DHCP (link 1, so its frames must leave by
+# its own port).
+# 1. gwa takes a lease from dnsmasq (address, /24, router), wan1 comes up
+#    through the isp namespace's kernel routing, gwb learns its address,
+#    and a ping crosses the tunnel; the lease's MTU (1400, option 26)
+#    below the port's is a status warning;
 # 2. dnsmasq restarts with another address range (a modem's new lease):
-#    gwa's renewal at T1 is refused (NAK), it discovers again, its link
+#    gwa's renewal at T1 is refused (NAK), it discovers again, wan1
 #    re-registers with the new address, gwb follows, pings cross again;
 # 3. SIGTERM: both gateways stop with every mbuf back in its pool; no
 #    DHCP reply was malformed.
@@ -97,7 +101,7 @@ veth() {
 	for ns in src gwa isp gwb dst; do
 		ip netns add "$P$ns" && in_ns "$ns" ip link set lo up || exit 1
 	done
-	veth src lan0 gwa lan0 && veth gwa wan0 isp wana &&
+	veth src lan0 gwa lan0 && veth gwa wan0 isp wanc && veth gwa wan1 isp wana &&
 	veth isp wanb gwb wan0 && veth gwb lan0 dst lan0 || exit 1
 	in_ns src ip addr add 10.201.0.2/24 dev lan0 &&
 	in_ns src ip route add default via 10.201.0.1 &&
@@ -105,17 +109,19 @@ veth() {
 	in_ns dst ip route add default via 10.202.0.1 &&
 	in_ns isp ip addr add 10.99.1.1/24 dev wana &&
 	in_ns isp ip addr add 10.99.2.1/24 dev wanb &&
+	in_ns isp ip addr add 10.99.3.1/24 dev wanc &&
 	in_ns isp sysctl -qw net.ipv4.ip_forward=1 || exit 1
 	# the kernels' own frames (dnsmasq's replies, pings) with final
 	# checksums: braid's af_packet ports read them raw (run_profile.sh)
-	for x in "src lan0" "dst lan0" "isp wana" "isp wanb"; do
+	for x in "src lan0" "dst lan0" "isp wana" "isp wanb" "isp wanc"; do
 		# shellcheck disable=SC2086
 		in_ns ${x% *} ethtool -K ${x#* } tx off > /dev/null || exit 1
 	done
 } > "$TMP/topology.log" 2>&1 || fatal "topology" "$(tail -3 "$TMP/topology.log")"
 ok "topology: src, gwa, isp (DHCP server, router), gwb, dst"
 
-# dnsmasq RANGE_START RANGE_END: the DHCP server on isp's wana (no DNS).
+# dnsmasq RANGE_START RANGE_END: the DHCP server on isp's wana, gwa's
+# wan1 (no DNS).
 dnsmasq_start() {
 	ip netns exec "${P}isp" dnsmasq --keep-in-foreground --port=0 --interface=wana --bind-interfaces \
 		--dhcp-range="$1,$2,255.255.255.0,2m" --dhcp-option=option:router,10.99.1.1 \
@@ -137,15 +143,24 @@ for side in a b; do
 	($side == "a") as $a |
 	{
 	  name: "gw\($side)",
-	  ports: [{name: "lan0", role: "lan", profile: "net_af_packet",
+	  ports: ([{name: "lan0", role: "lan", profile: "net_af_packet",
 	           device: "net_af_packet_lan0,iface=lan0",
 	           ipv4: (if $a then "10.201.0.1/24" else "10.202.0.1/24" end)},
 	          {name: "wan0", role: "link", profile: "net_af_packet",
 	           device: "net_af_packet_wan0,iface=wan0",
-	           ipv4: (if $a then "dhcp" else "10.99.2.2/24" end)}],
-	  links: [{name: "wan0", port: "wan0", capacity_kbps: 10000} +
-	          (if $a then {local: "dhcp:7000", peer: "10.99.2.2:7000"}
-	           else {local: "10.99.2.2:7000", peer: "learn", next_hop: "10.99.2.1"} end)],
+	           ipv4: (if $a then "10.99.3.2/24" else "10.99.2.2/24" end)}] +
+	         (if $a then [{name: "wan1", role: "link", profile: "net_af_packet",
+	           device: "net_af_packet_wan1,iface=wan1", ipv4: "dhcp"}] else [] end)),
+	  links: (if $a then
+	          [{name: "wan0", port: "wan0", local: "10.99.3.2:7000", peer: "10.99.2.2:7000",
+	            next_hop: "10.99.3.1", capacity_kbps: 10000},
+	           {name: "wan1", port: "wan1", local: "dhcp:7001", peer: "10.99.2.2:7001",
+	            capacity_kbps: 10000}]
+	         else
+	          [{name: "wan0", port: "wan0", local: "10.99.2.2:7000", peer: "learn",
+	            next_hop: "10.99.2.1", capacity_kbps: 10000},
+	           {name: "wan1", port: "wan0", local: "10.99.2.2:7001", peer: "learn",
+	            next_hop: "10.99.2.1", capacity_kbps: 10000}] end),
 	  classes: .classes,
 	  default_class: .default_class,
 	  lcores: {idle_sleep_max_us: 200,
@@ -157,7 +172,7 @@ for side in a b; do
 	"$BRAID" -- --check-config "$TMP/gw$side.json" > "$TMP/check-$side.log" 2>&1 ||
 		fatal "gw$side configuration valid" "$(tail -3 "$TMP/check-$side.log")"
 done
-ok "configurations valid (gwa's link port: \"ipv4\": \"dhcp\")"
+ok "configurations valid (gwa's wan1: \"ipv4\": \"dhcp\")"
 
 for side in a b; do
 	ip netns exec "${P}gw$side" "$BRAID" --lcores '0@(0,1)' --no-huge -m 512 --file-prefix "$FP-gw$side" \
@@ -199,18 +214,20 @@ round() {
 			"$(tail -3 "$TMP/dnsmasq.log" 2>/dev/null)"
 		return
 	fi
-	wait_for 30 a ".links[0].local == \"$addr:7000\" and .links[0].state == \"up\"" links &&
-		ok "$1: gwa's link sends from $addr and is up" ||
-		ko "$1: gwa's link sends from $addr and is up" "$(jq -c '.links[0]' "$TMP/last.json")"
-	wait_for 30 b ".links[0].peer == \"$addr:7000\" and .links[0].state == \"up\"" links &&
-		ok "$1: gwb learned its peer $addr:7000" ||
-		ko "$1: gwb learned its peer $addr:7000" "$(jq -c '.links[0]' "$TMP/last.json")"
+	wait_for 30 a ".links[1].local == \"$addr:7001\" and .links[1].state == \"up\"" links &&
+		ok "$1: gwa's wan1 sends from $addr and is up" ||
+		ko "$1: gwa's wan1 sends from $addr and is up" "$(jq -c '.links[1]' "$TMP/last.json")"
+	wait_for 30 b ".links[1].peer == \"$addr:7001\" and .links[1].state == \"up\" and
+	    .links[0].peer == \"10.99.3.2:7000\" and .links[0].state == \"up\"" links &&
+		ok "$1: gwb learned wan1's peer $addr:7001 (wan0's 10.99.3.2:7000)" ||
+		ko "$1: gwb learned wan1's peer $addr:7001 (wan0's 10.99.3.2:7000)" \
+			"$(jq -c '.links' "$TMP/last.json")"
 	ping_across && ok "$1: a ping crosses the tunnel" ||
 		ko "$1: a ping crosses the tunnel" ""
 }
 
 round "first lease" '10\\.99\\.1\\.5[0-9]'
-wait_for 5 a '[.warnings[] | select(test("port wan0: its DHCP server gives the network an MTU of 1400 bytes"))] | length == 1' &&
+wait_for 5 a '[.warnings[] | select(test("port wan1: its DHCP server gives the network an MTU of 1400 bytes"))] | length == 1' &&
 	ok "gwa: status warns that the lease's MTU (1400) is below the port's" ||
 	ko "gwa: status warns that the lease's MTU (1400) is below the port's" "$(jq -c .warnings "$TMP/last.json")"
 
