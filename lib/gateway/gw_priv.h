@@ -276,23 +276,24 @@ gw_link_local_ip(const struct braid_gateway *gw, uint16_t l)
 	return __atomic_load_n(&gw->link_local_ip[l], __ATOMIC_RELAXED);
 }
 
-/* DHCP ports (gw_dhcp.c), run by the control stage: clients for every
- * port with "ipv4": "dhcp" (an object with none when there is none);
- * a punted frame that is a DHCP reply is taken (and freed: true);
- * timers and retransmissions. */
+/* DHCP ports (gw_dhcp.c), run by the control stage: a client for every
+ * port with "ipv4": "dhcp" and a link (the object holds none when the
+ * config has none); a punted frame that is a DHCP reply is taken (and
+ * freed: true); timers and retransmissions. */
 struct gw_dhcp;
 struct gw_dhcp *gw_dhcp_create(struct braid_gateway *gw);
 void gw_dhcp_free(struct gw_dhcp *d);
 bool gw_dhcp_input(struct gw_dhcp *d, struct rte_mbuf *m, uint64_t now_ns);
 unsigned int gw_dhcp_poll(struct gw_dhcp *d, uint64_t now_ns);
 void gw_dhcp_stats(const struct gw_dhcp *d, braid_stat_fn fn, void *arg);
-/* What management shows of DHCP port @p i (0..gw_dhcp_ports()-1): its
- * config index in @p port. Any thread. @return 0 or -ENOENT. */
+/* What management shows of a DHCP port. */
 struct gw_dhcp_view {
 	enum braid_dhcp_state state;
 	struct braid_dhcp_lease lease;    /* ip 0: none; times braid_now_ns()'s */
 	uint64_t leases, renewals, leases_lost, naks;
 };
+/* DHCP ports; the view of port @p i (0..gw_dhcp_ports()-1) and its
+ * config index in @p port. Any thread. @return 0 or -ENOENT. */
 uint16_t gw_dhcp_ports(const struct gw_dhcp *d);
 int gw_dhcp_view(const struct gw_dhcp *d, uint16_t i, uint16_t *port, struct gw_dhcp_view *v);
 
