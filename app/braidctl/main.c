@@ -2,7 +2,7 @@
 /*
  * braidctl: the management client of a braid gateway.
  *
- *   braidctl [-s HOST:PORT] [-t TOKENFILE] [--json] [-T MS] COMMAND ...
+ *   braidctl [-s HOST:PORT|/PATH] [-t TOKENFILE] [--json] [-T MS] COMMAND ...
  *
  * Human tables by default (lib/mgmt/braid_mgmt_fmt.h), --json prints the
  * raw result. Exit codes: 0 ok, 1 JSON-RPC error (message printed),
@@ -48,9 +48,10 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: braidctl [-s HOST:PORT] [-t TOKENFILE] [--json] [-T MS] COMMAND\n"
+"usage: braidctl [-s HOST:PORT|/PATH] [-t TOKENFILE] [--json] [-T MS] COMMAND\n"
 "\n"
-"  -s, --server HOST:PORT   management port (default 127.0.0.1:%u)\n"
+"  -s, --server HOST:PORT   management port (default 127.0.0.1:%u); a path\n"
+"                           (/run/braid/NAME.sock): its Unix socket\n"
 "  -t, --token-file FILE    send the token read from FILE\n"
 "  -j, --json               print the raw JSON result\n"
 "  -T, --timeout MS         connect and per-call timeout (default 5000)\n"
@@ -305,7 +306,10 @@ cmd_top(struct ctl *c)
 		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
 	}
 	fputs("\033[?1049h\033[?25l", stdout);
-	snprintf(server, sizeof(server), "%s:%u", c->host, c->port);
+	if (c->host[0] == '/')
+		snprintf(server, sizeof(server), "%s", c->host);
+	else
+		snprintf(server, sizeof(server), "%s:%u", c->host, c->port);
 	fp = json_pack("{s:s}", "filter", BRAID_MGMT_TOP_STATS_FILTER);
 	while (!atomic_load(&quit_flag)) {
 		ret = ctl_call(c, "links.list", NULL, &links);
@@ -512,7 +516,7 @@ main(int argc, char **argv)
 			if (braid_mgmt_parse_hostport(optarg, c.host, sizeof(c.host),
 						      BRAID_MGMT_DEFAULT_PORT,
 						      &c.port) != 0) {
-				fprintf(stderr, "braidctl: bad server '%s' (HOST:PORT)\n",
+				fprintf(stderr, "braidctl: bad server '%s' (HOST:PORT or /PATH)\n",
 					optarg);
 				return EXIT_USAGE;
 			}

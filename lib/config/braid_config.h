@@ -221,6 +221,10 @@ struct braid_config_mgmt {
 	uint32_t max_request_bytes;
 	uint32_t idle_timeout_s;      /**< 0: never */
 	uint16_t metrics_port;        /**< 0: no Prometheus endpoint */
+	/** JSON-RPC on this Unix socket (mode 0600) instead of address:port;
+	 * "" = TCP. Default /run/braid/<name>.sock when neither token_file,
+	 * address nor port is given. */
+	char unix_path[108];
 	/** config.save writes only inside this directory; "" = the
 	 * directory of the file braid was started with. */
 	char save_dir[BRAID_CONFIG_FILE_LEN];

@@ -364,6 +364,8 @@ braid_config_to_json(const struct braid_config *c)
 	    j_uint(c->management.max_request_bytes));
 	put(&em, sec, "idle_timeout_s", j_uint(c->management.idle_timeout_s));
 	put(&em, sec, "metrics_port", j_uint(c->management.metrics_port));
+	put(&em, sec, "unix_path", c->management.unix_path[0] != '\0' ?
+	    json_string(c->management.unix_path) : json_null());
 	put(&em, sec, "save_dir", c->management.save_dir[0] != '\0' ?
 	    json_string(c->management.save_dir) : json_null());
 	sec = put(&em, root, "crypto", json_object());

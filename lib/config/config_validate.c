@@ -58,7 +58,7 @@ static const char *const k_lcores[] = {
 static const char *const k_map[] = { "lcore", "stages", NULL };
 static const char *const k_mgmt[] = {
 	"enabled", "address", "port", "token_file", "max_clients",
-	"max_request_bytes", "idle_timeout_s", "metrics_port", "save_dir", NULL };
+	"max_request_bytes", "idle_timeout_s", "metrics_port", "save_dir", "unix_path", NULL };
 static const char *const k_crypto[] = { "psk_file", "device", "rekey_s", "rekey_mb", NULL };
 static const char *const k_mtu[] = { "clamp_mss", "icmp_per_s", NULL };
 static const char *const k_stats[] = { "console", "interval_ms", NULL };
@@ -1500,6 +1500,24 @@ parse_management(struct cfg_ctx *x)
 					 "null or an absolute directory path of 1..255 characters", sd);
 			else
 				snprintf(m->save_dir, sizeof(m->save_dir), "%s", s);
+		}
+	}
+	{
+		const json_t *up = member(o, "unix_path");
+
+		if (up != NULL && !json_is_null(up)) {
+			s = json_is_string(up) ? str_value(x, up, "$.management.unix_path") : NULL;
+			if (s == NULL || s[0] != '/' || strlen(s) >= sizeof(m->unix_path))
+				err_type(x, "$.management.unix_path",
+					 "null or an absolute path of 1..107 characters", up);
+			else
+				snprintf(m->unix_path, sizeof(m->unix_path), "%s", s);
+		} else if (up == NULL && m->token_file[0] == '\0' &&
+			   member(o, "address") == NULL && member(o, "port") == NULL) {
+			/* No token and no TCP endpoint asked for: local control
+			 * through a socket only root can open. */
+			snprintf(m->unix_path, sizeof(m->unix_path), "/run/braid/%s.sock",
+				 x->c->name);
 		}
 	}
 	/* Anyone who reaches the port can change the data path. */

@@ -106,6 +106,7 @@ gw_mgmt_create(struct braid_gateway *gw, const struct braid_gateway_conf *conf,
 	inet_ntop(AF_INET, &ia, addr, sizeof(addr));
 	c.address = addr;
 	c.port = conf->mgmt_ephemeral ? 0 : mc->port;
+	c.unix_path = mc->unix_path;
 	c.metrics = mc->metrics_port != 0;
 	c.metrics_port = conf->mgmt_ephemeral ? 0 : mc->metrics_port;
 	c.metrics_auth = true;

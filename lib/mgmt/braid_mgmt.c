@@ -25,6 +25,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -214,6 +216,54 @@ mgmt_listen(const char *address, uint16_t port, uint16_t *bound)
 	return fd;
 }
 
+/* A Unix socket at @p path, mode 0600: local control, guarded by the
+ * file system. A socket already there that nobody answers on (a
+ * previous run's) is replaced; a live one or any other file is not. */
+static int
+mgmt_listen_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path)], *slash;
+	struct stat st;
+	mode_t old;
+	int fd, ret;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			ret = -errno;
+			MGMT_LOG(ERR, "mgmt: cannot create %s: %s", dir, strerror(-ret));
+			return ret;
+		}
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode) ||
+		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno != ECONNREFUSED) {
+			MGMT_LOG(ERR, "mgmt: %s exists and is %s", path, S_ISSOCK(st.st_mode) ?
+				 "in use (another braid?)" : "not a socket");
+			close(fd);
+			return -EADDRINUSE;
+		}
+		unlink(path);
+	}
+	old = umask(0177);   /* the socket is born 0600: no window */
+	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (ret != 0 || listen(fd, 64) != 0) {
+		ret = -errno;
+		MGMT_LOG(ERR, "mgmt: cannot listen on %s: %s", path, strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
 static void
 mgmt_peer_name(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
@@ -229,6 +279,8 @@ mgmt_peer_name(const struct sockaddr_storage *ss, char *buf, size_t len)
 
 		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
 		snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
+	} else if (ss->ss_family == AF_UNIX) {
+		snprintf(buf, len, "unix");
 	} else {
 		snprintf(buf, len, "?");
 	}
@@ -549,7 +601,8 @@ mgmt_accept(struct braid_mgmt *srv, int lfd, enum mgmt_kind kind, uint64_t now)
 		c->state = MGMT_S_OPEN;
 		c->last_ns = now;
 		mgmt_peer_name(&ss, c->peer, sizeof(c->peer));
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (ss.ss_family != AF_UNIX)
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (mgmt_epoll_set(srv, c, EPOLL_CTL_ADD, EPOLLIN | EPOLLRDHUP) != 0) {
 			close(fd);
 			free(c);
@@ -699,8 +752,15 @@ mgmt_conf_check(struct braid_mgmt *srv, const struct braid_mgmt_conf *conf)
 	const char *a = conf->address != NULL ? conf->address : "127.0.0.1";
 	const char *ma = conf->metrics_address != NULL ? conf->metrics_address : a;
 	const char *v = conf->version != NULL ? conf->version : BRAID_VERSION;
+	const char *up = conf->unix_path != NULL ? conf->unix_path : "";
 	size_t tl = conf->token != NULL ? strlen(conf->token) : 0;
 
+	if (up[0] != '\0' && (up[0] != '/' || strlen(up) >= sizeof(srv->unix_path))) {
+		MGMT_LOG(ERR, "mgmt: unix_path must be absolute and shorter than %zu bytes",
+			 sizeof(srv->unix_path));
+		return -EINVAL;
+	}
+	snprintf(srv->unix_path, sizeof(srv->unix_path), "%s", up);
 	if (strlen(a) >= sizeof(srv->address) || strlen(ma) >= sizeof(srv->metrics_address) ||
 	    strlen(v) >= sizeof(srv->version) || tl > BRAID_MGMT_TOKEN_LEN) {
 		MGMT_LOG(ERR, "mgmt: address, version or token too long");
@@ -747,8 +807,11 @@ mgmt_release(struct braid_mgmt *srv)
 
 	if (srv->telemetry)
 		mgmt_telemetry_detach(srv);
-	if (srv->rpc_fd >= 0)
+	if (srv->rpc_fd >= 0) {
 		close(srv->rpc_fd);
+		if (srv->unix_path[0] != '\0')
+			unlink(srv->unix_path);
+	}
 	if (srv->http_fd >= 0)
 		close(srv->http_fd);
 	if (srv->ep_fd >= 0)
@@ -805,7 +868,12 @@ braid_mgmt_create(const struct braid_mgmt_conf *conf)
 		ret = -errno;
 		goto fail;
 	}
-	ret = mgmt_listen(srv->address, srv->port, &srv->port);
+	if (srv->unix_path[0] != '\0') {
+		srv->port = 0;
+		ret = mgmt_listen_unix(srv->unix_path);
+	} else {
+		ret = mgmt_listen(srv->address, srv->port, &srv->port);
+	}
 	if (ret < 0)
 		goto fail;
 	srv->rpc_fd = ret;
@@ -836,9 +904,14 @@ braid_mgmt_create(const struct braid_mgmt_conf *conf)
 			goto fail;
 		}
 	}
-	MGMT_LOG(INFO, "mgmt: JSON-RPC on %s port %u%s%s", srv->address, srv->port,
-		 srv->token_len > 0 ? " (token required)" : "",
-		 srv->metrics ? ", metrics on" : "");
+	if (srv->unix_path[0] != '\0')
+		MGMT_LOG(INFO, "mgmt: JSON-RPC on unix socket %s%s%s", srv->unix_path,
+			 srv->token_len > 0 ? " (token required)" : "",
+			 srv->metrics ? ", metrics on" : "");
+	else
+		MGMT_LOG(INFO, "mgmt: JSON-RPC on %s port %u%s%s", srv->address, srv->port,
+			 srv->token_len > 0 ? " (token required)" : "",
+			 srv->metrics ? ", metrics on" : "");
 	if (srv->metrics)
 		MGMT_LOG(INFO, "mgmt: Prometheus metrics on http://%s:%u/metrics",
 			 srv->metrics_address, srv->metrics_port);

@@ -102,6 +102,12 @@ struct braid_mgmt_conf {
 	/** IPv4 or IPv6 literal to bind; NULL = "127.0.0.1". */
 	const char *address;
 	uint16_t port;              /**< 0 = ephemeral (see braid_mgmt_port()) */
+	/** JSON-RPC on this Unix socket instead of address/port (an absolute
+	 * path, 1..107 bytes; mode 0600, its directory created 0700 if
+	 * missing; a stale socket there is replaced, anything else refused;
+	 * removed by braid_mgmt_free()). NULL or "" = TCP. Metrics stay
+	 * on TCP (metrics_address). */
+	const char *unix_path;
 	/** Serve Prometheus `GET /metrics` over HTTP/1.1. */
 	bool metrics;
 	const char *metrics_address; /**< NULL = same as @p address */
@@ -190,7 +196,7 @@ int braid_mgmt_stop(struct braid_mgmt *srv);
 /** Stop (if running), detach telemetry, close everything, free. NULL ok. */
 void braid_mgmt_free(struct braid_mgmt *srv);
 
-/** The bound JSON-RPC port (useful with conf.port 0). */
+/** The bound JSON-RPC port (useful with conf.port 0); 0 on a Unix socket. */
 uint16_t braid_mgmt_port(const struct braid_mgmt *srv);
 
 /** The bound metrics port, 0 when metrics are off. */

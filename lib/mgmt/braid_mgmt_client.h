@@ -21,7 +21,8 @@ struct braid_mgmt_client;
 
 /**
  * Split "HOST:PORT", "[V6ADDR]:PORT", "HOST" or ":PORT" (host defaults
- * to 127.0.0.1, port to @p dflt_port).
+ * to 127.0.0.1, port to @p dflt_port); "/PATH" is a Unix socket (host =
+ * the path, port 0).
  * @return 0 or -EINVAL (bad port, host too long for @p host_len).
  */
 int braid_mgmt_parse_hostport(const char *s, char *host, size_t host_len,
@@ -35,7 +36,8 @@ int braid_mgmt_parse_hostport(const char *s, char *host, size_t host_len,
 int braid_mgmt_read_token_file(const char *path, char *tok, size_t len);
 
 /**
- * Connect to @p host (name or address) port @p port.
+ * Connect to @p host (name or address) port @p port, or to the Unix
+ * socket @p host when it starts with '/' (port unused).
  * @param timeout_ms for the connect and, later, for each call (> 0).
  * @return the client, or NULL with rte_errno (ECONNREFUSED, ETIMEDOUT,
  *   EINVAL for an unresolvable host, ENOMEM...).

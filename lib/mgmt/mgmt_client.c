@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <rte_errno.h>
 
@@ -45,6 +46,13 @@ braid_mgmt_parse_hostport(const char *s, char *host, size_t host_len,
 
 	if (s == NULL || host == NULL || port == NULL || host_len == 0)
 		return -EINVAL;
+	if (s[0] == '/') {   /* a Unix socket's path */
+		if (strlen(s) >= host_len || strlen(s) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return -EINVAL;
+		snprintf(host, host_len, "%s", s);
+		*port = 0;
+		return 0;
+	}
 	if (s[0] == '[') {
 		end = strchr(s, ']');
 		if (end == NULL || (end[1] != '\0' && end[1] != ':'))
@@ -141,6 +149,33 @@ wait_fd(int fd, short events, int64_t deadline)
 	}
 }
 
+/* A Unix socket (local: connect() completes or fails at once). */
+static int
+connect_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -EINVAL;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	/* the calls wait in poll(), as on a TCP socket */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
 struct braid_mgmt_client *
 braid_mgmt_client_connect(const char *host, uint16_t port, int timeout_ms)
 {
@@ -156,6 +191,14 @@ braid_mgmt_client_connect(const char *host, uint16_t port, int timeout_ms)
 		return NULL;
 	}
 	deadline = mono_ms() + timeout_ms;
+	if (host[0] == '/') {
+		fd = connect_unix(host);
+		if (fd < 0) {
+			rte_errno = -fd;
+			return NULL;
+		}
+		goto connected;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -191,6 +234,7 @@ braid_mgmt_client_connect(const char *host, uint16_t port, int timeout_ms)
 		return NULL;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+connected:
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		close(fd);

@@ -138,6 +138,7 @@ struct braid_mgmt {
 
 	char address[64];
 	char metrics_address[64];
+	char unix_path[108];            /* "" = TCP (sun_path's size) */
 	uint16_t port;
 	uint16_t metrics_port;
 	bool metrics;

@@ -393,6 +393,8 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(c->management.max_request_bytes, 65536);
 	CU_ASSERT_EQUAL(c->management.idle_timeout_s, 300);
 	CU_ASSERT_EQUAL(c->management.metrics_port, 0);
+	/* no token, no TCP endpoint asked for: a Unix socket */
+	CU_ASSERT_STRING_EQUAL(c->management.unix_path, "/run/braid/braid.sock");
 	CU_ASSERT(c->stats.console);
 	CU_ASSERT_EQUAL(c->stats.interval_ms, 1000);
 	braid_config_free(c);
@@ -619,6 +621,8 @@ static const struct bad_case bad_cases[] = {
 	  "takes its address by DHCP" },
 	{ "links/0/local", "\"dhcp:7000\"", NULL, NULL, "$.links[0].local",
 	  "must be an endpoint a.b.c.d:port" },
+	{ "management/unix_path", "\"run/b.sock\"", NULL, NULL, "$.management.unix_path",
+	  "null or an absolute path of 1..107 characters" },
 	{ "crypto/rekey_s", "0", NULL, NULL, "$.crypto.rekey_s", "1..86400" },
 	{ "crypto/psk_file", "\"\"", NULL, NULL, "$.crypto.psk_file", "file path" },
 	{ "mtu/icmp_per_s", "-1", NULL, NULL, "$.mtu.icmp_per_s", "0..100000" },
@@ -1035,6 +1039,37 @@ check_round_trip(const struct braid_config *c)
 	json_decref(j);
 	braid_config_free(c2);
 	braid_config_free(c3);
+}
+
+/* management.unix_path: the default only without token, address and
+ * port; null asks for TCP; a path is taken as given. */
+static void
+test_mgmt_unix_default(void)
+{
+	static const struct { const char *mgmt, *want; } cases[] = {
+		{ "{\"name\": \"gw-a\"}", "/run/braid/gw-a.sock" },
+		{ "{\"management\": {\"port\": 9100}}", "" },
+		{ "{\"management\": {\"address\": \"127.0.0.1\"}}", "" },
+		{ "{\"management\": {\"unix_path\": null}}", "" },
+		{ "{\"management\": {\"unix_path\": \"/var/run/b.sock\", \"port\": 9100}}",
+		  "/var/run/b.sock" },
+	};
+	struct braid_config_errors errs;
+
+	for (unsigned int i = 0; i < RTE_DIM(cases); i++) {
+		json_t *doc = parse(base_json), *add = json_loads(cases[i].mgmt, 0, NULL);
+		struct braid_config *c;
+
+		CU_ASSERT_FATAL(doc != NULL && add != NULL);
+		CU_ASSERT_FATAL(json_object_update(doc, add) == 0);
+		c = braid_config_load_json(doc, &errs);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+		CU_ASSERT_STRING_EQUAL(c->management.unix_path, cases[i].want);
+		check_round_trip(c);
+		braid_config_free(c);
+		json_decref(add);
+		json_decref(doc);
+	}
 }
 
 /* A link port addressed by DHCP: no address, no next hop until the
@@ -1458,6 +1493,7 @@ register_tests(void)
 	    CU_add_test(s, "profile directory", test_profile_dir) == NULL ||
 	    CU_add_test(s, "round trip", test_round_trip) == NULL ||
 	    CU_add_test(s, "dhcp port", test_dhcp_port) == NULL ||
+	    CU_add_test(s, "management unix_path", test_mgmt_unix_default) == NULL ||
 	    CU_add_test(s, "stage names", test_stage_names) == NULL ||
 	    CU_add_test(s, "doc/config.md matches", test_doc) == NULL ||
 	    CU_add_test(s, "mutation fuzz", test_mutation_fuzz) == NULL)

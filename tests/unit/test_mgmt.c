@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <jansson.h>
@@ -2016,6 +2017,94 @@ test_register_execute(void)
 
 /* ---- client library ------------------------------------------------------------------- */
 
+/* management.unix_path: a socket born 0600 in a directory made 0700,
+ * the same JSON-RPC as over TCP (and a client's garbage answered, the
+ * server lives on), a stale socket replaced, a live one or a plain file
+ * refused, the socket removed at free. */
+static void
+test_unix_socket(void)
+{
+	char dir[] = "/tmp/braid_mgmt_unixXXXXXX", sub[64], path[96], host[128];
+	struct braid_mgmt_conf c;
+	struct braid_mgmt_client *cl;
+	struct braid_mgmt_error err;
+	struct braid_mgmt *srv, *srv2;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	uint16_t port;
+	json_t *r, *p;
+	int fd;
+
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	snprintf(sub, sizeof(sub), "%s/run", dir);
+	snprintf(path, sizeof(path), "%s/gw.sock", sub);
+	CU_ASSERT(braid_mgmt_parse_hostport(path, host, sizeof(host), 9099, &port) == 0);
+	CU_ASSERT(strcmp(host, path) == 0 && port == 0);
+
+	base_conf(&c);
+	c.unix_path = path;
+	srv = server_new(&c, true);
+	CU_ASSERT(braid_mgmt_port(srv) == 0);
+	CU_ASSERT_FATAL(lstat(path, &st) == 0);
+	CU_ASSERT(S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0600);
+	CU_ASSERT(stat(sub, &st) == 0 && (st.st_mode & 0777) == 0700);
+	cl = braid_mgmt_client_connect(path, 0, IO_TIMEOUT_MS);
+	CU_ASSERT_FATAL(cl != NULL);
+	p = json_pack("{s:i, s:i}", "a", 2, "b", 3);
+	CU_ASSERT(braid_mgmt_client_call(cl, "add", p, &r, &err) == 0);
+	CU_ASSERT(json_integer_value(r) == 5);
+	json_decref(r);
+	json_decref(p);
+	/* garbage gets an error reply; the connection and server live on */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	CU_ASSERT_FATAL(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	CU_ASSERT(write(fd, "{nonsense\n", 10) == 10);
+	{
+		char buf[512];
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+		CU_ASSERT(n > 0);
+		buf[n > 0 ? n : 0] = '\0';
+		CU_ASSERT(strstr(buf, "-32700") != NULL);
+	}
+	close(fd);
+	CU_ASSERT(braid_mgmt_client_call(cl, "version", NULL, &r, &err) == 0);
+	json_decref(r);
+	braid_mgmt_client_close(cl);
+
+	/* a live socket: a second server is refused, the first keeps it */
+	srv2 = braid_mgmt_create(&c);
+	CU_ASSERT(srv2 == NULL && rte_errno == EADDRINUSE);
+	CU_ASSERT(lstat(path, &st) == 0 && S_ISSOCK(st.st_mode));
+	braid_mgmt_free(srv);
+	CU_ASSERT(lstat(path, &st) != 0 && errno == ENOENT);
+
+	/* a stale socket (nobody listens) is replaced */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CU_ASSERT_FATAL(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	close(fd);
+	srv = server_new(&c, false);
+	cl = braid_mgmt_client_connect(path, 0, IO_TIMEOUT_MS);
+	CU_ASSERT(cl != NULL);
+	braid_mgmt_client_close(cl);
+	braid_mgmt_free(srv);
+
+	/* a plain file is not ours to replace */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	srv2 = braid_mgmt_create(&c);
+	CU_ASSERT(srv2 == NULL && rte_errno == EADDRINUSE);
+	CU_ASSERT(lstat(path, &st) == 0 && S_ISREG(st.st_mode));
+	unlink(path);
+	/* relative: refused */
+	c.unix_path = "gw.sock";
+	CU_ASSERT(braid_mgmt_create(&c) == NULL && rte_errno == EINVAL);
+	rmdir(sub);
+	rmdir(dir);
+}
+
 static void
 test_client_lib(void)
 {
@@ -2537,6 +2626,7 @@ register_tests(void)
 	    CU_add_test(s, "stats_reset", test_stats_reset) == NULL ||
 	    CU_add_test(s, "register_execute", test_register_execute) == NULL ||
 	    CU_add_test(s, "client_lib", test_client_lib) == NULL ||
+	    CU_add_test(s, "unix_socket", test_unix_socket) == NULL ||
 	    CU_add_test(s, "fmt_tables", test_fmt_tables) == NULL ||
 	    CU_add_test(s, "fmt_object_error", test_fmt_object_error) == NULL ||
 	    CU_add_test(s, "fmt_top", test_fmt_top) == NULL)
