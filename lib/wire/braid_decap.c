@@ -289,10 +289,13 @@ braid_decap_one(const struct braid_decap *d, struct rte_mbuf *m,
 	if (seg_len < RTE_ETHER_HDR_LEN + hl + sizeof(*udp))
 		return BRAID_DECAP_DROP_HDR_SPLIT;
 	udp = (const struct rte_udp_hdr *)((const uint8_t *)ip + hl);
-	if (udp->dst_port == d->punt_udp_port && d->punt_udp_port != 0)
-		return BRAID_DECAP_PUNT;
+	/* Not to a tunnel port: maybe the control stage's (DHCP), never
+	 * a cost for tunnel frames. */
+	if (!port_is_local(d, udp->dst_port))
+		return udp->dst_port == d->punt_udp_port && d->punt_udp_port != 0 ?
+		       BRAID_DECAP_PUNT : BRAID_DECAP_DROP_BAD_UDP;
 	udp_len = rte_be_to_cpu_16(udp->dgram_len);
-	if (udp_len != tl - hl || !port_is_local(d, udp->dst_port))
+	if (udp_len != tl - hl)
 		return BRAID_DECAP_DROP_BAD_UDP;
 	/* An opened frame's tag covered more than a checksum would. */
 	if (udp->dgram_cksum == 0 && d->require_udp_cksum && !opened)
