@@ -25,7 +25,9 @@
 #include <string.h>
 
 #include <rte_errno.h>
+#include <rte_ip.h>
 #include <rte_malloc.h>
+#include <rte_udp.h>
 
 #include "braid_meta.h"
 #include "braid_wire.h"
@@ -263,6 +265,63 @@ track_nexthops(struct gw_ctrl *c, uint64_t now_ns)
 			c->cnt.nexthop_updates++;
 		}
 	}
+}
+
+uint8_t *
+gw_udp_frame_start(struct braid_gateway *gw, const struct gw_udp_frame *f,
+		   uint16_t len, struct rte_mbuf **m)
+{
+	const uint16_t port = gw->cfg.links[f->link].port;
+	const uint16_t l4 = (uint16_t)(sizeof(struct rte_udp_hdr) + len);
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+
+	*m = rte_pktmbuf_alloc(gw->pkt_pool);
+	eth = *m != NULL ? (struct rte_ether_hdr *)rte_pktmbuf_append(*m,
+		(uint16_t)(RTE_ETHER_HDR_LEN + sizeof(*ip) + l4)) : NULL;
+	if (eth == NULL) {
+		rte_pktmbuf_free(*m);
+		return NULL;
+	}
+	eth->dst_addr = f->dst_mac;
+	eth->src_addr = gw->port_mac[port];
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + l4));
+	ip->fragment_offset = f->df ? RTE_BE16(RTE_IPV4_HDR_DF_FLAG) : 0;
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = f->src_ip;
+	ip->dst_addr = f->dst_ip;
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	udp->src_port = f->src_port;
+	udp->dst_port = f->dst_port;
+	udp->dgram_len = rte_cpu_to_be_16(l4);
+	udp->dgram_cksum = 0;
+	memset(braid_meta(*m), 0, sizeof(struct braid_meta));
+	braid_meta(*m)->link_id = f->link;
+	(*m)->port = gw->port_id[port];
+	return (uint8_t *)(udp + 1);
+}
+
+int
+gw_udp_frame_send(struct braid_gateway *gw, const struct gw_udp_frame *f, struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+							  RTE_ETHER_HDR_LEN);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	if (f->udp_cksum)
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	if (rte_ring_mp_enqueue(gw->link_inject, m) != 0) {
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	return 0;
 }
 
 void

@@ -216,49 +216,25 @@ gw_dhcp_input(struct gw_dhcp *d, struct rte_mbuf *m, uint64_t now_ns)
 static void
 send_msg(struct gw_dhcp *d, const struct gw_dhcp_port *dp, const struct braid_dhcp_tx *tx)
 {
-	struct braid_gateway *gw = d->gw;
-	const uint16_t len = (uint16_t)(RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) +
-					sizeof(struct rte_udp_hdr) + tx->len);
-	struct rte_ether_hdr *eth;
-	struct rte_ipv4_hdr *ip;
-	struct rte_udp_hdr *udp;
+	const struct gw_udp_frame f = {
+		.link = dp->link, .dst_mac = tx->dst_mac,
+		.src_ip = rte_cpu_to_be_32(tx->src_ip), .dst_ip = rte_cpu_to_be_32(tx->dst_ip),
+		.src_port = RTE_BE16(BRAID_DHCP_CLIENT_PORT),
+		.dst_port = RTE_BE16(BRAID_DHCP_SERVER_PORT),
+		.udp_cksum = true,
+	};
 	struct rte_mbuf *m;
+	uint8_t *p = gw_udp_frame_start(d->gw, &f, tx->len, &m);
 
-	m = rte_pktmbuf_alloc(gw->pkt_pool);
-	eth = m != NULL ? (struct rte_ether_hdr *)rte_pktmbuf_append(m, len) : NULL;
-	if (eth == NULL) {
-		rte_pktmbuf_free(m);
+	if (p == NULL) {
 		d->cnt.drop_dhcp_send++;
 		return;
 	}
-	eth->dst_addr = tx->dst_mac;
-	eth->src_addr = gw->port_mac[dp->port];
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ip = (struct rte_ipv4_hdr *)(eth + 1);
-	memset(ip, 0, sizeof(*ip));
-	ip->version_ihl = 0x45;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(len - RTE_ETHER_HDR_LEN));
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(tx->src_ip);
-	ip->dst_addr = rte_cpu_to_be_32(tx->dst_ip);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp = (struct rte_udp_hdr *)(ip + 1);
-	udp->src_port = RTE_BE16(BRAID_DHCP_CLIENT_PORT);
-	udp->dst_port = RTE_BE16(BRAID_DHCP_SERVER_PORT);
-	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + tx->len));
-	udp->dgram_cksum = 0;
-	memcpy(udp + 1, tx->msg, tx->len);
-	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
-	memset(braid_meta(m), 0, sizeof(struct braid_meta));
-	braid_meta(m)->link_id = dp->link;
-	m->port = gw->port_id[dp->port];
-	if (rte_ring_mp_enqueue(gw->link_inject, m) != 0) {
-		rte_pktmbuf_free(m);
+	memcpy(p, tx->msg, tx->len);
+	if (gw_udp_frame_send(d->gw, &f, m) != 0)
 		d->cnt.drop_dhcp_send++;
-		return;
-	}
-	d->cnt.dhcp_tx++;
+	else
+		d->cnt.dhcp_tx++;
 }
 
 unsigned int

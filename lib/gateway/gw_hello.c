@@ -99,56 +99,36 @@ struct hello_src {
 static void
 send_hello(struct gw_hello *g, uint16_t link, const struct hello_src *to, const uint8_t *echo)
 {
-	const struct braid_gateway *gw = g->gw;
-	const struct braid_config_link *lc = &gw->cfg.links[link];
-	const uint16_t len = (uint16_t)(BRAID_WIRE_OVERHEAD + BRAID_HELLO_LEN);
-	struct rte_ether_hdr *eth;
-	struct rte_ipv4_hdr *ip;
-	struct rte_udp_hdr *udp;
+	struct braid_gateway *gw = g->gw;
+	const uint32_t src_ip = gw_link_local_ip(gw, link);
+	const struct gw_udp_frame f = {
+		.link = link, .dst_mac = to->mac,
+		.src_ip = rte_cpu_to_be_32(src_ip), .dst_ip = to->ip,
+		.src_port = rte_cpu_to_be_16(gw->cfg.links[link].local_port), .dst_port = to->port,
+		.df = true,   /* the HELLO's MAC covers it: no UDP checksum */
+	};
 	struct braid_hdr *bh;
 	struct rte_mbuf *m;
+	uint8_t *p;
 
-	const uint32_t src_ip = gw_link_local_ip(gw, link);
-
-	m = src_ip != 0 ? rte_pktmbuf_alloc(gw->pkt_pool) : NULL;   /* no address, no HELLO */
-	eth = m != NULL ? (struct rte_ether_hdr *)rte_pktmbuf_append(m, len) : NULL;
-	if (eth == NULL || braid_hello_build(&g->h, echo, (uint8_t *)eth + BRAID_WIRE_OVERHEAD) != 0) {
-		rte_pktmbuf_free(m);
+	/* no address, no HELLO */
+	p = src_ip != 0 ? gw_udp_frame_start(gw, &f, sizeof(*bh) + BRAID_HELLO_LEN, &m) : NULL;
+	if (p == NULL || braid_hello_build(&g->h, echo, p + sizeof(*bh)) != 0) {
+		if (p != NULL)
+			rte_pktmbuf_free(m);
 		g->cnt.drop_hello_send++;
 		return;
 	}
-	eth->dst_addr = to->mac;
-	eth->src_addr = gw->port_mac[lc->port];
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ip = (struct rte_ipv4_hdr *)(eth + 1);
-	memset(ip, 0, sizeof(*ip) + sizeof(*udp) + sizeof(*bh));
-	ip->version_ihl = 0x45;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(len - RTE_ETHER_HDR_LEN));
-	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(src_ip);
-	ip->dst_addr = to->ip;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp = (struct rte_udp_hdr *)(ip + 1);
-	udp->src_port = rte_cpu_to_be_16(lc->local_port);
-	udp->dst_port = to->port;
-	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(len - RTE_ETHER_HDR_LEN - sizeof(*ip)));
-	bh = (struct braid_hdr *)(udp + 1);
+	bh = (struct braid_hdr *)p;
+	memset(bh, 0, sizeof(*bh));
 	bh->magic = RTE_BE16(BRAID_WIRE_MAGIC);
 	bh->version = BRAID_WIRE_VERSION;
 	bh->type = BRAID_PKT_HELLO;
 	bh->link_id = rte_cpu_to_be_16(link);
 	bh->inner_len = RTE_BE16(BRAID_HELLO_LEN);
 	bh->session_id = rte_cpu_to_be_32(gw->session_id);
-	memset(braid_meta(m), 0, sizeof(struct braid_meta));
-	braid_meta(m)->link_id = link;
-	braid_meta(m)->pkt_type = BRAID_PKT_HELLO;
-	m->port = gw->port_id[lc->port];
-	if (rte_ring_mp_enqueue(gw->link_inject, m) != 0) {
-		rte_pktmbuf_free(m);
+	if (gw_udp_frame_send(gw, &f, m) != 0)
 		g->cnt.drop_hello_send++;
-	}
 }
 
 /* A learning link's peer is now @p ep: encap sends there. */

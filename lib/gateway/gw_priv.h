@@ -265,6 +265,25 @@ struct gw_ctrl *gw_ctrl_create(struct braid_gateway *gw);
 void gw_ctrl_release(struct gw_ctrl *c);
 void gw_ctrl_free(struct gw_ctrl *c);
 
+/* A UDP datagram the control stage sends whole on a link's port
+ * (HELLOs, DHCP): addresses and ports in network byte order. */
+struct gw_udp_frame {
+	uint16_t link;                 /* leaves by this link's port (link_tx routes by link) */
+	struct rte_ether_addr dst_mac;
+	rte_be32_t src_ip, dst_ip;
+	rte_be16_t src_port, dst_port;
+	bool df;                       /* IPv4 don't-fragment */
+	bool udp_cksum;                /* else 0 (a payload that authenticates itself) */
+};
+/* Its Ethernet, IPv4 and UDP headers in a new mbuf (gw_ctrl.c), around
+ * @p len payload bytes the caller writes at the returned pointer; then
+ * gw_udp_frame_send() adds the checksums and queues it on link_inject.
+ * @return the payload (*m set), or NULL (no mbuf). */
+uint8_t *gw_udp_frame_start(struct braid_gateway *gw, const struct gw_udp_frame *f,
+			    uint16_t len, struct rte_mbuf **m);
+/* @return 0, or -ENOBUFS (ring full: @p m freed). */
+int gw_udp_frame_send(struct braid_gateway *gw, const struct gw_udp_frame *f, struct rte_mbuf *m);
+
 /* Link @p l now sends from @p ip (0: it has none) through next hop
  * @p hop (gw_ctrl.c; on the ctrl lcore): encap, rx_decap and the
  * next-hop tracking follow. */
