@@ -43,30 +43,13 @@ declare -A PIDS=()
 T1_S=5
 
 log() { echo "$@"; }
-ok() { PASSED=$((PASSED + 1)); log "  PASS $1"; }
-ko() {
-	FAILED=$((FAILED + 1))
-	echo "  FAIL $1"
-	shift
-	local l
-	for l in "$@"; do echo "       $l"; done
-}
 result() {
 	echo "BRAID_RESULT suite=e2e_dhcp passed=$PASSED failed=$FAILED"
 	[ "$FAILED" = 0 ]
 	exit $?
 }
-fatal() { ko "$@"; result; }
-
-stop_wait() {
-	local _
-	for _ in $(seq $(($2 * 10))); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
-	wait "$1"
-}
+# ok, ko, fatal, stop_wait
+. "$ROOT/tests/e2e/e2e_lib.sh"
 
 finish() {
 	local p

@@ -172,28 +172,8 @@ result() {
 	exit $?
 }
 
-ok() { PASSED=$((PASSED + 1)); log "  PASS $1"; }
-ko() {
-	FAILED=$((FAILED + 1))
-	echo "  FAIL $1"
-	shift
-	local l
-	for l in "$@"; do echo "       $l"; done
-}
-# fatal NAME DETAIL...: a failed step after which nothing else can run.
-fatal() { ko "$@"; result; }
-
-# stop_wait PID SECONDS: SIGTERM already sent; wait up to SECONDS for the
-# exit, then SIGKILL. Returns the exit status (137 after the KILL).
-stop_wait() {
-	local _
-	for _ in $(seq $(($2 * 10))); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
-	wait "$1"
-}
+# ok, ko, fatal, stop_wait
+. "$E2E/e2e_lib.sh"
 
 # Wall clock in ns (CLOCK_REALTIME): the time base of the run's series.
 now_ns() { date +%s%N; }
