@@ -24,6 +24,7 @@
 #include <rte_byteorder.h>
 
 #include "braid_dhcp.h"
+#include "braid_test_dhcp.h"
 
 #define S 1000000000ULL
 
@@ -51,24 +52,17 @@ sent(const struct braid_dhcp_tx *tx)
 	return m.xid;
 }
 
-/* A well-formed reply of @p type to transaction @p xid. */
+/* A well-formed reply of @p type to transaction @p xid: 10.0.0.7/24,
+ * router and server 10.0.0.1, 100 s. */
 static size_t
 reply(uint8_t *b, uint8_t type, uint32_t xid)
 {
-	static const uint8_t opts[] = { 54, 4, 10, 0, 0, 1, 51, 4, 0, 0, 0, 100,
-					1, 4, 255, 255, 255, 0, 3, 4, 10, 0, 0, 1, 255 };
-	uint32_t v;
+	const struct braid_test_dhcp_reply r = {
+		.type = type, .xid = xid, .yiaddr = 0x0a000007, .server_id = 0x0a000001,
+		.mask = 0xffffff00u, .router = 0x0a000001, .lease_s = 100, .chaddr = mac,
+	};
 
-	memset(b, 0, 300);
-	b[0] = 2, b[1] = 1, b[2] = 6;
-	v = rte_cpu_to_be_32(xid);
-	memcpy(b + 4, &v, 4);
-	b[16] = 10, b[19] = 7;                     /* yiaddr 10.0.0.7 */
-	memcpy(b + 28, &mac, 6);
-	b[236] = 99, b[237] = 130, b[238] = 83, b[239] = 99;
-	b[240] = 53, b[241] = 1, b[242] = type;
-	memcpy(b + 243, opts, sizeof(opts));
-	return 243 + sizeof(opts);
+	return braid_test_dhcp_write(&r, b);
 }
 
 static void

@@ -12,6 +12,7 @@
 #include <rte_byteorder.h>
 
 #include "braid_dhcp.h"
+#include "braid_test_dhcp.h"
 #include "harness.h"
 
 #define S 1000000000ULL
@@ -23,77 +24,23 @@ static const struct rte_ether_addr cli_mac = {{ 0x02, 0, 0, 0, 0xd0, 0x01 }};
 static const struct rte_ether_addr srv_mac = {{ 0x02, 0, 0, 0, 0xd0, 0x99 }};
 static const uint32_t srv_ip = IP(10, 99, 1, 1);
 
-/* What the scripted server puts in a reply. */
-struct reply {
-	uint8_t type;
-	uint32_t xid;
-	uint32_t yiaddr;
-	uint32_t server_id;
-	uint32_t mask;           /* 0: no option 1 */
-	uint32_t router;
-	uint32_t lease_s, t1_s, t2_s;
-	struct rte_ether_addr chaddr;
-};
-
-static void
-opt32(uint8_t *b, size_t *i, uint8_t code, uint32_t v)
-{
-	if (v == 0)
-		return;
-	b[(*i)++] = code;
-	b[(*i)++] = 4;
-	v = rte_cpu_to_be_32(v);
-	memcpy(b + *i, &v, 4);
-	*i += 4;
-}
-
-/* A server's reply as dnsmasq lays it out. */
-static size_t
-server_reply(const struct reply *r, uint8_t *b)
-{
-	size_t i = 240;
-	uint32_t v;
-
-	memset(b, 0, BRAID_DHCP_MSG_MAX);
-	b[0] = 2;
-	b[1] = 1;
-	b[2] = 6;
-	v = rte_cpu_to_be_32(r->xid);
-	memcpy(b + 4, &v, 4);
-	v = rte_cpu_to_be_32(r->yiaddr);
-	memcpy(b + 16, &v, 4);
-	memcpy(b + 28, &r->chaddr, 6);
-	b[236] = 99, b[237] = 130, b[238] = 83, b[239] = 99;
-	b[i++] = 53;
-	b[i++] = 1;
-	b[i++] = r->type;
-	opt32(b, &i, 54, r->server_id);
-	opt32(b, &i, 51, r->lease_s);
-	opt32(b, &i, 58, r->t1_s);
-	opt32(b, &i, 59, r->t2_s);
-	opt32(b, &i, 1, r->mask);
-	opt32(b, &i, 3, r->router);
-	b[i++] = 255;
-	return i;
-}
-
 /* The reply of @p type to the client's message @p req. */
-static struct reply
+static struct braid_test_dhcp_reply
 answer(const struct braid_dhcp_tx *req, uint8_t type, uint32_t yiaddr, uint32_t lease_s)
 {
 	struct braid_dhcp_msg m;
 
 	CU_ASSERT_FATAL(braid_dhcp_parse(req->msg, req->len, &m) == 0);
-	return (struct reply){ .type = type, .xid = m.xid, .yiaddr = yiaddr,
+	return (struct braid_test_dhcp_reply){ .type = type, .xid = m.xid, .yiaddr = yiaddr,
 			       .server_id = srv_ip, .mask = 0xffffff00u,
 			       .router = srv_ip, .lease_s = lease_s, .chaddr = m.chaddr };
 }
 
 static int
-deliver(struct braid_dhcp *d, const struct reply *r, uint64_t now)
+deliver(struct braid_dhcp *d, const struct braid_test_dhcp_reply *r, uint64_t now)
 {
 	uint8_t b[BRAID_DHCP_MSG_MAX];
-	size_t n = server_reply(r, b);
+	size_t n = braid_test_dhcp_write(r, b);
 
 	return braid_dhcp_input(d, b, n, &srv_mac, now);
 }
@@ -129,7 +76,7 @@ acquire(struct braid_dhcp *d, uint64_t t0, uint32_t ip, uint32_t lease_s)
 {
 	struct braid_dhcp_tx tx;
 	struct braid_dhcp_msg m;
-	struct reply r;
+	struct braid_test_dhcp_reply r;
 
 	CU_ASSERT_FATAL(poll_type(d, t0, &tx) == BRAID_DHCP_DISCOVER);
 	CU_ASSERT(tx.src_ip == 0 && tx.dst_ip == BCAST);
@@ -154,7 +101,7 @@ test_lease_cycle(void)
 	struct braid_dhcp_stats st;
 	struct braid_dhcp_tx tx;
 	struct braid_dhcp_msg m;
-	struct reply r;
+	struct braid_test_dhcp_reply r;
 	uint64_t t;
 
 	CU_ASSERT(!braid_dhcp_lease(d, &l));
@@ -212,7 +159,7 @@ test_nak_new_address(void)
 	struct braid_dhcp_lease l;
 	struct braid_dhcp_stats st;
 	struct braid_dhcp_tx tx;
-	struct reply r;
+	struct braid_test_dhcp_reply r;
 
 	acquire(d, 0, IP(10, 99, 1, 50), 120);
 	CU_ASSERT_FATAL(poll_type(d, 60 * S, &tx) == BRAID_DHCP_REQUEST);
@@ -239,7 +186,7 @@ test_retransmissions(void)
 	struct braid_dhcp_tx tx;
 	uint64_t last = 0, now;
 	unsigned int k = 0, requests = 0;
-	struct reply r;
+	struct braid_test_dhcp_reply r;
 
 	CU_ASSERT_FATAL(poll_type(d, 0, &tx) == BRAID_DHCP_DISCOVER);
 	for (now = S / 10; k < RTE_DIM(gap_s); now += S / 10) {
@@ -287,7 +234,7 @@ test_stale_and_bad(void)
 	struct braid_dhcp_stats st;
 	struct braid_dhcp_tx tx;
 	uint8_t b[BRAID_DHCP_MSG_MAX];
-	struct reply r, ok;
+	struct braid_test_dhcp_reply r, ok;
 
 	CU_ASSERT_FATAL(poll_type(d, 0, &tx) == BRAID_DHCP_DISCOVER);
 	ok = answer(&tx, BRAID_DHCP_OFFER, IP(10, 99, 1, 50), 600);
@@ -321,7 +268,7 @@ test_stale_and_bad(void)
 	CU_ASSERT(braid_dhcp_lease(d, &l) && l.ip == IP(10, 99, 1, 50));
 	/* truncated anywhere: malformed, never read past the end */
 	r.type = BRAID_DHCP_ACK;
-	for (size_t n = 0, len = server_reply(&r, b); n < len; n++)
+	for (size_t n = 0, len = braid_test_dhcp_write(&r, b); n < len; n++)
 		CU_ASSERT(braid_dhcp_input(d, b, n, &srv_mac, S) == -EINVAL);
 	braid_dhcp_stats(d, &st);
 	CU_ASSERT(st.drop_dhcp_stale == 8 && st.dhcp_offers == 1 && st.dhcp_acks == 1);
@@ -337,7 +284,7 @@ test_lease_times(void)
 	struct braid_dhcp *d = client(0);
 	struct braid_dhcp_lease l;
 	struct braid_dhcp_tx tx;
-	struct reply r;
+	struct braid_test_dhcp_reply r;
 
 	CU_ASSERT_FATAL(poll_type(d, 0, &tx) == BRAID_DHCP_DISCOVER);
 	r = answer(&tx, BRAID_DHCP_OFFER, IP(172, 16, 0, 9), 1000);
@@ -370,14 +317,14 @@ static void
 test_parse_random(void)
 {
 	uint64_t rng = seed;
-	struct reply r = { .type = BRAID_DHCP_ACK, .xid = 7, .yiaddr = IP(10, 0, 0, 2),
+	struct braid_test_dhcp_reply r = { .type = BRAID_DHCP_ACK, .xid = 7, .yiaddr = IP(10, 0, 0, 2),
 			   .server_id = srv_ip, .mask = 0xffffff00u, .router = srv_ip,
 			   .lease_s = 60, .chaddr = cli_mac };
 	unsigned int parsed = 0;
 
 	for (unsigned int i = 0; i < 20000; i++) {
 		uint8_t b[BRAID_DHCP_MSG_MAX];
-		size_t n = server_reply(&r, b);
+		size_t n = braid_test_dhcp_write(&r, b);
 		struct braid_dhcp_msg m;
 		unsigned int flips = 1 + braid_test_rand(&rng) % 4;
 
